@@ -1,0 +1,41 @@
+"""The write path every way of adding articles goes through: store the article, then let the engine place it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from storyweave.models import Article
+from storyweave.store import Store
+
+
+class Placer(Protocol):
+    """What the pipeline needs from the story engine: place one stored article into a story."""
+
+    def add(self, article: Article) -> object: ...
+
+
+@dataclass
+class AddResult:
+    article_id: str
+    added: bool
+    """False when the store already held this article (same id, canonical URL or content hash)."""
+    duplicate_of: str | None = None
+
+
+class Pipeline:
+    """Store + story engine, atomically per article: a kill leaves either both writes or neither."""
+
+    def __init__(self, store: Store, engine: Placer | None = None) -> None:
+        self.store = store
+        self.engine = engine
+
+    def add(self, article: Article) -> AddResult:
+        with self.store.transaction():
+            existing = self.store.find_duplicate(article)
+            if existing is not None:
+                return AddResult(article.id, False, existing)
+            self.store.add_article(article)
+            if self.engine is not None:
+                self.engine.add(article)
+        return AddResult(article.id, True)

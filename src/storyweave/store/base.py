@@ -1,0 +1,128 @@
+"""The `Store` interface. All SQL lives behind it so that SQLite (default) and PostgreSQL are interchangeable."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Literal
+
+from storyweave.models import Article, Outlet, Story
+
+StorySort = Literal["recency", "size", "velocity"]
+
+
+class StoreError(RuntimeError):
+    """A store could not be opened or used (bad URL, newer schema, server unreachable)."""
+
+
+class Store(ABC):
+    """Persistent articles, outlets, stories and engine state.
+
+    Writes are atomic per call; wrap several calls in `transaction()` to make them atomic together, so that
+    a crash or a kill never leaves half an article or a story assignment without its article.
+    """
+
+    url: str
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group writes: all of them land, or none (nestable; the outermost block commits)."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- articles ----------------------------------------------------------------------------------------
+    @abstractmethod
+    def find_duplicate(self, article: Article) -> str | None:
+        """Id of a stored article with the same id, canonical URL or content hash, if any."""
+
+    @abstractmethod
+    def add_article(self, article: Article) -> bool:
+        """Store `article` unless `find_duplicate` finds it; True when it was added."""
+
+    @abstractmethod
+    def get_article(self, article_id: str) -> Article | None: ...
+
+    @abstractmethod
+    def iter_articles(
+        self,
+        *,
+        story_id: str | None = None,
+        source: str | None = None,
+        lang: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Iterator[Article]:
+        """Articles in insertion order, optionally filtered."""
+
+    @abstractmethod
+    def count_articles(self) -> int: ...
+
+    @abstractmethod
+    def search(self, query: str, *, limit: int = 20, offset: int = 0) -> list[Article]:
+        """Full-text search over title and text, best match first."""
+
+    @abstractmethod
+    def set_article_story(self, article_id: str, story_id: str | None, *, duplicate_of: str | None = None) -> None:
+        """Record the engine's decision for one article."""
+
+    # -- outlets -----------------------------------------------------------------------------------------
+    @abstractmethod
+    def upsert_outlet(self, outlet: Outlet) -> None: ...
+
+    @abstractmethod
+    def get_outlet(self, name: str) -> Outlet | None: ...
+
+    @abstractmethod
+    def list_outlets(self) -> list[Outlet]: ...
+
+    # -- stories -----------------------------------------------------------------------------------------
+    @abstractmethod
+    def save_story(self, story: Story) -> None:
+        """Insert or update a story's own fields (membership comes from `set_article_story`)."""
+
+    @abstractmethod
+    def get_story(self, story_id: str) -> Story | None:
+        """The story with `article_ids` filled in, in insertion order."""
+
+    @abstractmethod
+    def delete_story(self, story_id: str) -> None:
+        """Remove an (emptied) story, e.g. after a merge."""
+
+    @abstractmethod
+    def list_stories(
+        self,
+        *,
+        query: str | None = None,
+        lang: str | None = None,
+        source: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        thread_id: str | None = None,
+        sort: StorySort = "recency",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Story]:
+        """Stories matching every given filter (`query` is full-text over their articles)."""
+
+    @abstractmethod
+    def count_stories(self) -> int: ...
+
+    # -- engine state ------------------------------------------------------------------------------------
+    @abstractmethod
+    def put_state(self, key: str, value: bytes) -> None:
+        """Opaque state of a pipeline component (e.g. the story engine's snapshot)."""
+
+    @abstractmethod
+    def get_state(self, key: str) -> bytes | None: ...

@@ -1,0 +1,36 @@
+"""Shared fixtures: paths to ../shared (skipped cleanly when absent) and a fresh store per test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from storyweave.store import SQLiteStore
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("STORYWEAVE_SHARED", ROOT.parent / "shared"))
+
+
+def _require(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"shared data not found at {path} (set STORYWEAVE_SHARED to the shared/ folder)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    return _require(SHARED / "data")
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    return _require(SHARED / "seeds")
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path):
+    store = SQLiteStore(tmp_path / "store.db")
+    yield store
+    store.close()
