@@ -34,3 +34,22 @@ def sqlite_store(tmp_path: Path):
     store = SQLiteStore(tmp_path / "store.db")
     yield store
     store.close()
+
+
+@pytest.fixture
+def postgres_url():
+    """URL of a fresh PostgreSQL schema, dropped afterwards; skips unless STORYWEAVE_TEST_POSTGRES is set."""
+    base = os.environ.get("STORYWEAVE_TEST_POSTGRES")
+    if not base:
+        pytest.skip("PostgreSQL tests need STORYWEAVE_TEST_POSTGRES (see scripts/start-postgres.sh)")
+    import uuid
+
+    import psycopg
+
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in base else "?"
+    yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -10,8 +10,15 @@ from storyweave.models import Article, Outlet, Story
 from storyweave.store import SQLiteStore
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store(request, tmp_path):
+    if request.param == "postgres":
+        from storyweave.store.postgres import PostgresStore
+
+        backend = PostgresStore(request.getfixturevalue("postgres_url"))
+        yield backend
+        backend.close()
+        return
     backend = SQLiteStore(tmp_path / "s.db")
     yield backend
     backend.close()
@@ -99,3 +106,25 @@ def test_reopen_keeps_data_and_schema(tmp_path):
         first.add_article(_article(1))
     with SQLiteStore(path) as second:
         assert second.count_articles() == 1
+
+
+def test_concurrent_writers_store_each_article_once(store):
+    """Poller and API threads adding overlapping articles to one story: each stored once, story size exact."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store.save_story(Story("shared"))
+
+    def writer(offset: int) -> int:
+        added = 0
+        for n in range(offset, offset + 12):  # writers overlap by half: every article is offered twice
+            with store.transaction():
+                if store.add_article(_article(n)):
+                    store.set_article_story(f"a{n}", "shared")
+                    added += 1
+        return added
+
+    with ThreadPoolExecutor(4) as pool:
+        added = sum(pool.map(writer, [0, 6, 12, 18]))
+    assert added == store.count_articles() == 30
+    assert store.get_story("shared").size == 30
+    assert sorted(store.get_story("shared").article_ids) == sorted(f"a{n}" for n in range(30))

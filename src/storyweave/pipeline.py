@@ -35,7 +35,8 @@ class Pipeline:
             existing = self.store.find_duplicate(article)
             if existing is not None:
                 return AddResult(article.id, False, existing)
-            self.store.add_article(article)
+            if not self.store.add_article(article):  # a concurrent writer stored it since the check
+                return AddResult(article.id, False, self.store.find_duplicate(article))
             if self.engine is not None:
                 self.engine.add(article)
         return AddResult(article.id, True)
