@@ -1,0 +1,511 @@
+"""The online story engine: one article in, one decision out, with explicit and persistent state.
+
+Per article: exact/near-duplicate check → embed → candidate stories (nearest centroids among active stories) →
+learned join probability per candidate → join the best or open a new story (linked into the best candidate's
+thread when related but not the same event). Decisions go to the store at once; the summary state is
+snapshotted into the store (`put_state`) and, after a restart, rebuilt from the snapshot plus the articles
+stored since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import pickle
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from storyweave.cluster.index import make_index
+from storyweave.cluster.model import EngineModel, default_model
+from storyweave.cluster.profile import DocumentFrequencies, Profile, features, text_features
+from storyweave.dedup import DuplicateIndex
+from storyweave.embed import Embedder, default_embedder
+from storyweave.models import Article, Story
+from storyweave.store import Store
+
+log = logging.getLogger("storyweave.cluster")
+
+STATE_KEY = "story_engine"
+STATE_VERSION = 1
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+@dataclass
+class Decision:
+    """Where one article went. `score` is the join probability of the chosen story (1.0 for copies)."""
+
+    article_id: str
+    story_id: str
+    new_story: bool
+    duplicate_of: str | None = None
+    score: float = 0.0
+    thread_id: str | None = None
+
+
+@dataclass
+class StoryState:
+    """In-memory summary of one active story."""
+
+    id: str
+    key: int
+    profile: Profile
+    title: str
+    first_seen: datetime | None
+    last_seen: datetime | None
+    thread_id: str | None = None
+    touched: int = 0
+    pinned: bool = False
+    """Set by a manual split: periodic merging leaves the story alone."""
+
+    def as_story(self) -> Story:
+        return Story(self.id, [], self.first_seen, self.last_seen, self.title, self.thread_id)
+
+
+def story_id_for(seed: str) -> str:
+    """Deterministic story ids, so the same input always yields the same output."""
+    return "st-" + hashlib.sha1(seed.encode("utf-8")).hexdigest()[:12]
+
+
+class StoryEngine:
+    """Online clustering of articles into stories (see module docstring).
+
+    `window_days` bounds the active stories by time (older stories stay stored but take no new articles);
+    `max_active` bounds them by count, for undated streams.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder | None = None,
+        *,
+        model: EngineModel | None = None,
+        index: str = "exact",
+        candidates: int = 10,
+        window_days: float = 7.0,
+        max_active: int = 50_000,
+        merge_every: int = 200,
+        snapshot_every: int = 1000,
+    ) -> None:
+        self.store = store
+        self._embedder = embedder
+        self.model = model or default_model()
+        self.index_kind = index
+        self.candidates = candidates
+        self.window_hours = window_days * 24.0
+        self.max_active = max_active
+        self.merge_every = merge_every
+        self.snapshot_every = snapshot_every
+        self._pending: dict[str, np.ndarray] = {}
+        self._warned: set[str] = set()
+        self._reset()
+        self._restore()
+
+    # -- state -------------------------------------------------------------------------------------------
+    def _reset(self) -> None:
+        self.stories: dict[str, StoryState] = {}
+        self._by_key: dict[int, StoryState] = {}
+        self._next_key = 0
+        self.df = DocumentFrequencies()
+        self.dups = DuplicateIndex()
+        self.processed = 0
+        self.now_hours: float | None = None
+        self._dim: int | None = None
+        self._index = None
+        self._since_snapshot = 0
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = default_embedder()
+        return self._embedder
+
+    def _index_for(self, dim: int):
+        if self._index is None:
+            self._dim = dim
+            self._index = make_index(self.index_kind, dim)
+        return self._index
+
+    def snapshot(self) -> None:
+        """Write the summary state into the store (decisions are already there)."""
+        state = {
+            "version": STATE_VERSION,
+            "stories": self.stories,
+            "next_key": self._next_key,
+            "df": self.df,
+            "dups": self.dups,
+            "processed": self.processed,
+            "now_hours": self.now_hours,
+        }
+        self.store.put_state(STATE_KEY, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+        self._since_snapshot = 0
+
+    def _restore(self) -> None:
+        raw = self.store.get_state(STATE_KEY)
+        if raw is not None:
+            try:
+                state = pickle.loads(raw)
+                if state.get("version") != STATE_VERSION:
+                    raise ValueError(f"state version {state.get('version')}")
+            except Exception as exc:  # a corrupt or foreign snapshot must not stop the engine
+                log.warning("story engine snapshot unreadable (%s); rebuilding from stored articles", exc)
+            else:
+                self.stories = state["stories"]
+                self._next_key = state["next_key"]
+                self.df, self.dups = state["df"], state["dups"]
+                self.processed, self.now_hours = state["processed"], state["now_hours"]
+                for story in self.stories.values():
+                    self._by_key[story.key] = story
+                    self._index_for(len(story.profile.vec_sum)).upsert(story.key, story.profile.unit)
+        self._catch_up()
+
+    def _catch_up(self) -> None:
+        """Fold in articles stored after the last snapshot; place those the engine never saw."""
+        behind = list(self.store.iter_articles(offset=self.processed))
+        if not behind:
+            return
+        log.info("story engine catching up on %d stored articles", len(behind))
+        self.prepare(behind)
+        for article in behind:
+            if article.story_id is None:
+                self.add(article)
+            else:
+                self._absorb_stored(article)
+
+    def _absorb_stored(self, article: Article) -> None:
+        """Replay a decision already in the store into the in-memory state."""
+        profile, feats = self._profile(article)
+        self.df.add(feats)
+        self.dups.add(article.id, article.hash, self.dups.signature(article.title, article.text))
+        state = self.stories.get(article.story_id)
+        if state is None:
+            stored = self.store.get_story(article.story_id)
+            state = self._new_state(article.story_id, article, profile)
+            if stored is not None:
+                state.thread_id, state.title = stored.thread_id, stored.title or state.title
+        else:
+            self._join_state(state, article, profile)
+        self.processed += 1
+
+    # -- the decision ------------------------------------------------------------------------------------
+    def prepare(self, articles: Iterable[Article]) -> None:
+        """Embed many articles in one batch ahead of `add` (much faster than one by one)."""
+        todo = [a for a in articles if a.id not in self._pending and _has_content(a)]
+        if todo:
+            vectors = self.embedder.embed([_embed_text(a) for a in todo])
+            self._pending.update({a.id: v for a, v in zip(todo, vectors, strict=True)})
+
+    def add(self, article: Article, vector: np.ndarray | None = None) -> Decision:
+        """Place one stored article: join a story or open one, and record the decision in the store."""
+        stored = self.store.get_article(article.id)
+        if stored is not None and stored.story_id is not None:
+            self._warn(
+                f"dup-id:{article.id}", "article id %s was already placed; keeping its story", article.id
+            )
+            self._pending.pop(article.id, None)
+            return Decision(article.id, stored.story_id, False, stored.duplicate_of, 1.0)
+        published = self._checked_date(article)
+        if not _has_content(article):
+            self._warn(
+                "empty", "article %s has neither title nor text; it becomes a story of its own", article.id
+            )
+            return self._record(article, None, published, _empty_profile(self._dim or 512), 0.0, None)
+        if vector is None:
+            vector = self._pending.pop(article.id, None)
+        if vector is None:
+            vector = self.embedder.embed([_embed_text(article)])[0]
+        if not article.lang:
+            self._warn(
+                "no-lang", "article %s has no language; language features are not used for it", article.id
+            )
+        feats = text_features(article.title, article.text)
+        self.df.add(feats)
+        profile = Profile.of_article(vector, feats, published, article.lang)
+        match, minhash = self.dups.find(article.hash, article.title, article.text)
+        target, score, duplicate_of, related = None, 0.0, None, None
+        if match is not None:
+            original = self.store.get_article(match.article_id)
+            if original is not None and original.story_id in self.stories:
+                target = self.stories[original.story_id]
+                duplicate_of, score = original.duplicate_of or original.id, 1.0
+        if target is None:
+            ranked = self._score_candidates(profile)
+            if ranked:
+                best, score = ranked[0]
+                if score >= self.model.join_threshold:
+                    target = best
+                elif score >= self.model.thread_threshold:
+                    related = best
+        self.dups.add(article.id, article.hash, minhash)
+        decision = self._record(article, target, published, profile, score, duplicate_of, related)
+        self._housekeeping()
+        return decision
+
+    def _score_candidates(self, profile: Profile) -> list[tuple[StoryState, float]]:
+        if self._index is None or not len(self._index):
+            return []
+        hits = self._index.search(profile.unit, self.candidates)
+        states = [self._by_key[key] for key, _ in hits if key in self._by_key]
+        if not states:
+            return []
+        rows = np.stack([features(profile, s.profile, self.df) for s in states])
+        probabilities = self.model.join.probability(rows)
+        order = np.argsort(-probabilities)
+        return [(states[i], float(probabilities[i])) for i in order]
+
+    def _record(
+        self,
+        article: Article,
+        target: StoryState | None,
+        published: datetime | None,
+        profile: Profile,
+        score: float,
+        duplicate_of: str | None,
+        related: StoryState | None = None,
+    ) -> Decision:
+        moment = published
+        if target is None:
+            target = self._new_state(story_id_for(article.id), article, profile, moment)
+            if related is not None:
+                target.thread_id = self._thread_of(related)
+            new = True
+        else:
+            self._join_state(target, article, profile, moment)
+            new = False
+        self.store.save_story(target.as_story())
+        self.store.set_article_story(article.id, target.id, duplicate_of=duplicate_of)
+        self.processed += 1
+        self._since_snapshot += 1
+        return Decision(article.id, target.id, new, duplicate_of, score, target.thread_id)
+
+    def _thread_of(self, related: StoryState) -> str:
+        if related.thread_id is None:
+            related.thread_id = related.id
+            self.store.save_story(related.as_story())
+        return related.thread_id
+
+    def _new_state(
+        self, story_id: str, article: Article, profile: Profile, moment: datetime | None = None
+    ) -> StoryState:
+        moment = moment if moment is not None else article.published
+        state = StoryState(story_id, self._next_key, profile, article.title or "", moment, moment)
+        self._next_key += 1
+        state.touched = self.processed
+        self.stories[story_id] = state
+        self._by_key[state.key] = state
+        if profile.n:
+            self._index_for(len(profile.vec_sum)).upsert(state.key, profile.unit)
+        self._advance_clock(profile)
+        return state
+
+    def _join_state(
+        self, state: StoryState, article: Article, profile: Profile, moment: datetime | None = None
+    ) -> None:
+        moment = moment if moment is not None else article.published
+        state.profile.absorb(profile)
+        if moment is not None:
+            state.first_seen = min(filter(None, (state.first_seen, moment)))
+            state.last_seen = max(filter(None, (state.last_seen, moment)))
+        state.touched = self.processed
+        if state.profile.n:
+            self._index_for(len(state.profile.vec_sum)).upsert(state.key, state.profile.unit)
+        self._advance_clock(profile)
+
+    def _advance_clock(self, profile: Profile) -> None:
+        if profile.t_last is not None and (self.now_hours is None or profile.t_last > self.now_hours):
+            self.now_hours = profile.t_last
+
+    def _profile(self, article: Article) -> tuple[Profile, object]:
+        feats = text_features(article.title, article.text)
+        if not _has_content(article):
+            return _empty_profile(self._dim or 512), feats
+        vector = self._pending.pop(article.id, None)
+        if vector is None:
+            vector = self.embedder.embed([_embed_text(article)])[0]
+        return Profile.of_article(vector, feats, self._checked_date(article, quiet=True), article.lang), feats
+
+    def _checked_date(self, article: Article, quiet: bool = False) -> datetime | None:
+        published = article.published
+        if published is None:
+            if not quiet:
+                self._warn(
+                    "no-date", "article %s has no publication date; time features are not used", article.id
+                )
+            return None
+        if published.tzinfo is None:
+            published = published.replace(tzinfo=UTC)
+        if published > datetime.now(UTC) + FUTURE_TOLERANCE:
+            if not quiet:
+                self._warn(
+                    "future", "article %s is dated in the future (%s); date ignored", article.id, published
+                )
+            return None
+        return published
+
+    def _warn(self, key: str, message: str, *args: object) -> None:
+        """Warn once per kind of problem (duplicate ids: each), so a bad feed does not flood the log."""
+        kind = key.split(":", 1)[0]
+        if kind in self._warned and kind != "dup-id":
+            return
+        self._warned.add(kind)
+        log.warning(message + ("" if kind == "dup-id" else " (further cases not reported)"), *args)
+
+    # -- periodic work -----------------------------------------------------------------------------------
+    def _housekeeping(self) -> None:
+        if self.merge_every and self.processed % self.merge_every == 0:
+            self._evict()
+            self.merge_similar()
+        if self.snapshot_every and self._since_snapshot >= self.snapshot_every:
+            self.snapshot()
+
+    def _evict(self) -> None:
+        """Retire stories that left the time window, and the least recently touched beyond `max_active`."""
+        retired = []
+        if self.now_hours is not None:
+            horizon = self.now_hours - self.window_hours
+            retired = [
+                s
+                for s in self.stories.values()
+                if s.profile.t_last is not None and s.profile.t_last < horizon
+            ]
+        overflow = len(self.stories) - len(retired) - self.max_active
+        if overflow > 0:
+            retired_ids = {s.id for s in retired}
+            rest = sorted(
+                (s for s in self.stories.values() if s.id not in retired_ids), key=lambda s: s.touched
+            )
+            retired.extend(rest[:overflow])
+        for state in retired:
+            self._forget(state)
+
+    def _forget(self, state: StoryState) -> None:
+        self.stories.pop(state.id, None)
+        self._by_key.pop(state.key, None)
+        if self._index is not None:
+            self._index.remove(state.key)
+
+    def merge_similar(self, since: int | None = None) -> int:
+        """Merge recently touched stories into a neighbour now scoring as the same event; returns merges."""
+        since = self.processed - self.merge_every if since is None else since
+        merged = 0
+        for state in [s for s in self.stories.values() if s.touched >= since and not s.pinned]:
+            if state.id not in self.stories or self._index is None:
+                continue
+            hits = self._index.search(state.profile.unit, 4)
+            for key, _ in hits:
+                other = self._by_key.get(key)
+                if other is None or other is state or other.pinned:
+                    continue
+                row = features(state.profile, other.profile, self.df)
+                if float(self.model.join.probability(row)) >= self.model.merge_threshold:
+                    keep, drop = (other, state) if other.profile.n >= state.profile.n else (state, other)
+                    self.merge(keep.id, drop.id)
+                    merged += 1
+                    break
+        return merged
+
+    # -- manual edits ------------------------------------------------------------------------------------
+    def merge(self, story_a: str, story_b: str) -> str:
+        """Move every article of `story_b` into `story_a`, delete `story_b`; returns the surviving id."""
+        if story_a == story_b:
+            return story_a
+        a, b = self.store.get_story(story_a), self.store.get_story(story_b)
+        if a is None or b is None:
+            raise KeyError(story_a if a is None else story_b)
+        with self.store.transaction():
+            for article_id in b.article_ids:
+                article = self.store.get_article(article_id)
+                self.store.set_article_story(
+                    article_id, a.id, duplicate_of=article.duplicate_of if article else None
+                )
+            a.first_seen = min(filter(None, (a.first_seen, b.first_seen)), default=None)
+            a.last_seen = max(filter(None, (a.last_seen, b.last_seen)), default=None)
+            a.thread_id = a.thread_id or b.thread_id
+            self.store.save_story(a)
+            self.store.delete_story(b.id)
+            keep, drop = self.stories.get(a.id), self.stories.pop(b.id, None)
+            if drop is not None:
+                self._forget(drop)
+                if keep is not None:
+                    keep.profile.absorb(drop.profile)
+                    keep.first_seen, keep.last_seen, keep.thread_id = a.first_seen, a.last_seen, a.thread_id
+                    self._index_for(len(keep.profile.vec_sum)).upsert(keep.key, keep.profile.unit)
+            self.snapshot()
+        return a.id
+
+    def split(self, story_id: str, article_ids: list[str]) -> str:
+        """Move `article_ids` out of `story_id` into a new story of the same thread; returns the new id."""
+        story = self.store.get_story(story_id)
+        if story is None:
+            raise KeyError(story_id)
+        members = set(story.article_ids)
+        moving = [i for i in dict.fromkeys(article_ids) if i in members]
+        if not moving or len(moving) == len(story.article_ids):
+            raise ValueError("split needs some, but not all, of the story's articles")
+        new_id = story_id_for("split:" + "\n".join(sorted(moving)))
+        with self.store.transaction():
+            story.thread_id = story.thread_id or story.id
+            parts: dict[str, StoryState | None] = {}
+            for part_id, ids in (
+                (story_id, [i for i in story.article_ids if i not in moving]),
+                (new_id, moving),
+            ):
+                articles = [a for a in (self.store.get_article(i) for i in ids) if a is not None]
+                self.prepare(articles)
+                state = None
+                for article in articles:
+                    profile, _ = self._profile(article)
+                    if state is None:
+                        state = StoryState(
+                            part_id,
+                            self._next_key,
+                            profile,
+                            article.title or "",
+                            article.published,
+                            article.published,
+                            story.thread_id,
+                            self.processed,
+                            pinned=True,
+                        )
+                        self._next_key += 1
+                    else:
+                        self._join_state(state, article, profile)
+                    if part_id == new_id:
+                        self.store.set_article_story(article.id, new_id, duplicate_of=article.duplicate_of)
+                parts[part_id] = state
+            old = self.stories.pop(story_id, None)
+            if old is not None:
+                self._forget(old)
+            for state in parts.values():
+                if state is None:
+                    continue
+                self.stories[state.id] = state
+                self._by_key[state.key] = state
+                if state.profile.n:
+                    self._index_for(len(state.profile.vec_sum)).upsert(state.key, state.profile.unit)
+                self.store.save_story(state.as_story())
+            self.snapshot()
+        return new_id
+
+    # -- pairs -------------------------------------------------------------------------------------------
+    def pair_features(self, a: Article, b: Article, vectors: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """Symmetric features of two single articles (used by `storyweave similarity`)."""
+        pa = Profile.of_article(vectors[0], text_features(a.title, a.text), a.published, a.lang)
+        pb = Profile.of_article(vectors[1], text_features(b.title, b.text), b.published, b.lang)
+        return (features(pa, pb, self.df) + features(pb, pa, self.df)) / 2.0
+
+
+def _has_content(article: Article) -> bool:
+    return bool((article.title or "").strip() or (article.text or "").strip())
+
+
+def _embed_text(article: Article) -> str:
+    return article.body[:1500]
+
+
+def _empty_profile(dim: int) -> Profile:
+    from collections import Counter
+
+    return Profile(np.zeros(dim, dtype=np.float32), 0, Counter(), Counter(), Counter())
