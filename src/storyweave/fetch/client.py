@@ -1,0 +1,240 @@
+"""The one HTTP client storyweave uses: every request is checked before a byte leaves the machine.
+
+Hosts are resolved here, every resolved address is checked, and the connection goes to a checked address (the
+URL's host is kept for the Host header, TLS SNI and certificate checks), so a DNS answer that changes between
+check and connect (rebinding) cannot redirect the request inside the network. Redirects are followed by hand
+so every hop gets the same checks.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+from urllib.robotparser import RobotFileParser
+
+import httpx
+
+DEFAULT_USER_AGENT = "storyweave/0.1 (+https://github.com/storyweave)"
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+ROBOTS_MAX_BYTES = 500_000
+METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254"))
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class FetchError(RuntimeError):
+    """A URL could not (or must not) be fetched; `reason` is one line for the user."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+@dataclass
+class FetchResult:
+    url: str
+    """Final URL, after redirects."""
+    status: int
+    content: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+    encoding: str | None = None
+    """Charset declared by the server, if any."""
+
+
+def is_public_address(ip: IPAddress) -> bool:
+    """False for private, loopback, link-local, multicast, reserved, unspecified and cloud-metadata IPs."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip in METADATA_ADDRESSES)
+
+
+def _media_type(content_type: str | None) -> str | None:
+    return content_type.split(";", 1)[0].strip().lower() if content_type else None
+
+
+def _accepted(media_type: str | None, accept: tuple[str, ...]) -> bool:
+    if media_type is None:
+        return True  # no declared type: let the reader sniff the content
+    return any(media_type == a or (a.endswith("/*") and media_type.startswith(a[:-1])) for a in accept)
+
+
+class Fetcher:
+    """Safe GET: timeouts, a streaming size cap, checked redirects, conditional requests, robots.txt."""
+
+    def __init__(
+        self,
+        *,
+        allow_private: bool = False,
+        allowed_hosts: Iterable[str] = (),
+        timeout: float = 15.0,
+        max_bytes: int = 10_000_000,
+        max_redirects: int = 5,
+        user_agent: str = DEFAULT_USER_AGENT,
+        respect_robots: bool = True,
+    ) -> None:
+        self.allow_private = allow_private
+        self.allowed_hosts = frozenset(h.lower().strip("[]") for h in allowed_hosts)
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.max_redirects = max_redirects
+        self.user_agent = user_agent
+        self.respect_robots = respect_robots
+        self._robots: dict[str, RobotFileParser | None] = {}
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False,
+            headers={"User-Agent": user_agent},
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- public ------------------------------------------------------------------------------------------
+    def get(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: tuple[str, ...] | None = None,
+    ) -> FetchResult:
+        """GET `url`; FetchError for refused addresses, HTTP errors, oversize or unwanted content types."""
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        if accept:
+            headers["Accept"] = ", ".join(accept)
+        current = url
+        for _ in range(self.max_redirects + 1):
+            target = self._parse(current)
+            if self.respect_robots and not self._robots_allow(target):
+                raise FetchError(current, "disallowed by robots.txt")
+            result = self._request(target, headers, accept)
+            if result.status not in REDIRECT_STATUSES:
+                return result
+            location = result.headers.get("location")
+            if not location:
+                raise FetchError(current, f"HTTP {result.status} redirect without Location")
+            current = urljoin(current, location)
+        raise FetchError(url, f"too many redirects (more than {self.max_redirects})")
+
+    # -- checks ------------------------------------------------------------------------------------------
+    def _parse(self, url: str) -> httpx.URL:
+        try:
+            parsed = httpx.URL(url)
+        except (httpx.InvalidURL, TypeError) as exc:
+            raise FetchError(url, f"invalid URL ({exc})") from exc
+        if parsed.scheme not in ("http", "https"):
+            raise FetchError(url, f"unsupported scheme {parsed.scheme or '(none)'!r}: only http and https")
+        if not parsed.host:
+            raise FetchError(url, "URL has no host")
+        return parsed
+
+    def resolve(self, url: httpx.URL) -> IPAddress:
+        """A checked address to connect to: every address the host resolves to must be public."""
+        host = url.host.lower()
+        port = url.port or (443 if url.scheme == "https" else 80)
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise FetchError(str(url), f"cannot resolve host {host!r} ({exc})") from exc
+        addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+        if not addresses:
+            raise FetchError(str(url), f"host {host!r} has no address")
+        if not (self.allow_private or host in self.allowed_hosts):
+            refused = [ip for ip in addresses if not is_public_address(ip)]
+            if refused:
+                raise FetchError(
+                    str(url),
+                    f"refused: {host} resolves to non-public address {refused[0]} (see --allow-private)",
+                )
+        return addresses[0]
+
+    # -- transfer ----------------------------------------------------------------------------------------
+    def _request(
+        self,
+        url: httpx.URL,
+        headers: dict[str, str],
+        accept: tuple[str, ...] | None,
+        max_bytes: int | None = None,
+    ) -> FetchResult:
+        address = self.resolve(url)
+        pinned = url.copy_with(host=str(address))
+        request_headers = {**headers, "Host": url.netloc.decode("ascii")}
+        extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
+        try:
+            stream = self._client.stream("GET", pinned, headers=request_headers, extensions=extensions)
+            with stream as response:
+                return self._read(url, response, accept, self.max_bytes if max_bytes is None else max_bytes)
+        except httpx.TimeoutException as exc:
+            raise FetchError(str(url), f"timed out after {self.timeout:.0f} s") from exc
+        except httpx.HTTPError as exc:
+            raise FetchError(str(url), f"{type(exc).__name__}: {exc}") from exc
+
+    def _read(
+        self, url: httpx.URL, response: httpx.Response, accept: tuple[str, ...] | None, limit: int
+    ) -> FetchResult:
+        where, status = str(url), response.status_code
+        result = FetchResult(
+            url=where, status=status, headers=dict(response.headers), etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"), encoding=response.charset_encoding,
+        )
+        if status in REDIRECT_STATUSES:
+            return result
+        if status == 304:
+            result.not_modified = True
+            return result
+        if not 200 <= status < 300:
+            raise FetchError(where, f"HTTP {status} {response.reason_phrase}".strip())
+        media_type = _media_type(response.headers.get("content-type"))
+        if accept and not _accepted(media_type, accept):
+            raise FetchError(where, f"unexpected content type {media_type!r} (wanted {', '.join(accept)})")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise FetchError(where, f"too large ({int(declared)} bytes > {limit} limit)")
+        deadline = time.monotonic() + 4 * self.timeout
+        chunks, size = [], 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise FetchError(where, f"too large (more than {limit} bytes)")
+            if time.monotonic() > deadline:
+                raise FetchError(where, f"timed out (download took over {4 * self.timeout:.0f} s)")
+            chunks.append(chunk)
+        result.content = b"".join(chunks)
+        return result
+
+    # -- robots.txt --------------------------------------------------------------------------------------
+    def _robots_allow(self, url: httpx.URL) -> bool:
+        origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
+        if origin not in self._robots:
+            self._robots[origin] = self._load_robots(origin)
+        parser = self._robots[origin]
+        return parser is None or parser.can_fetch(self.user_agent, str(url))
+
+    def _load_robots(self, origin: str) -> RobotFileParser | None:
+        """The origin's robots.txt, fetched through the same checks; None (allow all) when unavailable."""
+        try:
+            result = self._request(self._parse(f"{origin}/robots.txt"), {}, None, max_bytes=ROBOTS_MAX_BYTES)
+        except FetchError:
+            return None
+        if result.status != 200:
+            return None
+        parser = RobotFileParser()
+        parser.parse(result.content.decode("utf-8", errors="replace").splitlines())
+        return parser
