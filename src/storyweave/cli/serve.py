@@ -1,1 +1,47 @@
-"""Commands of the serve stage."""
+"""Commands of the serve stage: `storyweave serve` runs the web UI and REST API."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from storyweave.cli.app import StoreOption, app, console
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    store: StoreOption = None,
+    feeds: Annotated[
+        Path | None,
+        typer.Option(help="OPML or feed list to poll while serving (skipped if the file is missing)"),
+    ] = None,
+) -> None:
+    """Serve the web UI and REST API (docs at /docs). Writes need STORYWEAVE_API_TOKEN, else read-only."""
+    import uvicorn
+
+    from storyweave.serve import create_app
+    from storyweave.store import StoreError, open_store
+
+    try:
+        opened = open_store(store)
+    except StoreError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    if feeds is not None and not feeds.exists():
+        console.print(f"[yellow]warning:[/] feeds file {feeds} not found; serving without feed polling")
+        feeds = None
+    token = os.environ.get("STORYWEAVE_API_TOKEN") or None
+    console.print(
+        f"storyweave on http://{host}:{port}/ (store {opened.url}; "
+        + ("writes need the API token" if token else "read-only: set STORYWEAVE_API_TOKEN to allow writes")
+        + ")"
+    )
+    try:
+        uvicorn.run(create_app(opened, api_token=token, feeds=feeds), host=host, port=port, log_level="info")
+    finally:
+        opened.close()

@@ -1,0 +1,345 @@
+"""REST API under /api: read endpoints for everyone, write endpoints behind the API token."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from storyweave.models import Article, Outlet, utcnow
+from storyweave.pipeline import Pipeline
+from storyweave.serve.views import (
+    MAX_PAGE,
+    StoryFilter,
+    article_dict,
+    card,
+    get_article_or_404,
+    get_story_or_404,
+    story_filter,
+    story_title,
+)
+from storyweave.store import Store
+
+router = APIRouter(prefix="/api", tags=["api"])
+bearer = HTTPBearer(auto_error=False, description="The server's STORYWEAVE_API_TOKEN")
+
+
+def get_store(request: Request) -> Store:
+    return request.app.state.store
+
+
+def require_token(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+) -> None:
+    """Writes need the server's token; a server started without STORYWEAVE_API_TOKEN is read-only."""
+    token = request.app.state.api_token
+    if not token:
+        raise HTTPException(
+            403, "this server is read-only: start it with STORYWEAVE_API_TOKEN set to allow writes"
+        )
+    if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), token.encode()):
+        raise HTTPException(401, "missing or wrong API token", headers={"WWW-Authenticate": "Bearer"})
+
+
+# -- read ---------------------------------------------------------------------------------------------------
+@router.get("/stories", summary="List stories")
+def list_stories(f: StoryFilter = Depends(story_filter), store: Store = Depends(get_store)) -> dict[str, Any]:
+    """Stories matching every given filter, with size, outlets and languages. Page with `limit`/`offset`."""
+    items = [card(store, s).to_dict() for s in f.stories(store)]
+    return {
+        "items": items,
+        "limit": f.limit,
+        "offset": f.offset,
+        "next_offset": f.offset + f.limit if len(items) == f.limit else None,
+    }
+
+
+def story_detail(request: Request, story_id: str) -> dict[str, Any]:
+    """One story with its articles, analysis report (facts, matrix, quotes, entities, timeline, summary) and
+    the other stories of its thread."""
+    store: Store = request.app.state.store
+    story = get_story_or_404(store, story_id)
+    articles = list(store.iter_articles(story_id=story.id))
+    report = request.app.state.reports.get(story, articles)
+    thread = []
+    if story.thread_id:
+        thread = [
+            {"id": s.id, "title": card(store, s).title, "size": s.size}
+            for s in store.list_stories(thread_id=story.thread_id, limit=20)
+            if s.id != story.id
+        ]
+    return {
+        **card(store, story).to_dict(),
+        "title": story_title(story, articles),
+        "articles": [article_dict(a, with_text=False) for a in articles],
+        "report": report,
+        "thread": thread,
+    }
+
+
+@router.get("/stories/{story_id}", summary="One story with its comparison")
+def get_story(request: Request, story_id: str) -> dict[str, Any]:
+    """`report` is null while the analysis stage is unavailable; computed on first request, then cached."""
+    return story_detail(request, story_id)
+
+
+@router.get("/articles", summary="List articles")
+def list_articles(
+    store: Store = Depends(get_store),
+    q: str | None = Query(None, description="Full-text query (best match first)"),
+    story_id: str | None = None,
+    outlet: str | None = None,
+    lang: str | None = None,
+    limit: int = Query(50, ge=1, le=MAX_PAGE),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    if q:
+        found = store.search(q, limit=limit, offset=offset)
+    else:
+        found = list(
+            store.iter_articles(story_id=story_id, source=outlet, lang=lang, limit=limit, offset=offset)
+        )
+    return {
+        "items": [article_dict(a, with_text=False) for a in found],
+        "limit": limit,
+        "offset": offset,
+        "next_offset": offset + limit if len(found) == limit else None,
+    }
+
+
+@router.get("/articles/{article_id:path}", summary="One article with its text")
+def get_article(article_id: str, store: Store = Depends(get_store)) -> dict[str, Any]:
+    return article_dict(get_article_or_404(store, article_id))
+
+
+class OutletModel(BaseModel):
+    name: str
+    domain: str | None = None
+    country: str | None = None
+    language: str | None = None
+    lean: str | None = Field(None, description="User-supplied; storyweave ships no ratings")
+    tags: list[str] = []
+
+
+@router.get("/outlets", summary="List outlets")
+def list_outlets(store: Store = Depends(get_store)) -> list[OutletModel]:
+    return [OutletModel(**vars(o)) for o in store.list_outlets()]
+
+
+@router.get("/outlets/{name:path}", summary="One outlet")
+def get_outlet(name: str, store: Store = Depends(get_store)) -> OutletModel:
+    outlet = store.get_outlet(name)
+    if outlet is None:
+        raise HTTPException(404, f"no outlet {name!r}")
+    return OutletModel(**vars(outlet))
+
+
+# -- write --------------------------------------------------------------------------------------------------
+class OutletEdit(BaseModel):
+    domain: str | None = None
+    country: str | None = None
+    language: str | None = None
+    lean: str | None = None
+    tags: list[str] | None = None
+
+
+@router.patch(
+    "/outlets/{name:path}", summary="Edit an outlet's fields and tags", dependencies=[Depends(require_token)]
+)
+def edit_outlet(name: str, edit: OutletEdit, store: Store = Depends(get_store)) -> OutletModel:
+    """Only the given fields change; an unknown outlet is created."""
+    outlet = store.get_outlet(name) or Outlet(name)
+    for key, value in edit.model_dump(exclude_unset=True).items():
+        setattr(outlet, key, [t.strip() for t in value if t.strip()] if key == "tags" else value)
+    store.upsert_outlet(outlet)
+    return OutletModel(**vars(outlet))
+
+
+class ArticleIn(BaseModel):
+    """An article as JSON (the shared data schema); `id` defaults to a hash of url or title+text."""
+
+    id: str | None = None
+    title: str = Field(min_length=1)
+    text: str | None = None
+    url: str | None = None
+    source: str | None = None
+    lang: str | None = None
+    published: datetime | None = None
+    author: str | None = None
+
+
+class HtmlIn(BaseModel):
+    html: str = Field(min_length=1)
+    url: str | None = None
+    source: str | None = None
+    id: str | None = None
+
+
+class UrlsIn(BaseModel):
+    urls: list[str] = Field(min_length=1, max_length=100)
+    source: str | None = None
+
+
+class IngestResult(BaseModel):
+    input: str
+    status: str = Field(description="added, duplicate or failed")
+    article_id: str | None = None
+    story_id: str | None = None
+    duplicate_of: str | None = None
+    error: str | None = None
+
+
+class Writer:
+    """The app's one write path: the pipeline with the story engine, one article at a time."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._pipeline: Pipeline | None = None
+
+    def pipeline(self) -> Pipeline:
+        if self._pipeline is None:
+            try:
+                from storyweave.cluster import StoryEngine
+            except ImportError:
+                raise HTTPException(503, "the story engine is not available in this build") from None
+            self._pipeline = Pipeline(self.store, StoryEngine(self.store))
+        return self._pipeline
+
+    def add(self, article: Article, label: str) -> IngestResult:
+        with self._lock:
+            result = self.pipeline().add(article)
+        if not result.added:
+            return IngestResult(
+                input=label,
+                status="duplicate",
+                article_id=result.article_id,
+                duplicate_of=result.duplicate_of,
+            )
+        stored = self.store.get_article(article.id)
+        return IngestResult(
+            input=label, status="added", article_id=article.id, story_id=stored.story_id if stored else None
+        )
+
+    def merge(self, story_ids: list[str]) -> str:
+        with self._lock:
+            target = story_ids[0]
+            for other in story_ids[1:]:
+                target = self.pipeline().engine.merge(target, other)
+        return target
+
+    def split(self, story_id: str, article_ids: list[str]) -> str:
+        with self._lock:
+            return self.pipeline().engine.split(story_id, article_ids)
+
+
+def get_writer(request: Request) -> Writer:
+    state = request.app.state
+    if getattr(state, "writer", None) is None:
+        state.writer = Writer(state.store)
+    return state.writer
+
+
+def _article_id(*parts: str | None) -> str:
+    return hashlib.sha1("\n".join(p or "" for p in parts).encode()).hexdigest()[:24]
+
+
+@router.post("/ingest/articles", summary="Add articles given as JSON", dependencies=[Depends(require_token)])
+def ingest_articles(articles: list[ArticleIn], writer: Writer = Depends(get_writer)) -> list[IngestResult]:
+    out = []
+    for item in articles:
+        article = Article(
+            id=item.id or _article_id(item.url, item.title, item.text),
+            title=item.title,
+            text=item.text or "",
+            url=item.url,
+            canonical_url=item.url,
+            source=item.source,
+            lang=item.lang,
+            published=item.published,
+            author=item.author,
+            fetched=utcnow(),
+        )
+        out.append(writer.add(article, item.id or item.url or item.title))
+    return out
+
+
+def _extract(content: bytes | str, *, url: str | None, source: str | None, id: str | None) -> Article:
+    from storyweave.extract import article_from_page
+
+    return article_from_page(content, url=url, source=source, id=id)
+
+
+@router.post(
+    "/ingest/html", summary="Add one article from its page's HTML", dependencies=[Depends(require_token)]
+)
+def ingest_html(page: HtmlIn, writer: Writer = Depends(get_writer)) -> IngestResult:
+    from storyweave.extract import ExtractionError
+
+    label = page.url or page.id or "html"
+    try:
+        article = _extract(page.html, url=page.url, source=page.source, id=page.id)
+    except ExtractionError as exc:
+        return IngestResult(input=label, status="failed", error=str(exc))
+    return writer.add(article, label)
+
+
+@router.post(
+    "/ingest/urls", summary="Fetch pages and add their articles", dependencies=[Depends(require_token)]
+)
+async def ingest_urls(urls: UrlsIn, writer: Writer = Depends(get_writer)) -> list[IngestResult]:
+    """Pages are fetched safely (timeouts, size cap; private and loopback addresses refused)."""
+    return await run_in_threadpool(_fetch_and_add, urls, writer)
+
+
+def _fetch_and_add(urls: UrlsIn, writer: Writer) -> list[IngestResult]:
+    from storyweave.extract import ExtractionError
+    from storyweave.fetch import Fetcher, FetchError
+
+    out = []
+    with Fetcher(allow_private=False) as fetcher:
+        for url in urls.urls:
+            try:
+                page = fetcher.get(url)
+                article = _extract(page.content, url=page.url, source=urls.source, id=None)
+            except (FetchError, ExtractionError) as exc:
+                out.append(IngestResult(input=url, status="failed", error=str(exc)))
+                continue
+            out.append(writer.add(article, url))
+    return out
+
+
+class MergeIn(BaseModel):
+    story_ids: list[str] = Field(min_length=2, description="Stories to merge into one")
+
+
+class SplitIn(BaseModel):
+    article_ids: list[str] = Field(min_length=1, description="Articles that move to a new story")
+
+
+@router.post("/stories/merge", summary="Merge stories by hand", dependencies=[Depends(require_token)])
+def merge_stories(body: MergeIn, writer: Writer = Depends(get_writer)) -> dict[str, str]:
+    store = writer.store
+    for sid in body.story_ids:
+        get_story_or_404(store, sid)
+    return {"story_id": writer.merge(body.story_ids)}
+
+
+@router.post(
+    "/stories/{story_id}/split", summary="Split articles off a story", dependencies=[Depends(require_token)]
+)
+def split_story(story_id: str, body: SplitIn, writer: Writer = Depends(get_writer)) -> dict[str, str]:
+    story = get_story_or_404(writer.store, story_id)
+    missing = sorted(set(body.article_ids) - set(story.article_ids))
+    if missing:
+        raise HTTPException(422, f"not in story {story_id!r}: {', '.join(missing[:5])}")
+    if len(set(body.article_ids)) == len(story.article_ids):
+        raise HTTPException(422, "a split must leave at least one article in the story")
+    return {"story_id": writer.split(story_id, body.article_ids)}

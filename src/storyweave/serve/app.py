@@ -1,0 +1,113 @@
+"""The FastAPI application: security headers on every response, API token, optional feed polling, routers."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from storyweave.serve import api, exports, web
+from storyweave.serve.views import Reports
+from storyweave.store import Store
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+
+# Nothing inline, nothing from elsewhere: article text is untrusted; even an escaping bug cannot run script.
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+SWAGGER_CDN = "https://cdn.jsdelivr.net"
+
+
+def _docs_page() -> tuple[bytes, str]:
+    """Swagger UI (scripts from its CDN) with a CSP that allows exactly its one inline script, by hash."""
+    page = get_swagger_ui_html(openapi_url="/openapi.json", title="storyweave API").body
+    hashes = [
+        "'sha256-" + base64.b64encode(hashlib.sha256(m.encode()).digest()).decode() + "'"
+        for m in re.findall(r"<script>(.*?)</script>", page.decode(), flags=re.S)
+    ]
+    csp = (
+        f"default-src 'none'; script-src {SWAGGER_CDN} {' '.join(hashes)}; style-src {SWAGGER_CDN}; "
+        "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; base-uri 'none'; "
+        "frame-ancestors 'none'"
+    )
+    return page, csp
+
+
+def create_app(store: Store, *, api_token: str | None = None, feeds: Path | None = None) -> FastAPI:
+    """The storyweave web app over `store`. Writes need `Authorization: Bearer <api_token>`; with no token the
+    server is read-only. With `feeds`, the feed poller runs for the app's lifetime."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        handle = _start_feeds(store, feeds) if feeds else None
+        try:
+            yield
+        finally:
+            if handle is not None:
+                handle.stop()
+
+    app = FastAPI(
+        title="storyweave",
+        summary="News stories across outlets and languages: who reports what, who is quoted.",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.store = store
+    app.state.api_token = api_token or None
+    app.state.reports = Reports(store)
+    docs_body, docs_csp = _docs_page()
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # noqa: ANN001
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        return HTMLResponse(docs_body, headers={"Content-Security-Policy": docs_csp})
+
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(api.router)
+    app.include_router(exports.router)
+    app.include_router(web.router)
+    web.install_error_pages(app)
+    return app
+
+
+def _start_feeds(store: Store, feeds: Path) -> object | None:
+    """Start feed polling if the feeds stage is installed; the server keeps serving without it."""
+    try:
+        from storyweave.feeds import start_polling
+    except ImportError:
+        log.warning("feed polling is not available in this build; serving without polling %s", feeds)
+        return None
+    try:
+        return start_polling(store, feeds)
+    except Exception as exc:  # a broken feeds file must not stop the server from serving what is stored
+        log.error("feed polling not started (%s): %s", feeds, exc)
+        return None

@@ -1,0 +1,302 @@
+"""What the API, the exports and the web pages show, built once from the store: story filters, story cards,
+story detail with its (cached) analysis report, and the fact × outlet matrix."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from fastapi import HTTPException, Query
+
+from storyweave.models import Article, Story
+from storyweave.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE = 200
+
+
+def parse_time(value: str | None, name: str) -> datetime | None:
+    """`2017-12-01` or a full ISO-8601 time (naive means UTC); a bad value is a 422 naming the parameter."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = datetime.combine(date.fromisoformat(value.strip()), time())
+        except ValueError:
+            raise HTTPException(
+                422, f"{name}: expected a date (2017-12-01) or ISO-8601 time, got {value!r}"
+            ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is an absolute http(s) link, else None: no `javascript:` links from untrusted pages."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url.strip()
+
+
+@dataclass
+class StoryFilter:
+    """The story query shared by /api/stories, the exports, the front page and search."""
+
+    q: str | None = None
+    lang: str | None = None
+    outlet: str | None = None
+    entity: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    sort: Literal["recency", "size", "velocity"] = "recency"
+    limit: int = 30
+    offset: int = 0
+
+    @property
+    def text_query(self) -> str | None:
+        """Entities are matched as text in the stories' articles (full-text search), together with `q`."""
+        parts = [p.strip() for p in (self.q, self.entity) if p and p.strip()]
+        return " ".join(parts) or None
+
+    def stories(self, store: Store) -> list[Story]:
+        return store.list_stories(
+            query=self.text_query,
+            lang=self.lang,
+            source=self.outlet,
+            since=self.since,
+            until=self.until,
+            sort=self.sort,
+            limit=self.limit,
+            offset=self.offset,
+        )
+
+    def params(self, **changes: Any) -> dict[str, str]:
+        """Query-string parameters reproducing this filter (with `changes`), for paging and export links."""
+        values = {
+            "q": self.q,
+            "lang": self.lang,
+            "outlet": self.outlet,
+            "entity": self.entity,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "sort": self.sort if self.sort != "recency" else None,
+            "limit": str(self.limit) if self.limit != 30 else None,
+            "offset": str(self.offset) if self.offset else None,
+        }
+        values.update({k: (str(v) if v is not None else None) for k, v in changes.items()})
+        return {k: v for k, v in values.items() if v}
+
+
+def story_filter(
+    q: str | None = Query(None, description="Full-text query over the stories' articles"),
+    lang: str | None = Query(None, description="Only stories with an article in this language (ISO 639-1)"),
+    outlet: str | None = Query(None, description="Only stories with an article from this outlet"),
+    entity: str | None = Query(None, description="Only stories whose articles mention this name"),
+    since: str | None = Query(None, description="Stories still reported at or after this date/time"),
+    until: str | None = Query(None, description="Stories first reported before this date/time"),
+    sort: Literal["recency", "size", "velocity"] = Query("recency", description="Order of the stories"),
+    limit: int = Query(30, ge=1, le=MAX_PAGE),
+    offset: int = Query(0, ge=0),
+) -> StoryFilter:
+    """FastAPI dependency: the story filter from the query string (empty form fields count as absent)."""
+    return StoryFilter(
+        q=q or None,
+        lang=lang or None,
+        outlet=outlet or None,
+        entity=entity or None,
+        since=parse_time(since, "since"),
+        until=parse_time(until, "until"),
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@dataclass
+class StoryCard:
+    """A story as listed: enough to choose which one to open."""
+
+    story: Story
+    title: str
+    outlets: list[tuple[str, int]]
+    languages: list[tuple[str, int]]
+    lead: str | None = None
+    timeline: list[datetime] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.story.id
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.story
+        return {
+            "id": s.id,
+            "title": self.title,
+            "size": s.size,
+            "first_seen": _iso(s.first_seen),
+            "last_seen": _iso(s.last_seen),
+            "thread_id": s.thread_id,
+            "outlets": [{"name": n, "articles": c} for n, c in self.outlets],
+            "languages": [{"lang": n, "articles": c} for n, c in self.languages],
+            "lead": self.lead,
+            "article_ids": s.article_ids,
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def story_title(story: Story, articles: list[Article]) -> str:
+    if story.title:
+        return story.title
+    originals = [a for a in articles if not a.duplicate_of] or articles
+    return originals[0].title if originals else story.id
+
+
+def card(store: Store, story: Story) -> StoryCard:
+    articles = list(store.iter_articles(story_id=story.id))
+    outlets = Counter(a.source or "unknown" for a in articles)
+    langs = Counter(a.lang or "?" for a in articles)
+    first = next((a for a in articles if not a.duplicate_of), articles[0] if articles else None)
+    return StoryCard(
+        story=story,
+        title=story_title(story, articles),
+        outlets=outlets.most_common(),
+        languages=langs.most_common(),
+        lead=first.lead if first else None,
+        timeline=sorted(a.published for a in articles if a.published),
+    )
+
+
+def article_dict(article: Article, *, with_text: bool = True) -> dict[str, Any]:
+    data = {
+        "id": article.id,
+        "title": article.title,
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "source": article.source,
+        "lang": article.lang,
+        "published": _iso(article.published),
+        "fetched": _iso(article.fetched),
+        "author": article.author,
+        "lead": article.lead,
+        "story_id": article.story_id,
+        "duplicate_of": article.duplicate_of,
+        "hash": article.hash,
+    }
+    if with_text:
+        data["text"] = article.text
+    return data
+
+
+def get_story_or_404(store: Store, story_id: str) -> Story:
+    story = store.get_story(story_id)
+    if story is None or not story.article_ids:
+        raise HTTPException(404, f"no story {story_id!r}")
+    return story
+
+
+def get_article_or_404(store: Store, article_id: str) -> Article:
+    article = store.get_article(article_id)
+    if article is None:
+        raise HTTPException(404, f"no article {article_id!r}")
+    return article
+
+
+class Reports:
+    """Analysis reports, computed lazily (a second or more per story) and cached in the store's state table
+    under the story id and a hash of its article ids, so a changed story gets a fresh report."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    @staticmethod
+    def key(story: Story) -> str:
+        digest = hashlib.sha1("\n".join(sorted(story.article_ids)).encode()).hexdigest()[:16]
+        return f"report:{story.id}:{digest}"
+
+    def cached(self, story: Story) -> dict[str, Any] | None:
+        raw = self.store.get_state(self.key(story))
+        return json.loads(raw) if raw else None
+
+    def get(self, story: Story, articles: list[Article]) -> dict[str, Any] | None:
+        """The story's report, or None when the analysis stage is not installed or fails on this story."""
+        key = self.key(story)
+        report = self.cached(story)
+        if report is not None:
+            return report
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:  # one computation per story at a time; the others wait and read the cache
+            report = self.cached(story)
+            if report is None:
+                report = self._compute(articles)
+                if report is not None:
+                    self.store.put_state(key, json.dumps(report, default=str).encode())
+        with self._guard:
+            self._locks.pop(key, None)
+        return report
+
+    def _compute(self, articles: list[Article]) -> dict[str, Any] | None:
+        try:
+            from storyweave.analyse import analyse_story
+        except ImportError:
+            return None
+        outlets = {o.name: o for o in self.store.list_outlets()}
+        try:
+            return analyse_story(articles, outlets=outlets).to_dict()
+        except Exception:  # a failed analysis must not take the story page down with it
+            log.exception("analysis failed for story with articles %s", [a.id for a in articles[:5]])
+            return None
+
+
+@dataclass
+class Cell:
+    state: Literal["shared", "unique", "omitted"]
+    articles: list[str]
+
+
+@dataclass
+class Matrix:
+    """Facts (rows) × outlets (columns): which outlet reports which fact, alone or with others."""
+
+    outlets: list[str]
+    rows: list[tuple[dict[str, Any], list[Cell]]]
+    total_facts: int
+
+
+def fact_matrix(report: dict[str, Any] | None, outlets: list[str], *, max_facts: int = 40) -> Matrix | None:
+    """Facts reported by most outlets first, then unique ones; a fact's outlets come from its `sources`."""
+    if not report or not report.get("facts"):
+        return None
+    facts = report["facts"]
+    ranked = sorted(facts, key=lambda f: -len(f.get("sources") or []))
+    rows = []
+    for fact in ranked[:max_facts]:
+        sources = set(fact.get("sources") or [])
+        cells = []
+        for outlet in outlets:
+            if outlet in sources:
+                state = "unique" if len(sources) == 1 else "shared"
+                cells.append(Cell(state, list(fact.get("articles") or [])))
+            else:
+                cells.append(Cell("omitted", []))
+        rows.append((fact, cells))
+    return Matrix(outlets, rows, len(facts))
