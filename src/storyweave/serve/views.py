@@ -269,8 +269,8 @@ class Reports:
 
 @dataclass
 class Cell:
-    state: Literal["shared", "unique", "omitted"]
-    articles: list[str]
+    state: Literal["shared", "unique", "omitted", "absent"]
+    """Reported with other outlets, reported by this outlet only, a main fact it leaves out, or not reported."""
 
 
 @dataclass
@@ -283,20 +283,20 @@ class Matrix:
 
 
 def fact_matrix(report: dict[str, Any] | None, outlets: list[str], *, max_facts: int = 40) -> Matrix | None:
-    """Facts reported by most outlets first, then unique ones; a fact's outlets come from its `sources`."""
+    """Facts reported by most outlets first; a fact's outlets are its `sources`, and an outlet's omissions
+    come from the report's per-outlet `omitted` fact ids."""
     if not report or not report.get("facts"):
         return None
-    facts = report["facts"]
-    ranked = sorted(facts, key=lambda f: -len(f.get("sources") or []))
+    omitted = {name: set(info.get("omitted") or []) for name, info in (report.get("outlets") or {}).items()}
+    ranked = sorted(report["facts"], key=lambda f: -len(f.get("sources") or []))
     rows = []
     for fact in ranked[:max_facts]:
         sources = set(fact.get("sources") or [])
         cells = []
         for outlet in outlets:
             if outlet in sources:
-                state = "unique" if len(sources) == 1 else "shared"
-                cells.append(Cell(state, list(fact.get("articles") or [])))
+                cells.append(Cell("unique" if len(sources) == 1 else "shared"))
             else:
-                cells.append(Cell("omitted", []))
+                cells.append(Cell("omitted" if fact.get("id") in omitted.get(outlet, ()) else "absent"))
         rows.append((fact, cells))
-    return Matrix(outlets, rows, len(facts))
+    return Matrix(outlets, rows, len(report["facts"]))

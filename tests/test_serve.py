@@ -1,0 +1,333 @@
+"""REST API, exports and web pages of `storyweave serve`, in-process (FastAPI TestClient)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from xml.etree import ElementTree as ET
+
+import pytest
+from fastapi.testclient import TestClient
+
+from storyweave.models import Article, Outlet, Story
+from storyweave.serve import create_app
+from storyweave.serve.views import Reports, safe_url
+
+T0 = datetime(2022, 12, 26, 9, 0, tzinfo=UTC)
+TOKEN = "test-token"
+XSS = "<script>alert(1)</script>"
+
+
+def put_story(store, sid: str, articles: list[Article], *, thread: str | None = None) -> Story:
+    for a in articles:
+        a.story_id = sid
+        store.add_article(a)
+    times = [a.published for a in articles if a.published]
+    story = Story(sid, first_seen=min(times), last_seen=max(times), thread_id=thread)
+    store.save_story(story)
+    return store.get_story(sid)
+
+
+@pytest.fixture
+def filled(sqlite_store):
+    """Two stories of one thread (one of them bilingual), one with hostile content, and two outlets."""
+    s = sqlite_store
+    kim = put_story(
+        s,
+        "st-kim",
+        [
+            Article(
+                "efe-1",
+                "Kim calls for offensive deterrent",
+                "Kim Jong-un met the Central Military Commission.\nHe pointed at a map of Camp Humphreys.",
+                url="https://efe.com/kim",
+                source="EFE",
+                lang="en",
+                published=T0,
+            ),
+            Article(
+                "kh-1",
+                "Kim orders stronger war deterrence",
+                "Kim Jong-un met the Central Military Commission.\n"
+                "Washington and Seoul call the drills defensive.",
+                url="https://koreaherald.com/kim",
+                source="Korea Herald",
+                lang="en",
+                published=T0 + timedelta(hours=3),
+            ),
+            Article(
+                "efe-es",
+                "Kim pide una disuasión ofensiva",
+                "Kim Jong-un se reunió con la Comisión Militar.",
+                url="https://efe.com/es/kim",
+                source="EFE",
+                lang="es",
+                published=T0 + timedelta(hours=5),
+            ),
+        ],
+        thread="th-korea",
+    )
+    put_story(
+        s,
+        "st-missile",
+        [
+            Article(
+                "kh-2",
+                "North Korea tests a missile",
+                "Pyongyang launched a missile.",
+                source="Korea Herald",
+                lang="en",
+                published=T0 + timedelta(days=2),
+            ),
+        ],
+        thread="th-korea",
+    )
+    put_story(
+        s,
+        "st-evil",
+        [
+            Article(
+                "evil",
+                XSS,
+                "<img src=x onerror=alert(2)> text",
+                url="javascript:alert(3)",
+                source="<b>Evil</b>",
+                published=T0 - timedelta(days=30),
+            ),
+        ],
+    )
+    s.upsert_outlet(Outlet("EFE", "efe.com", "ES", "es", tags=["wire"]))
+    s.upsert_outlet(Outlet("Korea Herald", "koreaherald.com", "KR", "en"))
+    report = {
+        "facts": [
+            {
+                "id": "f1",
+                "text": "Kim met the Central Military Commission.",
+                "sources": ["EFE", "Korea Herald"],
+                "articles": ["efe-1", "kh-1"],
+                "kind": "shared",
+            },
+            {
+                "id": "f2",
+                "text": "Kim pointed at a map of Camp Humphreys.",
+                "sources": ["EFE"],
+                "articles": ["efe-1"],
+                "kind": "unique",
+            },
+        ],
+        "outlets": {"Korea Herald": {"unique": [], "omitted": ["f2"], "shared": ["f1"]}},
+        "quotes": [
+            {
+                "text": "in a more practical and offensive way",
+                "speaker": "Kim Jong-un",
+                "kind": "direct",
+                "outlets": ["EFE"],
+                "articles": ["efe-1"],
+            }
+        ],
+        "entities": [
+            {
+                "name": "Kim Jong-un",
+                "label": "PERSON",
+                "aliases": ["Kim Jong Un"],
+                "counts": {"EFE": 2, "Korea Herald": 1},
+            }
+        ],
+        "summary": {"sentences": [{"text": "Kim met his generals.", "sources": ["efe-1", "kh-1"]}]},
+    }
+    s.put_state(Reports.key(kim), json.dumps(report).encode())
+    return s
+
+
+@pytest.fixture
+def client(filled):
+    with TestClient(create_app(filled, api_token=TOKEN)) as c:
+        yield c
+
+
+def ids(response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+def test_story_list_filters_sort_and_paging(client):
+    assert ids(client.get("/api/stories")) == ["st-missile", "st-kim", "st-evil"]
+    assert ids(client.get("/api/stories?sort=size"))[0] == "st-kim"
+    assert ids(client.get("/api/stories?lang=es")) == ["st-kim"]
+    assert ids(client.get("/api/stories", params={"outlet": "Korea Herald"})) == ["st-missile", "st-kim"]
+    assert ids(client.get("/api/stories?q=missile")) == ["st-missile"]
+    assert ids(client.get("/api/stories?entity=Camp Humphreys")) == ["st-kim"]
+    assert ids(client.get("/api/stories?since=2022-12-27")) == ["st-missile"]
+    assert ids(client.get("/api/stories?until=2022-12-01")) == ["st-evil"]
+    page = client.get("/api/stories?limit=2").json()
+    assert page["next_offset"] == 2
+    assert ids(client.get("/api/stories?limit=2&offset=2")) == ["st-evil"]
+    bad = client.get("/api/stories?since=yesterday")
+    assert bad.status_code == 422 and "since" in bad.json()["detail"]
+
+
+def test_story_detail_has_articles_report_and_thread(client):
+    story = client.get("/api/stories/st-kim").json()
+    assert [a["id"] for a in story["articles"]] == ["efe-1", "kh-1", "efe-es"]
+    assert {o["name"]: o["articles"] for o in story["outlets"]} == {"EFE": 2, "Korea Herald": 1}
+    assert story["report"]["summary"]["sentences"][0]["sources"] == ["efe-1", "kh-1"]
+    assert [s["id"] for s in story["thread"]] == ["st-missile"]
+    assert client.get("/api/stories/nope").status_code == 404
+
+
+def test_articles_and_outlets(client):
+    assert client.get("/api/articles/kh-1").json()["text"].startswith("Kim Jong-un met")
+    assert ids(client.get("/api/articles?story_id=st-kim&lang=es")) == ["efe-es"]
+    assert ids(client.get("/api/articles?q=Humphreys")) == ["efe-1"]
+    assert [o["name"] for o in client.get("/api/outlets").json()] == ["EFE", "Korea Herald"]
+    assert client.get("/api/outlets/EFE").json()["tags"] == ["wire"]
+    assert client.get("/api/outlets/Nobody").status_code == 404
+
+
+def test_writes_need_the_token(filled):
+    body = {"tags": ["public"]}
+    with TestClient(create_app(filled)) as read_only:
+        response = read_only.patch(
+            "/api/outlets/EFE", json=body, headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+        assert response.status_code == 403 and "read-only" in response.json()["detail"]
+    with TestClient(create_app(filled, api_token=TOKEN)) as c:
+        assert c.patch("/api/outlets/EFE", json=body).status_code == 401
+        assert (
+            c.patch("/api/outlets/EFE", json=body, headers={"Authorization": "Bearer wrong"}).status_code
+            == 401
+        )
+        ok = c.patch("/api/outlets/EFE", json=body, headers={"Authorization": f"Bearer {TOKEN}"})
+        assert ok.status_code == 200 and ok.json()["tags"] == ["public"] and ok.json()["country"] == "ES"
+    assert filled.get_outlet("EFE").tags == ["public"]
+
+
+def test_ingest_merge_and_split_through_the_engine(client, filled):
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    articles = [
+        {
+            "id": "n1",
+            "title": "Flood hits Valencia",
+            "text": "Heavy rain flooded Valencia on Tuesday.",
+            "source": "EFE",
+            "lang": "en",
+            "published": "2024-10-29T10:00:00Z",
+        },
+        {
+            "id": "n2",
+            "title": "Chess world title decided",
+            "text": "A new chess world champion was crowned.",
+            "source": "Korea Herald",
+            "lang": "en",
+            "published": "2024-10-29T11:00:00Z",
+        },
+    ]
+    results = client.post("/api/ingest/articles", json=articles, headers=auth).json()
+    assert [r["status"] for r in results] == ["added", "added"]
+    again = client.post("/api/ingest/articles", json=articles[:1], headers=auth).json()
+    assert again[0]["status"] == "duplicate"
+    a, b = results[0]["story_id"], results[1]["story_id"]
+    assert a and b and a != b
+    merged = client.post("/api/stories/merge", json={"story_ids": [a, b]}, headers=auth).json()["story_id"]
+    assert set(filled.get_story(merged).article_ids) == {"n1", "n2"}
+    new = client.post(f"/api/stories/{merged}/split", json={"article_ids": ["n2"]}, headers=auth).json()[
+        "story_id"
+    ]
+    assert filled.get_story(new).article_ids == ["n2"]
+    assert (
+        client.post(f"/api/stories/{new}/split", json={"article_ids": ["n2"]}, headers=auth).status_code
+        == 422
+    )
+
+
+def test_ingest_refuses_loopback_urls(client):
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    result = client.post("/api/ingest/urls", json={"urls": ["http://127.0.0.1:9/x"]}, headers=auth).json()
+    assert result[0]["status"] == "failed" and "127.0.0.1" in result[0]["error"]
+
+
+def test_exports(client):
+    rows = list(csv.reader(io.StringIO(client.get("/export/stories.csv?sort=size").text)))
+    assert rows[0][:3] == ["id", "title", "size"] and rows[1][:3] == [
+        "st-kim",
+        "Kim calls for offensive deterrent",
+        "3",
+    ]
+    evil = next(r for r in rows if r[0] == "st-evil")
+    assert evil[1] == XSS
+    atom = client.get("/export/stories.atom?lang=en")
+    assert atom.headers["content-type"].startswith("application/atom+xml")
+    feed = ET.fromstring(atom.content)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    assert [e.findtext("a:title", namespaces=ns) for e in feed.findall("a:entry", ns)] == [
+        "North Korea tests a missile",
+        "Kim calls for offensive deterrent",
+    ]
+    assert "lang=en" in feed.find("a:link[@rel='self']", ns).get("href")
+    exported = client.get("/export/stories.json?outlet=EFE").json()
+    assert [s["id"] for s in exported["stories"]] == ["st-kim"]
+
+
+def test_spreadsheet_formulas_are_defused(client, filled):
+    put_story(filled, "st-formula", [Article("f", '=HYPERLINK("http://x")', "t", published=T0)])
+    rows = list(csv.reader(io.StringIO(client.get("/export/stories.csv").text)))
+    assert next(r for r in rows if r[0] == "st-formula")[1].startswith("'=")
+
+
+def test_security_headers_everywhere(client):
+    for path in ["/", "/api/stories", "/static/style.css", "/stories/nope"]:
+        headers = client.get(path).headers
+        csp = headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "no-referrer"
+    docs = client.get("/docs")
+    assert "'sha256-" in docs.headers["content-security-policy"] and "unsafe-inline" not in docs.text
+    assert client.get("/openapi.json").json()["paths"]["/api/stories"]
+
+
+def test_untrusted_content_is_inert_in_pages(client):
+    for path in ["/", "/stories/st-evil", "/articles/evil", "/search?q=alert"]:
+        html = client.get(path).text
+        assert XSS not in html and "<img src=x" not in html and "<b>Evil</b>" not in html, path
+        assert 'href="javascript:' not in html.lower(), path
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in client.get("/articles/evil").text
+    assert 'href="https://efe.com/kim"' in client.get("/articles/efe-1").text
+
+
+@pytest.mark.parametrize(
+    "url, safe",
+    [
+        ("https://example.com/a?b=1", True),
+        ("http://x.org", True),
+        ("javascript:alert(1)", False),
+        (" JavaScript:alert(1)", False),
+        ("data:text/html,hi", False),
+        ("//evil.com/x", False),
+        ("/relative", False),
+        ("https:///nohost", False),
+        (None, False),
+    ],
+)
+def test_safe_url(url, safe):
+    assert (safe_url(url) is not None) == safe
+
+
+def test_pages_render_story_matrix_citations_and_charts(client):
+    front = client.get("/")
+    assert front.status_code == 200 and "Kim calls for offensive deterrent" in front.text
+    page = client.get("/stories/st-kim").text
+    assert page.count('class="cell shared"') == 2
+    assert page.count('class="cell unique"') == 1 and page.count('class="cell omitted"') == 1
+    assert 'href="#src-1"' in page and 'href="#src-2"' in page and 'id="src-3"' in page
+    assert page.count("<svg") == 2 and "Reports per outlet" in page
+    assert "Kim Jong-un" in page and "Camp Humphreys" in page
+    assert "North Korea tests a missile" in page  # related story of the thread
+    assert client.get("/stories/nope").status_code == 404
+    outlet = client.get("/outlets/Korea Herald").text
+    assert "North Korea tests a missile" in outlet
+    assert "EFE" in client.get("/outlets").text
+    search = client.get("/search?q=Humphreys").text
+    assert "Kim calls for offensive deterrent" in search
