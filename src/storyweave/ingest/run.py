@@ -1,0 +1,140 @@
+"""The ingest run: read sources, add articles through the Pipeline in batches, count and report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from storyweave.fetch import Fetcher
+from storyweave.ingest.readers import IngestError, Source, read_source
+from storyweave.models import Article, Outlet
+from storyweave.pipeline import AddResult, Pipeline
+
+BATCH_SIZE = 32
+"""Articles embedded and stored together (one transaction); a batch that fails is retried one by one."""
+
+
+@dataclass
+class IngestSummary:
+    added: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    errors: list[IngestError] = field(default_factory=list)
+
+    @property
+    def ingested(self) -> bool:
+        """Something was read successfully (stored now or already stored): the run did not fail as a whole."""
+        return self.added + self.duplicates > 0
+
+
+def domain_of(article: Article) -> str | None:
+    url = article.canonical_url or article.url
+    host = urlsplit(url).hostname if url else None
+    return host.removeprefix("www.") if host else None
+
+
+class Ingestor:
+    """Feeds readers' output into a Pipeline. `on_error` sees each failure, `on_record` each record read."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        fetcher: Fetcher | None = None,
+        batch_size: int = BATCH_SIZE,
+        on_error: Callable[[IngestError], None] | None = None,
+        on_record: Callable[[], None] | None = None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.store = pipeline.store
+        self.fetcher = fetcher
+        self.batch_size = batch_size
+        self.on_error = on_error
+        self.on_record = on_record
+        self.summary = IngestSummary()
+        self._seen: dict[str, tuple[str, str]] = {}
+        self._outlets: set[str] = set()
+
+    def run(self, sources: Iterable[Source | IngestError]) -> IngestSummary:
+        batch: list[Article] = []
+        for source in sources:
+            items = [source] if isinstance(source, IngestError) else read_source(source, self.fetcher)
+            for item in items:
+                if isinstance(item, IngestError):
+                    self._fail(item)
+                elif self._first_time(item):
+                    batch.append(item)
+                if self.on_record is not None:
+                    self.on_record()
+                if len(batch) >= self.batch_size:
+                    self._flush(batch)
+                    batch = []
+        self._flush(batch)
+        snapshot = getattr(self.pipeline.engine, "snapshot", None)
+        if snapshot is not None and self.summary.added:
+            snapshot()
+        return self.summary
+
+    def _fail(self, error: IngestError) -> None:
+        self.summary.failed += 1
+        self.summary.errors.append(error)
+        if self.on_error is not None:
+            self.on_error(error)
+
+    def _first_time(self, article: Article) -> bool:
+        """False (and an error) when this run already read a different article under the same id."""
+        where = article.raw_ref or article.id
+        seen = self._seen.setdefault(article.id, (article.hash, where))
+        if seen[0] != article.hash:
+            reason = f"duplicate id {article.id!r} with different content (first at {seen[1]})"
+            self._fail(IngestError(where, reason))
+            return False
+        return True
+
+    def _flush(self, batch: list[Article]) -> None:
+        if not batch:
+            return
+        try:
+            results = self.pipeline.add_many(batch)
+        except Exception:  # the batch rolled back as a whole: isolate the article at fault
+            for article in batch:
+                self._add_one(article)
+            return
+        for article, result in zip(batch, results, strict=True):
+            self._count(article, result)
+
+    def _add_one(self, article: Article) -> None:
+        try:
+            result = self.pipeline.add(article)
+        except Exception as exc:  # one article the store or engine rejects must not end the run
+            where = article.raw_ref or article.id
+            self._fail(IngestError(where, f"could not store {article.id!r}: {type(exc).__name__}: {exc}"))
+            return
+        self._count(article, result)
+
+    def _count(self, article: Article, result: AddResult) -> None:
+        where = article.raw_ref or article.id
+        if result.added:
+            self.summary.added += 1
+            self._register_outlet(article)
+            return
+        stored = self.store.get_article(article.id) if result.duplicate_of == article.id else None
+        if stored is not None and stored.hash != article.hash:
+            self._fail(IngestError(where, f"id {article.id!r} is already stored with different content"))
+        else:
+            self.summary.duplicates += 1
+
+    def _register_outlet(self, article: Article) -> None:
+        """Record the outlet once; never overwrite what a user set (country, lean, tags)."""
+        name = article.source
+        if not name or name in self._outlets:
+            return
+        self._outlets.add(name)
+        existing = self.store.get_outlet(name)
+        domain = domain_of(article)
+        if existing is None:
+            self.store.upsert_outlet(Outlet(name=name, domain=domain, language=article.lang))
+        elif existing.domain is None and domain:
+            existing.domain = domain
+            self.store.upsert_outlet(existing)
