@@ -53,3 +53,11 @@ def postgres_url():
     yield f"{base}{separator}options=-csearch_path%3D{schema}"
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The default multilingual encoder, loaded once for the whole session."""
+    from storyweave.embed import default_embedder
+
+    return default_embedder()

@@ -1,7 +1,8 @@
-"""The write path every way of adding articles goes through: store the article, then let the engine place it."""
+"""The write path every way of adding articles goes through: store the article, then the engine places it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -40,3 +41,11 @@ class Pipeline:
             if self.engine is not None:
                 self.engine.add(article)
         return AddResult(article.id, True)
+
+    def add_many(self, articles: Sequence[Article]) -> list[AddResult]:
+        """Add a batch in one transaction; an engine with `prepare` first embeds the new ones in one go."""
+        prepare = getattr(self.engine, "prepare", None)
+        if prepare is not None:
+            prepare([a for a in articles if self.store.find_duplicate(a) is None])
+        with self.store.transaction():
+            return [self.add(article) for article in articles]

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
+import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from storyweave.cli.app import StoreOption, app, console
-from storyweave.store import open_store
+from storyweave.cli.app import StoreOption, app, console, eval_app
+from storyweave.cluster import StoryEngine, default_model
+from storyweave.cluster.batch import Record, article_from_record, cluster_articles, read_articles, read_jsonl
+from storyweave.cluster.similarity import pair_scores
+from storyweave.eval.clustering import score_clustering
+from storyweave.eval.pairs import lang_pair, score_pairs
+from storyweave.models import Article
+from storyweave.store import Store, open_store
 
 
 def _span(first, last) -> str:
@@ -50,3 +64,143 @@ def stories(
                 story.title,
             )
     console.print(table)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+@contextmanager
+def _engine_store(store: str | None) -> Iterator[Store]:
+    """The given store, or an empty throw-away one (batch commands start from empty state by default)."""
+    if store is not None:
+        with open_store(store) as opened:
+            yield opened
+        return
+    with (
+        tempfile.TemporaryDirectory(prefix="storyweave-") as tmp,
+        open_store(Path(tmp) / "batch.db") as opened,
+    ):
+        yield opened
+
+
+def _cluster_file(path: Path, store: str | None) -> tuple[list[Record], list[str], float]:
+    records = read_articles(path)
+    start = time.perf_counter()
+    with _engine_store(store) as opened, _progress() as progress:
+        task = progress.add_task(f"clustering {path.name}", total=len(records))
+        engine = StoryEngine(opened)
+        story_ids = cluster_articles(
+            [r.article for r in records], opened, engine, lambda n: progress.advance(task, n)
+        )
+    return records, story_ids, time.perf_counter() - start
+
+
+@app.command()
+def cluster(
+    input: Annotated[
+        Path, typer.Argument(help="Articles as JSON Lines (id, title, text, lang, published, …).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Where to write {id, story_id} lines, in input order.")],
+    store: StoreOption = None,
+) -> None:
+    """Group a file of articles into stories with the shipped default engine (empty state unless --store)."""
+    records, story_ids, seconds = _cluster_file(input, store)
+    with open(out, "w", encoding="utf-8") as handle:
+        for record, story_id in zip(records, story_ids, strict=True):
+            handle.write(json.dumps({"id": record.article.id, "story_id": story_id}) + "\n")
+    console.print(
+        f"{len(records)} articles → {len(set(story_ids))} stories in {seconds:.1f}s "
+        f"({len(records) / max(seconds, 1e-9):.1f} articles/s); wrote {out}"
+    )
+
+
+def _read_pairs(path: Path) -> list[tuple[dict, Article, Article]]:
+    pairs = []
+    for number, record in read_jsonl(path):
+        where = f"{path}:{number}"
+        if "pair_id" not in record:
+            console.print(f"[yellow]{where}: no pair_id; skipped[/]")
+            continue
+        sides = []
+        for side in "12":
+            fields = {k: record.get(f"{k}{side}") for k in ("title", "text", "lang")}
+            sides.append(article_from_record({"id": f"{record['pair_id']}/{side}", **fields}, where))
+        pairs.append((record, sides[0], sides[1]))
+    return pairs
+
+
+def _pair_scores(path: Path) -> tuple[list[dict], np.ndarray]:
+    pairs = _read_pairs(path)
+    with _progress() as progress:
+        progress.add_task(f"scoring {len(pairs)} pairs of {path.name}", total=None)
+        scores = pair_scores([(a, b) for _, a, b in pairs])
+    return [record for record, _, _ in pairs], scores
+
+
+@app.command()
+def similarity(
+    pairs: Annotated[
+        Path, typer.Argument(help="Pairs as JSON Lines (pair_id, title1, text1, lang1, title2, …).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Where to write {pair_id, score} lines.")],
+) -> None:
+    """Score article pairs in [0, 1]: how likely both report the same event."""
+    records, scores = _pair_scores(pairs)
+    with open(out, "w", encoding="utf-8") as handle:
+        for record, score in zip(records, scores, strict=True):
+            handle.write(json.dumps({"pair_id": record["pair_id"], "score": round(float(score), 6)}) + "\n")
+    console.print(f"scored {len(records)} pairs; wrote {out}")
+
+
+@eval_app.command("clustering")
+def eval_clustering(
+    file: Annotated[Path, typer.Argument(help="Labelled articles (JSON Lines with cluster_id).")],
+    store: StoreOption = None,
+) -> None:
+    """Cluster a labelled file with the default engine; report B³ and pairwise P/R/F1 against cluster_id."""
+    records, story_ids, seconds = _cluster_file(file, store)
+    labels = {n: str(rec.get("cluster_id")) for n, rec in read_jsonl(file)}
+    scores = score_clustering(story_ids, [labels[r.line] for r in records])
+    table = Table(title=f"{file.name}: {scores.n_items} articles, {seconds:.1f}s")
+    for column in ("metric", "precision", "recall", "F1"):
+        table.add_column(column)
+    table.add_row("B³", f"{scores.b3_precision:.4f}", f"{scores.b3_recall:.4f}", f"{scores.b3_f1:.4f}")
+    table.add_row(
+        "pairwise", f"{scores.pair_precision:.4f}", f"{scores.pair_recall:.4f}", f"{scores.pair_f1:.4f}"
+    )
+    console.print(table)
+    console.print(f"stories: {scores.n_predicted} predicted, {scores.n_gold} gold")
+
+
+@eval_app.command("pairs")
+def eval_pairs(
+    file: Annotated[Path, typer.Argument(help="Pairs with human `overall` ratings (1-4).")],
+) -> None:
+    """Pearson correlation of `similarity` scores with `overall` (sign flipped), per language pair, and
+    P/R.
+    """
+    records, scores = _pair_scores(file)
+    langs = [lang_pair(r.get("lang1"), r.get("lang2")) for r in records]
+    result = score_pairs(
+        scores, [float(r["overall"]) for r in records], langs, default_model().pair_threshold
+    )
+    table = Table(title=f"{file.name}: {result.n} pairs")
+    table.add_column("languages")
+    table.add_column("pairs", justify="right")
+    table.add_column("Pearson", justify="right")
+    for lang, (value, count) in result.by_lang.items():
+        table.add_row(lang, str(count), f"{value:.4f}")
+    table.add_row("overall", str(result.n), f"{result.pearson:.4f}", style="bold")
+    console.print(table)
+    console.print(
+        f"same event (overall ≤ 2) at score ≥ {default_model().pair_threshold:g}: "
+        f"precision {result.precision:.4f}, recall {result.recall:.4f}, F1 {result.f1:.4f}"
+    )

@@ -20,7 +20,7 @@ import numpy as np
 
 from storyweave.cluster.index import make_index
 from storyweave.cluster.model import EngineModel, default_model
-from storyweave.cluster.profile import DocumentFrequencies, Profile, features, text_features
+from storyweave.cluster.profile import DocumentFrequencies, Profile, TextFeatures, features, text_features
 from storyweave.dedup import DuplicateIndex
 from storyweave.embed import Embedder, default_embedder
 from storyweave.models import Article, Story
@@ -176,26 +176,41 @@ class StoryEngine:
 
     def _absorb_stored(self, article: Article) -> None:
         """Replay a decision already in the store into the in-memory state."""
-        profile, feats = self._profile(article)
+        profile, feats, moment = self._profile(article)
         self.df.add(feats)
         self.dups.add(article.id, article.hash, self.dups.signature(article.title, article.text))
         state = self.stories.get(article.story_id)
         if state is None:
             stored = self.store.get_story(article.story_id)
-            state = self._new_state(article.story_id, article, profile)
+            state = self._new_state(article.story_id, article, profile, moment)
             if stored is not None:
                 state.thread_id, state.title = stored.thread_id, stored.title or state.title
         else:
-            self._join_state(state, article, profile)
+            self._join_state(state, article, profile, moment)
         self.processed += 1
 
     # -- the decision ------------------------------------------------------------------------------------
-    def prepare(self, articles: Iterable[Article]) -> None:
-        """Embed many articles in one batch ahead of `add` (much faster than one by one)."""
-        todo = [a for a in articles if a.id not in self._pending and _has_content(a)]
-        if todo:
-            vectors = self.embedder.embed([_embed_text(a) for a in todo])
-            self._pending.update({a.id: v for a, v in zip(todo, vectors, strict=True)})
+    def embed_articles(self, articles: Iterable[Article]) -> dict[str, np.ndarray]:
+        """Vectors of the articles that have content, by id, embedded in one batch."""
+        todo = [a for a in articles if _has_content(a)]
+        if not todo:
+            return {}
+        return dict(
+            zip((a.id for a in todo), self.embedder.embed([embed_text(a) for a in todo]), strict=True)
+        )
+
+    def prepare(self, articles: Iterable[Article], vectors: dict[str, np.ndarray] | None = None) -> None:
+        """Embed a batch ahead of `add` (much faster than one by one), or take `vectors` embedded elsewhere.
+
+        Vectors prepared earlier for articles not in this batch (e.g. copies the store refused) are dropped.
+        """
+        articles = list(articles)
+        wanted = {a.id for a in articles}
+        self._pending = {k: v for k, v in self._pending.items() if k in wanted}
+        if vectors is not None:
+            self._pending.update(vectors)
+        todo = [a for a in articles if a.id not in self._pending]
+        self._pending.update(self.embed_articles(todo))
 
     def add(self, article: Article, vector: np.ndarray | None = None) -> Decision:
         """Place one stored article: join a story or open one, and record the decision in the store."""
@@ -215,7 +230,7 @@ class StoryEngine:
         if vector is None:
             vector = self._pending.pop(article.id, None)
         if vector is None:
-            vector = self.embedder.embed([_embed_text(article)])[0]
+            vector = self.embedder.embed([embed_text(article)])[0]
         if not article.lang:
             self._warn(
                 "no-lang", "article %s has no language; language features are not used for it", article.id
@@ -287,9 +302,8 @@ class StoryEngine:
         return related.thread_id
 
     def _new_state(
-        self, story_id: str, article: Article, profile: Profile, moment: datetime | None = None
+        self, story_id: str, article: Article, profile: Profile, moment: datetime | None
     ) -> StoryState:
-        moment = moment if moment is not None else article.published
         state = StoryState(story_id, self._next_key, profile, article.title or "", moment, moment)
         self._next_key += 1
         state.touched = self.processed
@@ -301,9 +315,8 @@ class StoryEngine:
         return state
 
     def _join_state(
-        self, state: StoryState, article: Article, profile: Profile, moment: datetime | None = None
+        self, state: StoryState, article: Article, profile: Profile, moment: datetime | None
     ) -> None:
-        moment = moment if moment is not None else article.published
         state.profile.absorb(profile)
         if moment is not None:
             state.first_seen = min(filter(None, (state.first_seen, moment)))
@@ -317,14 +330,16 @@ class StoryEngine:
         if profile.t_last is not None and (self.now_hours is None or profile.t_last > self.now_hours):
             self.now_hours = profile.t_last
 
-    def _profile(self, article: Article) -> tuple[Profile, object]:
+    def _profile(self, article: Article) -> tuple[Profile, TextFeatures, datetime | None]:
+        """Profile of a stored article, its text features and its usable date (no warnings: replay)."""
         feats = text_features(article.title, article.text)
+        moment = self._checked_date(article, quiet=True)
         if not _has_content(article):
-            return _empty_profile(self._dim or 512), feats
+            return _empty_profile(self._dim or 512), feats, moment
         vector = self._pending.pop(article.id, None)
         if vector is None:
-            vector = self.embedder.embed([_embed_text(article)])[0]
-        return Profile.of_article(vector, feats, self._checked_date(article, quiet=True), article.lang), feats
+            vector = self.embedder.embed([embed_text(article)])[0]
+        return Profile.of_article(vector, feats, moment, article.lang), feats, moment
 
     def _checked_date(self, article: Article, quiet: bool = False) -> datetime | None:
         published = article.published
@@ -456,22 +471,22 @@ class StoryEngine:
                 self.prepare(articles)
                 state = None
                 for article in articles:
-                    profile, _ = self._profile(article)
+                    profile, _, moment = self._profile(article)
                     if state is None:
                         state = StoryState(
                             part_id,
                             self._next_key,
                             profile,
                             article.title or "",
-                            article.published,
-                            article.published,
+                            moment,
+                            moment,
                             story.thread_id,
                             self.processed,
                             pinned=True,
                         )
                         self._next_key += 1
                     else:
-                        self._join_state(state, article, profile)
+                        self._join_state(state, article, profile, moment)
                     if part_id == new_id:
                         self.store.set_article_story(article.id, new_id, duplicate_of=article.duplicate_of)
                 parts[part_id] = state
@@ -489,19 +504,13 @@ class StoryEngine:
             self.snapshot()
         return new_id
 
-    # -- pairs -------------------------------------------------------------------------------------------
-    def pair_features(self, a: Article, b: Article, vectors: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-        """Symmetric features of two single articles (used by `storyweave similarity`)."""
-        pa = Profile.of_article(vectors[0], text_features(a.title, a.text), a.published, a.lang)
-        pb = Profile.of_article(vectors[1], text_features(b.title, b.text), b.published, b.lang)
-        return (features(pa, pb, self.df) + features(pb, pa, self.df)) / 2.0
-
 
 def _has_content(article: Article) -> bool:
     return bool((article.title or "").strip() or (article.text or "").strip())
 
 
-def _embed_text(article: Article) -> str:
+def embed_text(article: Article) -> str:
+    """What the dense encoder sees: title and the start of the text (the lead carries the event)."""
     return article.body[:1500]
 
 

@@ -66,8 +66,7 @@ class DuplicateIndex:
         minhash = self.signature(title, text)
         best: Match | None = None
         for key in self._lsh.query(minhash):
-            other = MinHash(num_perm=NUM_PERM, seed=1, hashvalues=self._signatures[key])
-            similarity = minhash.jaccard(other)
+            similarity = float(np.mean(minhash.hashvalues == self._signatures[key]))
             if similarity >= self.threshold and (best is None or similarity > best.similarity):
                 best = Match(key, similarity, False)
         return best, minhash

