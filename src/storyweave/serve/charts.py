@@ -51,7 +51,7 @@ def outlet_bars(counts: list[tuple[str, int]], *, limit: int = 12, width: int = 
 
 def _step(span: timedelta) -> tuple[timedelta, str]:
     for step, fmt in (
-        (timedelta(hours=1), "%H:%M"),
+        (timedelta(hours=1), "%d %b %H:%M"),
         (timedelta(hours=6), "%d %b %H:%M"),
         (timedelta(days=1), "%d %b"),
         (timedelta(days=7), "%d %b"),
@@ -75,7 +75,7 @@ def time_columns(times: list[datetime], *, width: int = 560, height: int = 170) 
     bins = list(range(first, last + 1))
     left, bottom, top_pad = 28, 34, 16
     plot_w, plot_h = width - left - 8, height - bottom - top_pad
-    slot = plot_w / len(bins)
+    slot = min(plot_w / len(bins), 64.0)
     peak = max(index.values())
     bars = []
     for i, b in enumerate(bins):

@@ -270,7 +270,7 @@ class Reports:
 @dataclass
 class Cell:
     state: Literal["shared", "unique", "omitted", "absent"]
-    """Reported with other outlets, reported by this outlet only, a main fact it leaves out, or not reported."""
+    """Reported with other outlets, by this outlet only, a main fact it leaves out, or not reported."""
 
 
 @dataclass

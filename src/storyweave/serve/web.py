@@ -74,8 +74,15 @@ def _environment() -> jinja2.Environment:
         path=lambda s: quote(str(s), safe=""),
         language=lambda code: LANGUAGE_NAMES.get(code or "", code or "unknown"),
     )
-    env.globals["urlencode"] = urlencode
+    env.globals.update(urlencode=urlencode, url_for=_url_path)
     return env
+
+
+@jinja2.pass_context
+def _url_path(context: dict[str, Any], name: str, /, **params: Any) -> str:
+    """Site-relative links (they stay right behind a proxy that rewrites the host)."""
+    request: Request = context["request"]
+    return request.scope.get("root_path", "") + request.app.url_path_for(name, **params)
 
 
 templates = Jinja2Templates(env=_environment())
