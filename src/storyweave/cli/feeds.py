@@ -1,1 +1,178 @@
-"""Commands of the feeds stage."""
+"""Commands of the feeds stage: `feeds add|import|list|remove` and `watch` (polling without the web UI)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from storyweave.cli.app import StoreOption, app, console
+from storyweave.store import Store, StoreError, open_store
+
+feeds_app = typer.Typer(help="Follow outlets' RSS, Atom and JSON feeds.", no_args_is_help=True)
+app.add_typer(feeds_app, name="feeds")
+
+
+def _open(store: str | None) -> Store:
+    try:
+        return open_store(store)
+    except StoreError as exc:
+        console.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _fail(message: object) -> typer.Exit:
+    console.print(f"[red]error:[/] {message}", highlight=False)
+    return typer.Exit(1)
+
+
+@feeds_app.command("add")
+def add(
+    url: Annotated[str, typer.Argument(help="http(s) URL of an RSS, Atom or JSON feed")],
+    title: Annotated[str | None, typer.Option(help="Outlet name, used as the articles' source")] = None,
+    lang: Annotated[str | None, typer.Option(help="Language of the feed (ISO 639-1), informative")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Follow a feed (nothing is fetched until `watch` or `serve --feeds`)."""
+    from storyweave.feeds import FeedListError, add_feed
+
+    with _open(store) as opened:
+        try:
+            added = add_feed(opened, url, title, lang)
+        except FeedListError as exc:
+            raise _fail(exc) from None
+        console.print(f"{'added' if added else 'already following'} {url}", highlight=False)
+
+
+@feeds_app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="OPML file (or a text file with one feed URL per line)")],
+    store: StoreOption = None,
+) -> None:
+    """Follow every feed of an OPML file."""
+    from storyweave.feeds import FeedListError, add_feeds, read_feed_list
+
+    with _open(store) as opened:
+        try:
+            feeds = read_feed_list(file)
+            new = add_feeds(opened, feeds)
+        except FeedListError as exc:
+            raise _fail(exc) from None
+        console.print(f"{len(new)} new feeds ({len(feeds) - len(new)} already followed) from {file}")
+
+
+@feeds_app.command("remove")
+def remove(url: str, store: StoreOption = None) -> None:
+    """Stop following a feed (its stored articles stay)."""
+    from storyweave.feeds import remove_feed
+
+    with _open(store) as opened:
+        if not remove_feed(opened, url):
+            raise _fail(f"not following {url}")
+        console.print(f"removed {url}", highlight=False)
+
+
+def _when(epoch: float | None) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M") if epoch else "—"
+
+
+@feeds_app.command("list")
+def list_(store: StoreOption = None) -> None:
+    """The followed feeds with their health: last success, next poll, errors, articles stored."""
+    from storyweave.feeds import get_feed_state, list_feeds
+
+    with _open(store) as opened:
+        feeds = list_feeds(opened)
+        out = Console(soft_wrap=True)  # data: to stdout; tab-separated when piped
+        columns = ("feed", "title", "last ok (UTC)", "next poll (UTC)", "stored", "status")
+        table = Table(*columns, box=None)
+        if not out.is_terminal:
+            typer.echo("\t".join(columns))
+        for feed in feeds:
+            state = get_feed_state(opened, feed.url)
+            status = f"failing ×{state.failures}: {state.last_error}" if state.failures else "ok"
+            if state.pending:
+                status += f" ({len(state.pending)} items to retry)"
+            next_due = _when(state.next_due) if state.next_due else "now"
+            row = (
+                feed.url,
+                feed.title or "",
+                _when(state.last_ok),
+                next_due,
+                str(state.items_stored),
+                status,
+            )
+            if out.is_terminal:
+                table.add_row(*row)
+            else:
+                typer.echo("\t".join(row))
+        if out.is_terminal:
+            out.print(table)
+        console.print(f"{len(feeds)} feeds in {opened.url}", highlight=False)
+
+
+@app.command()
+def watch(
+    store: StoreOption = None,
+    once: Annotated[bool, typer.Option("--once", help="Poll every feed once, then exit")] = False,
+    feeds: Annotated[Path | None, typer.Option(help="Also follow the feeds of this OPML file")] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between polls of one feed")] = 900.0,
+    allow_private: Annotated[
+        bool, typer.Option("--allow-private", help="Allow fetching private, loopback, link-local hosts")
+    ] = False,
+    allow_host: Annotated[
+        list[str] | None, typer.Option("--allow-host", help="Allow this (private) host; repeatable")
+    ] = None,
+    ignore_robots: Annotated[bool, typer.Option("--ignore-robots", help="Do not honour robots.txt")] = False,
+) -> None:
+    """Poll the followed feeds and add new articles to stories, without the web UI (Ctrl-C stops)."""
+    from storyweave.feeds import (
+        FeedListError,
+        Poller,
+        PollSettings,
+        add_feeds,
+        default_pipeline,
+        read_feed_list,
+    )
+    from storyweave.fetch import Fetcher
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler(console=console)])
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    with _open(store) as opened:
+        if feeds is not None:
+            try:
+                add_feeds(opened, read_feed_list(feeds))
+            except FeedListError as exc:
+                raise _fail(exc) from None
+        fetcher = Fetcher(
+            allow_private=allow_private, allowed_hosts=allow_host or (), respect_robots=not ignore_robots
+        )
+        poller = Poller(opened, default_pipeline(opened), fetcher, PollSettings(interval=interval))
+        if once:
+            started = time.perf_counter()
+            report = poller.poll_all()
+            console.print(
+                f"{report.feeds} feeds ({report.feeds_failed} failed, {report.not_modified} unchanged): "
+                f"{report.stored} new articles, {report.duplicates} duplicates, {report.bad} skipped, "
+                f"{report.retry} to retry, in {time.perf_counter() - started:.1f} s — "
+                f"{opened.count_articles()} articles, {opened.count_stories()} stories in {opened.url}",
+                highlight=False,
+            )
+            if report.feeds and report.feeds_failed == report.feeds:
+                raise typer.Exit(1)
+            return
+        console.print(f"watching feeds into {opened.url} (Ctrl-C to stop)", highlight=False)
+        handle = poller.start()
+        try:
+            while handle.thread.is_alive():
+                handle.thread.join(1.0)
+        except KeyboardInterrupt:
+            console.print("stopping after the requests in flight…")
+            handle.stop()

@@ -1,0 +1,375 @@
+"""Polling: fetch due feeds (conditionally), then each new item's page; extract it, add it via the pipeline.
+
+Guarantees, whatever the network does: an item is stored at most once (its outcome is recorded in the same
+transaction as the article); a transient failure (timeout, 5xx) is retried on later polls, a permanent one
+(refused address, 404, no article in the page) is reported once and skipped; a feed's validators (ETag,
+Last-Modified) are saved only after all its items were handled, so a kill mid-poll loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from urllib.parse import urlsplit
+
+from storyweave.extract import ExtractionError, article_from_page
+from storyweave.feeds.parse import FeedItem, FeedParseError, parse_feed
+from storyweave.feeds.sources import (
+    Feed,
+    FeedState,
+    ItemRecord,
+    get_feed_state,
+    get_item,
+    list_feeds,
+    put_feed_state,
+    put_item,
+)
+from storyweave.fetch import Fetcher, FetchError, FetchResult
+from storyweave.models import Article, utcnow
+from storyweave.pipeline import Pipeline
+from storyweave.store import Store
+
+log = logging.getLogger("storyweave.feeds")
+
+FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "application/feed+json",
+    "application/xml",
+    "application/json",
+    "application/x-rss+xml",
+    "text/*",
+)
+"""Media types a feed may be served as (text/* covers the common text/xml and misconfigured text/html)."""
+PAGE_TYPES = ("text/html", "application/xhtml+xml")
+_TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
+_HTTP_STATUS = re.compile(r"HTTP (\d{3})\b")
+_NETWORK_ERRORS = {
+    "ConnectError",
+    "ReadError",
+    "WriteError",
+    "RemoteProtocolError",
+    "ConnectTimeout",
+    "ReadTimeout",
+    "WriteTimeout",
+    "PoolTimeout",
+    "NetworkError",
+}
+
+
+@dataclass
+class PollSettings:
+    """Schedule and politeness. Times in seconds."""
+
+    interval: float = 900.0
+    """Between two polls of a healthy feed."""
+    retry_base: float = 60.0
+    """First retry after a feed error; doubled after each further error (exponential backoff)..."""
+    max_backoff: float = 6 * 3600.0
+    """...up to this."""
+    workers: int = 8
+    """Requests in flight overall."""
+    per_domain: int = 2
+    """Requests in flight to one host."""
+    domain_delay: float = 1.0
+    """Minimum gap between the starts of two requests to one host."""
+    max_item_attempts: int = 3
+    """A page that keeps failing transiently is given up (reported as bad) after this many tries."""
+
+
+@dataclass
+class PollReport:
+    """Counts of one poll pass; `bad` items were reported in the log with their reason."""
+
+    feeds: int = 0
+    feeds_failed: int = 0
+    not_modified: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    bad: int = 0
+    retry: int = 0
+    seen: int = 0
+
+    def add(self, other: PollReport) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+
+class ItemError(Exception):
+    """A feed item could not be turned into an article; `transient` ones are tried again later."""
+
+    def __init__(self, reason: str, *, transient: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.transient = transient
+
+
+class DomainLimiter:
+    """At most `per_domain` requests in flight per host, their starts at least `delay` seconds apart."""
+
+    def __init__(self, per_domain: int, delay: float) -> None:
+        self.per_domain = per_domain
+        self.delay = delay
+        self._lock = threading.Lock()
+        self._slots: dict[str, threading.Semaphore] = {}
+        self._next_start: dict[str, float] = {}
+
+    @contextmanager
+    def slot(self, url: str) -> Iterator[None]:
+        host = (urlsplit(url).hostname or "").lower()
+        with self._lock:
+            semaphore = self._slots.setdefault(host, threading.Semaphore(self.per_domain))
+        with semaphore:
+            with self._lock:
+                now = time.monotonic()
+                start = max(now, self._next_start.get(host, 0.0))
+                self._next_start[host] = start + self.delay
+            if start > now:
+                time.sleep(start - now)
+            yield
+
+
+def is_transient(exc: FetchError) -> bool:
+    """Timeouts, dropped connections and 5xx/429 answers are worth retrying; a refused address, 404, a size
+    cap or a wrong content type is not."""
+    status = _HTTP_STATUS.match(exc.reason)
+    if status:
+        return int(status.group(1)) in _TRANSIENT_STATUS
+    return exc.reason.startswith("timed out") or exc.reason.split(":", 1)[0] in _NETWORK_ERRORS
+
+
+def page_content(result: FetchResult) -> bytes | str:
+    """Valid UTF-8 is UTF-8 whatever the server says (a Latin-1 header on UTF-8 pages is a common slip);
+    other bytes are decoded with the server's declared charset, which beats guessing (the extractor's job when
+    there is none)."""
+    if result.encoding:
+        try:
+            result.content.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                return result.content.decode(result.encoding)
+            except (LookupError, UnicodeDecodeError):
+                pass
+    return result.content
+
+
+class Poller:
+    """Polls the feeds listed in `store` and adds their new articles through `pipeline`."""
+
+    def __init__(
+        self,
+        store: Store,
+        pipeline: Pipeline,
+        fetcher: Fetcher,
+        settings: PollSettings | None = None,
+        *,
+        write_lock: threading.Lock | None = None,
+    ) -> None:
+        self.store = store
+        self.pipeline = pipeline
+        self.fetcher = fetcher
+        self.settings = settings or PollSettings()
+        self.limiter = DomainLimiter(self.settings.per_domain, self.settings.domain_delay)
+        self._write_lock = write_lock or threading.Lock()
+        """The story engine places one article at a time: share the lock with other users of `pipeline`."""
+        self._stopping = threading.Event()
+        self._claimed: set[str] = set()  # item keys being handled now (feeds may share items)
+        self._claims_lock = threading.Lock()
+
+    # -- passes ------------------------------------------------------------------------------------------
+    def poll_due(self, now: float | None = None) -> PollReport:
+        """Poll the feeds whose time has come (new feeds at once, failing ones per their backoff)."""
+        now = time.time() if now is None else now
+        due = [f for f in list_feeds(self.store) if get_feed_state(self.store, f.url).next_due <= now]
+        return self.poll(due)
+
+    def poll_all(self) -> PollReport:
+        """Poll every feed now, whatever its schedule (`watch --once`)."""
+        return self.poll(list_feeds(self.store))
+
+    def poll(self, feeds: list[Feed]) -> PollReport:
+        report = PollReport()
+        if not feeds:
+            return report
+        workers = self.settings.workers
+        with (
+            ThreadPoolExecutor(min(workers, len(feeds)), thread_name_prefix="feed") as feed_pool,
+            ThreadPoolExecutor(workers, thread_name_prefix="item") as item_pool,
+        ):
+            for one in feed_pool.map(lambda feed: self.poll_feed(feed, item_pool), feeds):
+                report.add(one)
+        return report
+
+    def next_wakeup(self) -> float:
+        """Seconds until the next feed is due (0 if one is due now)."""
+        dues = [get_feed_state(self.store, f.url).next_due for f in list_feeds(self.store)]
+        return max(0.0, min(dues, default=time.time() + self.settings.interval) - time.time())
+
+    # -- one feed ----------------------------------------------------------------------------------------
+    def poll_feed(self, feed: Feed, item_pool: ThreadPoolExecutor) -> PollReport:
+        report = PollReport(feeds=1)
+        state = get_feed_state(self.store, feed.url)
+        try:
+            with self.limiter.slot(feed.url):
+                result = self.fetcher.get(
+                    feed.url, etag=state.etag, last_modified=state.last_modified, accept=FEED_TYPES
+                )
+            if result.not_modified:
+                report.not_modified = 1
+                fresh: list[FeedItem] = []
+            else:
+                parsed = parse_feed(
+                    result.content, url=result.url, content_type=result.headers.get("content-type")
+                )
+                if parsed.warning:  # keep no validators: the next poll must get the whole feed again
+                    log.warning("feed %s is malformed but partly readable (%s)", feed.url, parsed.warning)
+                    result.etag = result.last_modified = None
+                fresh = parsed.items
+        except (FetchError, FeedParseError) as exc:
+            self._feed_failed(feed, state, exc.reason if isinstance(exc, FetchError) else str(exc))
+            report.feeds_failed = 1
+            return report
+
+        pending = [FeedItem.from_json(p) for p in state.pending]
+        pending_keys = {p.key for p in pending}
+        items = pending + [i for i in fresh if i.key not in pending_keys]
+        outcomes = list(item_pool.map(lambda item: self.process_item(feed, item), items))
+        for outcome in outcomes:
+            counter = "retry" if outcome == "interrupted" else outcome
+            setattr(report, counter, getattr(report, counter) + 1)
+        if state.failures:
+            log.info("feed %s is reachable again (after %d failed polls)", feed.url, state.failures)
+        state.pending = [
+            i.to_json() for i, o in zip(items, outcomes, strict=True) if o in ("retry", "interrupted")
+        ]
+        if not result.not_modified:
+            state.etag, state.last_modified = result.etag, result.last_modified
+        state.failures, state.last_error = 0, None
+        state.last_ok = time.time()
+        state.next_due = state.last_ok + self.settings.interval
+        state.items_stored += report.stored
+        put_feed_state(self.store, feed.url, state)
+        return report
+
+    def _feed_failed(self, feed: Feed, state: FeedState, reason: str) -> None:
+        """Back off exponentially; say so once when a feed goes down, not at every retry."""
+        state.failures += 1
+        delay = min(self.settings.max_backoff, self.settings.retry_base * 2 ** (state.failures - 1))
+        if state.failures == 1:
+            log.warning(
+                "feed %s unreachable: %s (retrying with backoff, next in %.0f s)", feed.url, reason, delay
+            )
+        else:
+            log.debug("feed %s still failing (%d): %s", feed.url, state.failures, reason)
+        state.last_error = reason
+        state.next_due = time.time() + delay
+        put_feed_state(self.store, feed.url, state)
+
+    # -- one item ----------------------------------------------------------------------------------------
+    def process_item(self, feed: Feed, item: FeedItem) -> str:
+        """Fetch, extract and add one item; returns stored | duplicates | bad | retry | seen | interrupted."""
+        with self._claims_lock:
+            if item.key in self._claimed:  # another feed listing the same item is handling it
+                return "seen"
+            self._claimed.add(item.key)
+        try:
+            return self._process_claimed(feed, item)
+        finally:
+            with self._claims_lock:
+                self._claimed.discard(item.key)
+
+    def _process_claimed(self, feed: Feed, item: FeedItem) -> str:
+        record = get_item(self.store, item.key)
+        if record is not None and record.final:
+            return "seen"
+        if self._stopping.is_set():
+            return "interrupted"
+        attempts = (record.attempts if record else 0) + 1
+        try:
+            article = self._article(feed, item)
+        except ItemError as exc:
+            return self._item_failed(feed, item, exc, attempts)
+        try:
+            with self._write_lock, self.store.transaction():
+                added = self.pipeline.add(article)
+                status = "stored" if added.added else "duplicate"
+                record = ItemRecord(
+                    status, attempts=attempts, article_id=added.duplicate_of or added.article_id
+                )
+                put_item(self.store, item.key, record)
+        except Exception as exc:  # a store or engine failure: nothing was written, try again later
+            log.exception("could not add %s from feed %s", item.link, feed.url)
+            error = ItemError(f"store/engine error: {exc}", transient=True)
+            return self._item_failed(feed, item, error, attempts)
+        return "stored" if status == "stored" else "duplicates"
+
+    def _article(self, feed: Feed, item: FeedItem) -> Article:
+        if not item.link:
+            raise ItemError("item has no link to fetch", transient=False)
+        try:
+            with self.limiter.slot(item.link):
+                result = self.fetcher.get(item.link, accept=PAGE_TYPES)
+            article = article_from_page(page_content(result), url=result.url, source=feed.title)
+        except FetchError as exc:
+            raise ItemError(exc.reason, transient=is_transient(exc)) from exc
+        except ExtractionError as exc:
+            raise ItemError(exc.reason, transient=False) from exc
+        if article.published is None:
+            article.published = item.published
+        article.fetched = utcnow()
+        return article
+
+    def _item_failed(self, feed: Feed, item: FeedItem, exc: ItemError, attempts: int) -> str:
+        if exc.transient and attempts < self.settings.max_item_attempts:
+            log.info(
+                "item %s of feed %s failed (%s); will retry (attempt %d)",
+                item.link,
+                feed.url,
+                exc.reason,
+                attempts,
+            )
+            put_item(self.store, item.key, ItemRecord("retry", exc.reason, attempts))
+            return "retry"
+        log.warning("skipped item %s of feed %s: %s", item.link or item.key, feed.url, exc.reason)
+        put_item(self.store, item.key, ItemRecord("bad", exc.reason, attempts))
+        return "bad"
+
+    # -- background --------------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Poll due feeds until `stop()`; an error in one cycle is logged and the next cycle goes on."""
+        while not self._stopping.is_set():
+            try:
+                self.poll_due()
+                wait = self.next_wakeup()
+            except Exception:
+                log.exception("feed polling cycle failed; trying again shortly")
+                wait = self.settings.retry_base
+            self._stopping.wait(min(max(wait, 0.2), 30.0))  # wake regularly to pick up feeds added meanwhile
+
+    def start(self) -> PollingHandle:
+        thread = threading.Thread(target=self.run, name="storyweave-feeds", daemon=True)
+        thread.start()
+        return PollingHandle(self, thread)
+
+    def stop(self) -> None:
+        """Finish in-flight requests, leave untouched items for the next run."""
+        self._stopping.set()
+
+
+class PollingHandle:
+    """A poller running in a background thread; `stop()` ends it (used by `serve`'s lifespan)."""
+
+    def __init__(self, poller: Poller, thread: threading.Thread) -> None:
+        self.poller = poller
+        self.thread = thread
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.poller.stop()
+        self.thread.join(timeout)
