@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree as ET
 
@@ -137,7 +136,7 @@ def filled(sqlite_store):
         ],
         "summary": {"sentences": [{"text": "Kim met his generals.", "sources": ["efe-1", "kh-1"]}]},
     }
-    s.put_state(Reports.key(kim), json.dumps(report).encode())
+    Reports(s).put(kim, report)
     return s
 
 

@@ -197,25 +197,27 @@ class IngestResult(BaseModel):
 
 
 class Writer:
-    """The app's one write path: the pipeline with the story engine, one article at a time."""
+    """The app's one write path: the pipeline with the story engine (built on first use), one article at a
+    time. The feed poller shares it and its `lock`, so API and poller never call the engine at once."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
         self._pipeline: Pipeline | None = None
+        self._building = threading.Lock()
 
     def pipeline(self) -> Pipeline:
-        if self._pipeline is None:
-            try:
+        with self._building:
+            if self._pipeline is None:
                 from storyweave.cluster import StoryEngine
-            except ImportError:
-                raise HTTPException(503, "the story engine is not available in this build") from None
-            self._pipeline = Pipeline(self.store, StoryEngine(self.store))
+
+                self._pipeline = Pipeline(self.store, StoryEngine(self.store))
         return self._pipeline
 
     def add(self, article: Article, label: str) -> IngestResult:
-        with self._lock:
-            result = self.pipeline().add(article)
+        pipeline = self.pipeline()
+        with self.lock:
+            result = pipeline.add(article)
         if not result.added:
             return IngestResult(
                 input=label,
@@ -229,22 +231,21 @@ class Writer:
         )
 
     def merge(self, story_ids: list[str]) -> str:
-        with self._lock:
+        engine = self.pipeline().engine
+        with self.lock:
             target = story_ids[0]
             for other in story_ids[1:]:
-                target = self.pipeline().engine.merge(target, other)
+                target = engine.merge(target, other)
         return target
 
     def split(self, story_id: str, article_ids: list[str]) -> str:
-        with self._lock:
-            return self.pipeline().engine.split(story_id, article_ids)
+        engine = self.pipeline().engine
+        with self.lock:
+            return engine.split(story_id, article_ids)
 
 
 def get_writer(request: Request) -> Writer:
-    state = request.app.state
-    if getattr(state, "writer", None) is None:
-        state.writer = Writer(state.store)
-    return state.writer
+    return request.app.state.writer
 
 
 def _article_id(*parts: str | None) -> str:

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from storyweave.serve import api, exports, web
+from storyweave.serve.api import Writer
 from storyweave.serve.views import Reports
 from storyweave.store import Store
 
@@ -59,12 +60,13 @@ def create_app(store: Store, *, api_token: str | None = None, feeds: Path | None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        handle = _start_feeds(store, feeds) if feeds else None
+        handle = _start_feeds(app.state.writer, feeds) if feeds else None
         try:
             yield
         finally:
             if handle is not None:
                 handle.stop()
+            app.state.reports.close()
 
     app = FastAPI(
         title="storyweave",
@@ -77,6 +79,7 @@ def create_app(store: Store, *, api_token: str | None = None, feeds: Path | None
     app.state.store = store
     app.state.api_token = api_token or None
     app.state.reports = Reports(store)
+    app.state.writer = Writer(store)
     docs_body, docs_csp = _docs_page()
 
     @app.middleware("http")
@@ -99,15 +102,12 @@ def create_app(store: Store, *, api_token: str | None = None, feeds: Path | None
     return app
 
 
-def _start_feeds(store: Store, feeds: Path) -> object | None:
-    """Start feed polling if the feeds stage is installed; the server keeps serving without it."""
+def _start_feeds(writer: Writer, feeds: Path) -> object | None:
+    """Poll the feeds through the app's own write path; the server keeps serving if polling cannot start."""
+    from storyweave.feeds import start_polling
+
     try:
-        from storyweave.feeds import start_polling
-    except ImportError:
-        log.warning("feed polling is not available in this build; serving without polling %s", feeds)
-        return None
-    try:
-        return start_polling(store, feeds)
-    except Exception as exc:  # a broken feeds file must not stop the server from serving what is stored
+        return start_polling(writer.store, feeds, pipeline=writer.pipeline(), write_lock=writer.lock)
+    except Exception as exc:  # a broken feeds setup must not stop the server from serving what is stored
         log.error("feed polling not started (%s): %s", feeds, exc)
         return None

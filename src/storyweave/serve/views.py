@@ -8,6 +8,7 @@ import json
 import logging
 import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
@@ -219,42 +220,74 @@ def get_article_or_404(store: Store, article_id: str) -> Article:
 
 
 class Reports:
-    """Analysis reports, computed lazily (a second or more per story) and cached in the store's state table
-    under the story id and a hash of its article ids, so a changed story gets a fresh report."""
+    """Analysis reports, computed lazily (a second or more per story) and kept in the store's state table
+    (`report:<story id>`, with a digest of the article ids it was computed from).
+
+    A story's first view waits for its report; once a story changes, its last report is served at once and a
+    fresh one is computed in the background, so new reports arriving never stall readers."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._refresh = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reports")
+        self._queued: set[str] = set()
 
     @staticmethod
     def key(story: Story) -> str:
-        digest = hashlib.sha1("\n".join(sorted(story.article_ids)).encode()).hexdigest()[:16]
-        return f"report:{story.id}:{digest}"
+        return f"report:{story.id}"
 
-    def cached(self, story: Story) -> dict[str, Any] | None:
+    @staticmethod
+    def digest(story: Story) -> str:
+        return hashlib.sha1("\n".join(sorted(story.article_ids)).encode()).hexdigest()[:16]
+
+    def put(self, story: Story, report: dict[str, Any]) -> None:
+        entry = {"digest": self.digest(story), "report": report}
+        self.store.put_state(self.key(story), json.dumps(entry, default=str).encode())
+
+    def _cached(self, story: Story) -> dict[str, Any] | None:
         raw = self.store.get_state(self.key(story))
         return json.loads(raw) if raw else None
 
     def get(self, story: Story, articles: list[Article]) -> dict[str, Any] | None:
         """The story's report, or None when the analysis stage is not installed or fails on this story."""
-        key = self.key(story)
-        report = self.cached(story)
-        if report is not None:
-            return report
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:  # one computation per story at a time; the others wait and read the cache
-            report = self.cached(story)
-            if report is None:
-                report = self._compute(articles)
-                if report is not None:
-                    self.store.put_state(key, json.dumps(report, default=str).encode())
-        with self._guard:
-            self._locks.pop(key, None)
-        return report
+        entry = self._cached(story)
+        if entry is not None:
+            if entry["digest"] != self.digest(story):
+                self._schedule(story.id)
+            return entry["report"]
+        return self._compute_once(story, articles)
 
-    def _compute(self, articles: list[Article]) -> dict[str, Any] | None:
+    def _compute_once(self, story: Story, articles: list[Article]) -> dict[str, Any] | None:
+        with self._guard:
+            lock = self._locks.setdefault(story.id, threading.Lock())
+        with lock:  # one computation per story at a time; the others wait, then read the result
+            entry = self._cached(story)
+            if entry is not None and entry["digest"] == self.digest(story):
+                return entry["report"]
+            report = self._analyse(articles)
+            if report is not None:
+                self.put(story, report)
+            return report
+
+    def _schedule(self, story_id: str) -> None:
+        with self._guard:
+            if story_id in self._queued:
+                return
+            self._queued.add(story_id)
+        self._refresh.submit(self._refresh_story, story_id)
+
+    def _refresh_story(self, story_id: str) -> None:
+        with self._guard:
+            self._queued.discard(story_id)
+        story = self.store.get_story(story_id)
+        if story is not None and story.article_ids:
+            self._compute_once(story, list(self.store.iter_articles(story_id=story_id)))
+
+    def close(self) -> None:
+        self._refresh.shutdown(wait=False, cancel_futures=True)
+
+    def _analyse(self, articles: list[Article]) -> dict[str, Any] | None:
         try:
             from storyweave.analyse import analyse_story
         except ImportError:

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Load test of `storyweave serve` on loopback: wrk against story and search endpoints (API and HTML) at a
+# paced RATE while an ingest POSTs new articles through the API. Not part of the test suite.
+#
+#   scripts/loadtest.sh [STORE]          # default storyweave-data/load.db, made with 100k articles if missing
+#   RATE=200 DURATION=60 CONNECTIONS=20 INGEST_RATE=2 scripts/loadtest.sh storyweave-data/load.db
+#   RATE=0 scripts/loadtest.sh            # no pacing: as fast as the server goes
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+STORE=${1:-storyweave-data/load.db}
+RATE=${RATE:-200}
+DURATION=${DURATION:-60}
+CONNECTIONS=${CONNECTIONS:-20}
+INGEST_RATE=${INGEST_RATE:-2}
+PORT=${PORT:-8799}
+BIN=.venv/bin
+WORK=$(mktemp -d)
+BASE="http://127.0.0.1:$PORT"
+
+command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
+[ -e "$STORE" ] || $BIN/python scripts/make_load_store.py "$STORE" --articles 100000
+
+export STORYWEAVE_API_TOKEN="loadtest-$RANDOM$RANDOM"
+$BIN/storyweave serve --host 127.0.0.1 --port "$PORT" --store "$STORE" >"$WORK/server.log" 2>&1 &
+SERVER=$!
+INGEST=
+cleanup() {
+  [ -n "$INGEST" ] && kill "$INGEST" 2>/dev/null || true
+  kill "$SERVER" 2>/dev/null || true
+  wait "$SERVER" 2>/dev/null || true
+}
+trap cleanup EXIT
+for _ in $(seq 100); do curl -sf "$BASE/api/stories?limit=1" >/dev/null && break; sleep 0.3; done
+
+# The request mix: 50 recent stories (JSON and page) and 20 searches (JSON and page).
+$BIN/python - "$STORE" >"$WORK/paths.txt" <<'EOF'
+import random, sys
+from urllib.parse import quote
+from storyweave.store import open_store
+store = open_store(sys.argv[1])
+stories = [s.id for s in store.list_stories(limit=50)]
+words = [w for s in store.list_stories(limit=20, sort="size") for w in s.title.split()[:3] if len(w) > 3][:20]
+paths = [f"/api/stories/{s}" for s in stories] + [f"/stories/{s}" for s in stories]
+paths += [f"/api/stories?q={quote(w)}&limit=20" for w in words] + [f"/search?q={quote(w)}" for w in words]
+random.Random(1).shuffle(paths)
+print("\n".join(paths))
+EOF
+echo "articles: $($BIN/python -c "from storyweave.store import open_store; print(open_store('$STORE').count_articles())")," \
+  "paths: $(wc -l <"$WORK/paths.txt") (stories and searches, JSON and HTML)"
+
+echo "warming up (first views compute and cache each story's analysis)..."
+while read -r path; do curl -sf -o /dev/null "$BASE$path" || echo "warm-up failed: $path" >&2; done <"$WORK/paths.txt"
+
+$BIN/python scripts/loadtest_ingest.py "$BASE" --rate "$INGEST_RATE" --seconds "$DURATION" >"$WORK/ingest.txt" 2>&1 &
+INGEST=$!
+echo "wrk: ${DURATION}s, $CONNECTIONS connections, target ${RATE} requests/s (0 = unpaced), ingest ${INGEST_RATE} articles/s"
+wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency --timeout 10s -s scripts/loadtest.lua "$BASE" \
+  -- "$WORK/paths.txt" "$RATE" "$CONNECTIONS"
+wait "$INGEST" || true
+INGEST=
+cat "$WORK/ingest.txt"
+echo "server errors logged: $(grep -c ' 50[0-9] ' "$WORK/server.log" || true)"
+rm -rf "$WORK"
