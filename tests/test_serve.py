@@ -330,3 +330,47 @@ def test_pages_render_story_matrix_citations_and_charts(client):
     assert "EFE" in client.get("/outlets").text
     search = client.get("/search?q=Humphreys").text
     assert "Kim calls for offensive deterrent" in search
+
+
+def test_reports_are_cached_and_refreshed_in_the_background(sqlite_store, monkeypatch):
+    computed = []
+
+    def analyse(self, articles):
+        computed.append([a.id for a in articles])
+        return {"articles": len(articles)}
+
+    monkeypatch.setattr(Reports, "_analyse", analyse)
+    reports = Reports(sqlite_store)
+    story = put_story(sqlite_store, "st", [Article("a1", "One", "x", published=T0)])
+    assert reports.get(story, list(sqlite_store.iter_articles(story_id="st"))) == {"articles": 1}
+    assert reports.get(story, []) == {"articles": 1} and len(computed) == 1  # cached
+    sqlite_store.add_article(Article("a2", "Two", "y", published=T0, story_id="st"))
+    grown = sqlite_store.get_story("st")
+    assert reports.get(grown, []) == {"articles": 1}  # the last report at once...
+    reports._refresh.submit(lambda: None).result()  # ...while the fresh one is computed behind it
+    assert reports.get(grown, []) == {"articles": 2} and computed[-1] == ["a1", "a2"]
+    reports.close()
+
+
+def test_feed_polling_shares_the_write_path_and_stops_with_the_app(filled, tmp_path, monkeypatch):
+    import storyweave.feeds
+
+    calls = []
+
+    class Handle:
+        def stop(self):
+            calls.append("stop")
+
+    def start_polling(store, feeds_file, *, pipeline, write_lock):
+        calls.append((store, feeds_file, pipeline, write_lock))
+        return Handle()
+
+    monkeypatch.setattr(storyweave.feeds, "start_polling", start_polling)
+    feeds = tmp_path / "feeds.opml"
+    app = create_app(filled, feeds=feeds)
+    with TestClient(app) as c:
+        assert c.get("/api/stories").status_code == 200
+        store, path, pipeline, lock = calls[0]
+        assert store is filled and path == feeds
+        assert pipeline is app.state.writer.pipeline() and lock is app.state.writer.lock
+    assert calls[-1] == "stop"
