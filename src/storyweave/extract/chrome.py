@@ -35,8 +35,12 @@ _SENTENCE_END = re.compile(r"[.!:;…。！？]['\"’”»)\]]*$")
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*", re.UNICODE)
 _ROW_START = re.compile(r"^[-•*\s]*\d|://|www\.")
 """Numbered items and URLs belong to lists in the article (rankings, listings), not to headline links."""
-_BULLET = re.compile(r"^[-•*·]\s*")
-_SEPARATORS = frozenset("-–—:;,()[]@/")
+_SEPARATOR = re.compile(r" [-–—] |--|[:;,(@/]")
+"""Field separators of table-like rows ("June 9 -- Venue, City"; "Team (Group A): 3rd"). Not "|", which joins
+a section name to a headline in sidebars ("Design Week | Seiko's show")."""
+STRUCTURED_SHARE = 0.8
+RELATED_SHARE = 0.5
+"""A run whose words mostly occur in the article above it (a key-points box) belongs to the article."""
 _MINOR_WORDS = frozenset(
     ["a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "into", "of", "on", "or", "over", "the",
      "to", "up", "via", "vs", "with", "amid", "after", "before"]
@@ -78,16 +82,24 @@ def is_headline_shaped(line: str) -> bool:
     )
 
 
-def _skeleton(line: str) -> str:
-    return "".join(ch for ch in _BULLET.sub("", line) if ch in _SEPARATORS)
-
-
 def is_structured_list(lines: list[str]) -> bool:
-    """Rows sharing one punctuation pattern ("June 9 -- Venue, City, ST"; "Team (Group A): 3rd") are a table
-    of the article; headlines of unrelated stories vary in shape."""
-    skeletons = [_skeleton(line) for line in lines]
-    common = max(set(skeletons), key=skeletons.count)
-    return bool(common) and skeletons.count(common) >= 0.6 * len(lines)
+    """Rows sharing a field separator are a table of the article; headlines of other stories vary in shape."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        for separator in {m.group() for m in _SEPARATOR.finditer(line)}:
+            counts[separator] = counts.get(separator, 0) + 1
+    return any(n >= STRUCTURED_SHARE * len(lines) for n in counts.values())
+
+
+def _stems(text: str) -> set[str]:
+    return {w.lower()[:5] for w in _WORD.findall(text) if len(w) >= 4}
+
+
+def is_related(lines: list[str], article: list[str]) -> bool:
+    """Most of the run's words also occur in the article: a summary or key points, not links elsewhere."""
+    vocabulary = _stems(" ".join(article))
+    shares = [len(s & vocabulary) / len(s) for s in map(_stems, lines) if s]
+    return bool(shares) and sum(shares) / len(shares) >= RELATED_SHARE
 
 
 def _headline_run(lines: list[str]) -> int:
@@ -104,7 +116,7 @@ def _headline_run(lines: list[str]) -> int:
     if run < MIN_HEADLINE_RUN or run == len(lines):
         return 0
     tail = lines[-run:]
-    if is_structured_list(tail):
+    if is_structured_list(tail) or is_related(tail, lines[:-run]):
         return 0
     titled = sum(1 for line in tail if is_title_case(line))
     if titled >= 0.6 * run or run >= 2 * MIN_HEADLINE_RUN:

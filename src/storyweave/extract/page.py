@@ -16,8 +16,9 @@ from storyweave.extract.decode import ExtractionError, check_size, fix_text, loo
 from storyweave.extract.language import detect_language
 from storyweave.models import Article
 
-MIN_ARTICLE_WORDS = 20
-"""Fewer words than this is a stub, an error page or a navigation page, not a news article."""
+MIN_ARTICLE_WORDS, MIN_ARTICLE_CHARS = 20, 150
+"""Below both, text is a stub, an error page or navigation, not a news article (chars count for scripts
+written without spaces, such as Chinese or Japanese)."""
 TITLE_MAX_CHARS = 160
 _HTML_LANG = re.compile(
     rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)", re.IGNORECASE
@@ -112,17 +113,13 @@ def derive_id(*keys: str | None) -> str:
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
 
 
-def _word_count(text: str) -> int:
-    return len(text.split())
-
-
 def article_from_page(
     content: bytes | str, *, url: str | None = None, source: str | None = None, id: str | None = None
 ) -> Article:
     """An Article from an HTML page (bytes may be gzipped). Raises ExtractionError when there is none."""
     page = extract_page(content, url)
-    words = _word_count(page.text)
-    if words < MIN_ARTICLE_WORDS:
+    words = len(page.text.split())
+    if words < MIN_ARTICLE_WORDS and len(page.text) < MIN_ARTICLE_CHARS:
         raise ExtractionError(f"no article in page (only {words} words of text)")
     title = page.title or split_title(page.text)[0]
     return Article(

@@ -24,6 +24,8 @@ from storyweave.models import Article, utcnow
 
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".shtml"})
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+TEXT_SUFFIXES = frozenset({"", ".txt", ".text"})
+SUPPORTED = ".txt, .html, .htm, .xhtml (each also .gz) and .jsonl"
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 
 
@@ -43,7 +45,7 @@ Item = Article | IngestError
 
 @dataclass(frozen=True)
 class Source:
-    """One input to read: a file (`kind` html, text or jsonl) or a URL."""
+    """One input to read: a file (`kind` html, text, jsonl or unsupported) or a URL."""
 
     kind: str
     location: str
@@ -74,7 +76,7 @@ def file_kind(path: Path) -> str:
         return "html"
     if suffix in JSONL_SUFFIXES:
         return "jsonl"
-    return "text"
+    return "text" if suffix in TEXT_SUFFIXES else "unsupported"
 
 
 def file_id(path: Path) -> str:
@@ -121,6 +123,10 @@ def _read_file(path: Path) -> bytes:
 def read_source(source: Source, fetcher: Fetcher | None = None) -> Iterator[Item]:
     """Articles (or errors) of one source. URL sources need a `fetcher`."""
     where = source.location
+    if source.kind == "unsupported":
+        suffix = _suffixes(Path(where))[0]
+        yield IngestError(where, f"unsupported file type {suffix!r} (storyweave reads {SUPPORTED})")
+        return
     if source.kind == "jsonl":
         yield from read_jsonl(Path(where))
         return
