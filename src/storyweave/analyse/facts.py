@@ -1,0 +1,93 @@
+"""Group sentences of different reports that state the same fact, across languages.
+
+Similarity of two sentences is the multilingual embedding cosine blended with content-word overlap (Dice
+over 5-character word prefixes, a cheap stemmer that also matches names and figures across languages).
+Groups are built greedily from the most similar pair down, with average linkage, and hold at most one
+sentence per voice (an article or a bundle of wire copies): one report states one fact once, and the cap
+stops long sentences from chaining unrelated facts together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from storyweave.analyse.text import words
+
+LINK_THRESHOLD = 0.48
+"""Blended similarity at which two sentences state the same fact (on the seeds: 0.50–0.64 for the
+shared facts, at most 0.44 for sentences that only share a setting)."""
+EMBED_WEIGHT = 0.6
+CROSS_LANGUAGE_MARGIN = 0.15
+"""Sentences in different languages share few words, so their score is the cosine minus this margin."""
+
+
+@dataclass
+class Sentence:
+    """One sentence of one voice (a unique report), with its position in the article."""
+
+    text: str
+    article_id: str
+    voice: int
+    position: int
+    lang: str | None = None
+
+
+@dataclass
+class FactGroup:
+    members: list[int] = field(default_factory=list)
+    voices: set[int] = field(default_factory=set)
+
+
+def content_terms(text: str) -> set[str]:
+    return {w[:5] for w in words(text) if len(w) > 2 and w not in ENGLISH_STOP_WORDS}
+
+
+def similarity_matrix(sentences: list[Sentence], vectors: np.ndarray) -> np.ndarray:
+    """Blended sentence similarity: embedding cosine and content-word Dice (see module docstring)."""
+    n = len(sentences)
+    cosine = vectors @ vectors.T if n else np.zeros((0, 0))
+    terms = [content_terms(s.text) for s in sentences]
+    scores = np.zeros((n, n), dtype=np.float32)
+    for i in range(n):
+        for j in range(i + 1, n):
+            union = len(terms[i]) + len(terms[j])
+            dice = 2 * len(terms[i] & terms[j]) / union if union else 0.0
+            score = EMBED_WEIGHT * cosine[i, j] + (1 - EMBED_WEIGHT) * dice
+            if sentences[i].lang and sentences[j].lang and sentences[i].lang != sentences[j].lang:
+                score = max(score, cosine[i, j] - CROSS_LANGUAGE_MARGIN)
+            scores[i, j] = scores[j, i] = score
+    return scores
+
+
+def group_facts(
+    sentences: list[Sentence], scores: np.ndarray, threshold: float = LINK_THRESHOLD
+) -> list[list[int]]:
+    """Sentence indexes grouped into facts, each in reading order, facts ordered by first appearance."""
+    groups = {i: FactGroup([i], {s.voice}) for i, s in enumerate(sentences)}
+    owner = list(range(len(sentences)))
+    pairs = [
+        (scores[i, j], i, j)
+        for i in range(len(sentences))
+        for j in range(i + 1, len(sentences))
+        if sentences[i].voice != sentences[j].voice and scores[i, j] >= threshold
+    ]
+    for _, i, j in sorted(pairs, reverse=True):
+        a, b = owner[i], owner[j]
+        if a == b or groups[a].voices & groups[b].voices:
+            continue
+        linkage = float(np.mean(scores[np.ix_(groups[a].members, groups[b].members)]))
+        if linkage < threshold:
+            continue
+        groups[a].members += groups[b].members
+        groups[a].voices |= groups[b].voices
+        for member in groups.pop(b).members:
+            owner[member] = a
+    ordered = [
+        sorted(g.members, key=lambda m: (sentences[m].voice, sentences[m].position)) for g in groups.values()
+    ]
+    return sorted(
+        ordered, key=lambda members: min((sentences[m].position, sentences[m].voice) for m in members)
+    )

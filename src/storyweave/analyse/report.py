@@ -1,0 +1,339 @@
+"""`analyse_story`: compare the reports of one story — facts, quotes, entities, figures, timeline, coverage,
+summary."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from difflib import SequenceMatcher
+
+import numpy as np
+
+from storyweave.analyse.entities import Mention, merge_mentions, recognise
+from storyweave.analyse.facts import Sentence, group_facts, similarity_matrix
+from storyweave.analyse.numbers import extract_figures, find_conflicts
+from storyweave.analyse.quotes import Quote, extract_quotes
+from storyweave.analyse.summary import ExtractiveSummarizer, SourceText, Summarizer, SummaryError
+from storyweave.analyse.text import is_statement, name_key, split_sentences, words
+from storyweave.models import Article, Outlet
+
+log = logging.getLogger(__name__)
+
+MAX_SENTENCES_PER_ARTICLE = 60
+NEAR_DUPLICATE_JACCARD = 0.8
+"""Word-trigram Jaccard at which two texts are copies of one report (wire copies, light rewrites)."""
+QUOTE_MATCH_RATIO = 0.6
+_ENGLISH_MARKERS = {"the", "and", "of", "to", "in", "is", "that", "for", "was", "with", "said", "has", "on"}
+
+
+@dataclass
+class Voice:
+    """One independent report: an article and its near-duplicate copies, maybe carried by several outlets."""
+
+    articles: list[Article]
+    outlets: list[str]
+
+    @property
+    def lead(self) -> Article:
+        return self.articles[0]
+
+
+@dataclass
+class StoryReport:
+    """The analysis of one story. `to_dict()` gives JSON-able data with keys:
+
+    - `facts`: [{id, text, sources (outlet names), articles (ids), kind: shared|several|unique,
+      main (bool), numbers: [{text, value, unit}], statements: [{article, outlet, text}]}] — `shared` =
+      every independent voice reports it, `several` = at least two, `unique` = one voice only; wire copies
+      count as one voice. Main facts: reported by two voices or more, or in a headline or first sentences.
+    - `outlets`: {outlet: {articles, unique (fact ids only it reports), omitted (main fact ids it lacks),
+      shared}}.
+    - `quotes`: [{text, speaker, kind: direct|reported, outlets, articles}].
+    - `entities`: [{name, label (PERSON/ORG/GPE/LOC/NORP/FAC/EVENT, NAME from the fallback), aliases,
+      counts (per outlet), total}].
+    - `conflicts`: [{fact, text, unit, values: {outlet: [values]}}] — one fact, different figures per outlet.
+    - `timeline`: [{article, outlet, title, published (ISO or null), lang, first (bool), duplicate_of}].
+    - `coverage`: {articles, voices, by_outlet, by_language, by_country, by_lean, by_tag} (article counts).
+    - `summary`: {method, sentences: [{text, sources (article ids)}]}.
+    """
+
+    facts: list[dict] = field(default_factory=list)
+    outlets: dict[str, dict] = field(default_factory=dict)
+    quotes: list[dict] = field(default_factory=list)
+    entities: list[dict] = field(default_factory=list)
+    conflicts: list[dict] = field(default_factory=list)
+    timeline: list[dict] = field(default_factory=list)
+    coverage: dict = field(default_factory=dict)
+    summary: dict = field(default_factory=lambda: {"method": "none", "sentences": []})
+
+    def to_dict(self) -> dict:
+        return {
+            "facts": self.facts,
+            "outlets": self.outlets,
+            "quotes": self.quotes,
+            "entities": self.entities,
+            "conflicts": self.conflicts,
+            "timeline": self.timeline,
+            "coverage": self.coverage,
+            "summary": self.summary,
+        }
+
+
+def outlet_name(article: Article) -> str:
+    return article.source or article.id
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    tokens = words(text)
+    return {tuple(tokens[i : i + 3]) for i in range(max(1, len(tokens) - 2))}
+
+
+def group_voices(articles: list[Article]) -> list[Voice]:
+    """Bundle copies: `duplicate_of` links, equal hashes, or word-trigram Jaccard ≥ NEAR_DUPLICATE_JACCARD."""
+    by_id = {a.id: a for a in articles}
+    voices: list[Voice] = []
+    home: dict[str, Voice] = {}
+    shingles = {a.id: _shingles(a.body) for a in articles}
+
+    def similar(a: Article, b: Article) -> bool:
+        if a.hash == b.hash:
+            return True
+        union = len(shingles[a.id] | shingles[b.id])
+        return union > 0 and len(shingles[a.id] & shingles[b.id]) / union >= NEAR_DUPLICATE_JACCARD
+
+    for article in articles:
+        target = home.get(article.duplicate_of or "") if article.duplicate_of in by_id else None
+        target = target or next((v for v in voices if similar(v.lead, article)), None)
+        if target is None:
+            target = Voice([], [])
+            voices.append(target)
+        target.articles.append(article)
+        if outlet_name(article) not in target.outlets:
+            target.outlets.append(outlet_name(article))
+        home[article.id] = target
+    return voices
+
+
+def _language(article: Article) -> str | None:
+    if article.lang:
+        return article.lang
+    tokens = words(article.body)[:300]
+    share = sum(t in _ENGLISH_MARKERS for t in tokens) / max(1, len(tokens))
+    return "en" if share >= 0.08 else None
+
+
+def _kind(voice_count: int, total_voices: int) -> str:
+    if voice_count <= 1:
+        return "unique"
+    return "shared" if voice_count == total_voices else "several"
+
+
+def _facts(voices: list[Voice], sentences: list[Sentence], embedder) -> tuple[list[dict], list[list[int]]]:
+    if len(voices) > 1 and sentences:
+        vectors = (embedder or _default_embedder()).embed([s.text for s in sentences])
+        scores = similarity_matrix(sentences, vectors)
+        groups = group_facts(sentences, scores)
+    else:
+        scores = np.zeros((len(sentences), len(sentences)))
+        groups = [[i] for i in range(len(sentences))]
+    facts = []
+    for number, members in enumerate(groups, 1):
+        fact_voices = sorted({sentences[m].voice for m in members})
+        central = max(members, key=lambda m: (scores[m, members].sum(), -sentences[m].voice))
+        figures = {}
+        for m in members:
+            for figure in extract_figures(sentences[m].text):
+                figures.setdefault((figure.unit, figure.value), figure)
+        facts.append({
+            "id": f"f{number}",
+            "text": sentences[central].text,
+            "sources": sorted({o for v in fact_voices for o in voices[v].outlets}),
+            "articles": [a.id for v in fact_voices for a in voices[v].articles],
+            "kind": _kind(len(fact_voices), len(voices)),
+            "main": len(fact_voices) > 1 or any(sentences[m].position < 2 for m in members),
+            "numbers": [f.to_dict() for f in figures.values()],
+            "statements": [
+                {"article": sentences[m].article_id, "outlet": voices[sentences[m].voice].outlets[0],
+                 "text": sentences[m].text}
+                for m in members
+            ],
+        })  # fmt: skip
+    return facts, groups
+
+
+def _default_embedder():
+    from storyweave.embed import default_embedder
+
+    return default_embedder()
+
+
+def _outlet_view(voices: list[Voice], facts: list[dict]) -> dict[str, dict]:
+    view: dict[str, dict] = {}
+    for voice in voices:
+        for outlet in voice.outlets:
+            entry = view.setdefault(outlet, {"articles": [], "unique": [], "omitted": [], "shared": []})
+            entry["articles"] += [a.id for a in voice.articles if outlet_name(a) == outlet]
+    for outlet, entry in view.items():
+        for fact in facts:
+            carried = outlet in fact["sources"]
+            if carried and fact["kind"] == "unique" and len(voices) > 1:
+                entry["unique"].append(fact["id"])
+            elif carried and fact["kind"] != "unique":
+                entry["shared"].append(fact["id"])
+            elif not carried and fact["main"]:
+                entry["omitted"].append(fact["id"])
+    return view
+
+
+def _conflicts(facts: list[dict], sentences: list[Sentence], groups: list[list[int]], voices: list[Voice]):
+    conflicts = []
+    for fact, members in zip(facts, groups, strict=True):
+        if len({sentences[m].voice for m in members}) < 2:
+            continue
+        by_outlet: dict[str, list] = {}
+        for m in members:
+            for outlet in voices[sentences[m].voice].outlets:
+                by_outlet.setdefault(outlet, []).extend(extract_figures(sentences[m].text))
+        for conflict in find_conflicts(by_outlet):
+            conflicts.append({"fact": fact["id"], "text": fact["text"], **conflict})
+    return conflicts
+
+
+def _quotes(voices: list[Voice], per_voice: list[list[str]], fact_of: dict[tuple[str, str], str], aliases):
+    merged: list[dict] = []
+    for voice, voice_sentences in zip(voices, per_voice, strict=True):
+        for quote in extract_quotes(voice_sentences, voice.lead.id):
+            speaker = aliases.get(name_key(quote.speaker or ""), quote.speaker)
+            entry = next((m for m in merged if _same_quote(m, quote, speaker, fact_of)), None)
+            if entry is None:
+                entry = {"text": quote.text, "speaker": speaker, "kind": quote.kind}
+                entry |= {"outlets": [], "articles": [], "_facts": set()}
+                merged.append(entry)
+            entry["speaker"] = entry["speaker"] or speaker
+            entry["_facts"].add(fact_of.get((quote.article_id, quote.sentence)))
+            entry["outlets"] += [o for o in voice.outlets if o not in entry["outlets"]]
+            entry["articles"] += [a.id for a in voice.articles if a.id not in entry["articles"]]
+    for entry in merged:
+        entry.pop("_facts")
+    return merged
+
+
+def _same_quote(entry: dict, quote: Quote, speaker: str | None, fact_of) -> bool:
+    if entry["kind"] != quote.kind or (
+        entry["speaker"] and speaker and name_key(entry["speaker"]) != name_key(speaker)
+    ):
+        return False
+    fact = fact_of.get((quote.article_id, quote.sentence))
+    if fact is not None and fact in entry["_facts"]:
+        return True
+    return SequenceMatcher(None, entry["text"].casefold(), quote.text.casefold()).ratio() >= QUOTE_MATCH_RATIO
+
+
+def _timeline(articles: list[Article]) -> list[dict]:
+    order = sorted(
+        range(len(articles)), key=lambda i: (articles[i].published is None, articles[i].published or 0, i)
+    )
+    dated = [a.published for a in articles if a.published is not None]
+    first_time = min(dated, key=datetime.timestamp) if dated else None
+    rows = []
+    for rank, i in enumerate(order):
+        article = articles[i]
+        first = article.published == first_time if first_time else rank == 0
+        rows.append({
+            "article": article.id, "outlet": outlet_name(article), "title": article.title,
+            "published": article.published.isoformat() if article.published else None,
+            "lang": article.lang, "first": bool(first), "duplicate_of": article.duplicate_of,
+        })  # fmt: skip
+    return rows
+
+
+def _coverage(articles: list[Article], voices: list[Voice], outlets: dict[str, Outlet]) -> dict:
+    counts: dict[str, Counter] = {
+        k: Counter() for k in ("by_outlet", "by_language", "by_country", "by_lean", "by_tag")
+    }
+    for article in articles:
+        outlet = outlets.get(outlet_name(article)) or Outlet(outlet_name(article))
+        counts["by_outlet"][outlet_name(article)] += 1
+        counts["by_language"][article.lang or outlet.language or "unknown"] += 1
+        counts["by_country"][outlet.country or "unknown"] += 1
+        counts["by_lean"][outlet.lean or "unrated"] += 1
+        for tag in outlet.tags:
+            counts["by_tag"][tag] += 1
+    return {
+        "articles": len(articles),
+        "voices": len(voices),
+        **{k: dict(v.most_common()) for k, v in counts.items()},
+    }
+
+
+def _summary(voices: list[Voice], summarizer: Summarizer | None) -> dict:
+    docs = [SourceText(v.lead.title or "", v.lead.text or "", _language(v.lead)) for v in voices]
+    try:
+        summary = (summarizer or ExtractiveSummarizer()).summarize(docs)
+    except SummaryError as error:
+        log.warning("%s; using the extractive summary", error)
+        summary = ExtractiveSummarizer().summarize(docs)
+        summary.method = "extractive (fallback)"
+    return {
+        "method": summary.method,
+        "sentences": [
+            {"text": s.text, "sources": [a.id for d in s.sources for a in voices[d].articles]}
+            for s in summary.sentences
+        ],
+    }
+
+
+def analyse_story(
+    articles: list[Article],
+    *,
+    outlets: dict[str, Outlet] | None = None,
+    summarizer: Summarizer | None = None,
+    embedder=None,
+) -> StoryReport:
+    """Compare the reports of one story (see `StoryReport` for the result's shape).
+
+    `outlets` maps outlet names to user-supplied metadata (country, language, lean, tags) for the coverage
+    view; `summarizer` defaults to the offline `ExtractiveSummarizer`; `embedder` to
+    `storyweave.embed.default_embedder()` (loaded only when two independent reports need comparing).
+    """
+    articles = [a for a in articles if a is not None]
+    if not articles:
+        return StoryReport(coverage=_coverage([], [], {}))
+    voices = group_voices(articles)
+    sentences: list[Sentence] = []
+    per_voice: list[list[str]] = []
+    for v, voice in enumerate(voices):
+        lang = _language(voice.lead)
+        split = [s for s in split_sentences(voice.lead.text or "", lang) if is_statement(s)]
+        text = (voice.lead.text or "").casefold()
+        headline = [s for s in split_sentences(voice.lead.title or "", lang) if is_statement(s)]
+        split = [s for s in headline if s.casefold() not in text] + split  # a headline states the main fact
+        per_voice.append(split[:MAX_SENTENCES_PER_ARTICLE])
+        sentences += [Sentence(s, voice.lead.id, v, p, lang) for p, s in enumerate(per_voice[-1])]
+    facts, groups = _facts(voices, sentences, embedder)
+    fact_of = {
+        (sentences[m].article_id, sentences[m].text): fact["id"]
+        for fact, members in zip(facts, groups, strict=True)
+        for m in members
+    }
+
+    mentions = []
+    for voice, voice_sentences in zip(voices, per_voice, strict=True):
+        text = "\n".join([voice.lead.title or "", *voice_sentences])
+        for name, label in recognise([text], _language(voice.lead), [voice_sentences])[0]:
+            mentions += [Mention(name, label, outlet) for outlet in voice.outlets]
+    entities = merge_mentions(mentions)
+    aliases = {name_key(alias): e.name for e in entities for alias in e.aliases}
+
+    return StoryReport(
+        facts=facts,
+        outlets=_outlet_view(voices, facts),
+        quotes=_quotes(voices, per_voice, fact_of, aliases),
+        entities=[e.to_dict() for e in entities],
+        conflicts=_conflicts(facts, sentences, groups, voices),
+        timeline=_timeline(articles),
+        coverage=_coverage(articles, voices, outlets or {}),
+        summary=_summary(voices, summarizer),
+    )
