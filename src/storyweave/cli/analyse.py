@@ -1,1 +1,317 @@
-"""Commands of the analyse stage."""
+"""Commands of the analyse stage: per-story report, batch summaries, summary evaluation, outlet import."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress
+from rich.table import Table
+
+from storyweave.analyse import (
+    ExtractiveSummarizer,
+    LLMSummarizer,
+    StoryReport,
+    Summarizer,
+    SummaryError,
+    analyse_story,
+)
+from storyweave.cli.app import StoreOption, app, console, eval_app
+from storyweave.eval.summaries import evaluate_summaries, read_jsonl, source_texts
+from storyweave.models import Outlet
+from storyweave.store import open_store
+
+outlets_app = typer.Typer(help="Outlet metadata supplied by the user (country, language, lean, tags).")
+app.add_typer(outlets_app, name="outlets")
+
+LLMUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--llm-url",
+        envvar="STORYWEAVE_LLM_URL",
+        help="OpenAI-compatible API root (e.g. http://127.0.0.1:8000/v1); key from STORYWEAVE_LLM_API_KEY.",
+    ),
+]
+LLMModelOption = Annotated[
+    str, typer.Option("--llm-model", envvar="STORYWEAVE_LLM_MODEL", help="Model name sent to the endpoint.")
+]
+
+
+def _summarizer(llm_url: str | None, llm_model: str) -> Summarizer:
+    return LLMSummarizer(llm_url, llm_model) if llm_url else ExtractiveSummarizer()
+
+
+def _progress() -> Progress:
+    return Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console, transient=True)
+
+
+def _warn(message: str) -> None:
+    console.print(f"[yellow]{message}[/yellow]", highlight=False)
+
+
+@app.command()
+def summarize(
+    clusters: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="JSONL: {id, articles: [...]}")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output JSONL: {id, summary, sentences}.")],
+    llm_url: LLMUrlOption = None,
+    llm_model: LLMModelOption = "default",
+) -> None:
+    """Write a cited summary per cluster; every sentence lists the indexes of the articles supporting it."""
+    summarizer = _summarizer(llm_url, llm_model)
+    records = list(read_jsonl(clusters, _warn))
+    written = 0
+    start = time.perf_counter()
+    with out.open("w", encoding="utf-8") as handle, _progress() as progress:
+        task = progress.add_task("summarising", total=len(records))
+        for number, record in records:
+            try:
+                summary = summarizer.summarize(source_texts(record))
+            except (ValueError, SummaryError) as error:
+                _warn(f"{clusters}:{number} (id {record.get('id')}): {error}; skipped")
+                progress.advance(task)
+                continue
+            line = {
+                "id": record.get("id"),
+                "summary": summary.text,
+                "sentences": [{"text": s.text, "sources": s.sources} for s in summary.sentences],
+            }
+            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+            written += 1
+            progress.advance(task)
+    seconds = time.perf_counter() - start
+    console.print(f"{written} summaries → {out} ({written / max(seconds, 1e-9):.1f} stories/s)")
+
+
+@eval_app.command("summaries")
+def eval_summaries(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="JSONL with `reference` per record.")
+    ],
+    predictions: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSONL of {id, summary} to score; default: the file's `summary` or a fresh summary."
+        ),
+    ] = None,
+    llm_url: LLMUrlOption = None,
+    llm_model: LLMModelOption = "default",
+) -> None:
+    """ROUGE-1/2/L F-measure (rouge-score, stemmed) of summaries against each record's `reference`."""
+    predicted = None
+    if predictions is not None:
+        predicted = {str(r.get("id")): str(r.get("summary") or "") for _, r in read_jsonl(predictions, _warn)}
+    records = list(read_jsonl(file, _warn))
+    with _progress() as progress:
+        task = progress.add_task("scoring", total=len(records))
+
+        def tracked():
+            for item in records:
+                yield item
+                progress.advance(task)
+
+        result = evaluate_summaries(tracked(), _summarizer(llm_url, llm_model), _warn, predicted)
+    table = Table(title=f"ROUGE F-measure on {file.name} ({result.count} records, {result.skipped} skipped)")
+    for column in ("ROUGE-1", "ROUGE-2", "ROUGE-L", "stories/s"):
+        table.add_column(column, justify="right")
+    speed = f"{result.stories_per_second:.1f}" if result.stories_per_second else "—"
+    table.add_row(f"{result.rouge1:.2f}", f"{result.rouge2:.2f}", f"{result.rougeL:.2f}", speed)
+    Console().print(table)
+
+
+def _fact_table(report: dict) -> Table:
+    table = Table(title="Facts across outlets", show_lines=True)
+    for column, style in (
+        ("id", "dim"),
+        ("kind", ""),
+        ("outlets", "cyan"),
+        ("fact", ""),
+        ("figures", "magenta"),
+    ):
+        table.add_column(column, style=style, overflow="fold")
+    colours = {"shared": "green", "several": "yellow", "unique": "red"}
+    for fact in report["facts"]:
+        kind = fact["kind"]
+        table.add_row(
+            fact["id"],
+            f"[{colours[kind]}]{kind}[/]",
+            ", ".join(fact["sources"]),
+            fact["text"],
+            ", ".join(n["text"] for n in fact["numbers"]),
+        )
+    return table
+
+
+def _outlet_table(report: dict) -> Table:
+    table = Table(title="What each outlet adds and omits")
+    for column in ("outlet", "articles", "shared", "unique (adds)", "omits (main facts)"):
+        table.add_column(column, overflow="fold")
+    for name, entry in report["outlets"].items():
+        table.add_row(
+            name,
+            str(len(entry["articles"])),
+            str(len(entry["shared"])),
+            ", ".join(entry["unique"]) or "—",
+            ", ".join(entry["omitted"]) or "—",
+        )
+    return table
+
+
+def _quote_table(report: dict) -> Table:
+    table = Table(title="Quotes")
+    for column in ("speaker", "kind", "outlets", "quote"):
+        table.add_column(column, overflow="fold")
+    for quote in report["quotes"]:
+        table.add_row(quote["speaker"] or "?", quote["kind"], ", ".join(quote["outlets"]), quote["text"])
+    return table
+
+
+def _entity_table(report: dict, limit: int = 20) -> Table:
+    table = Table(title="Entities")
+    for column in ("name", "type", "mentions by outlet", "also written"):
+        table.add_column(column, overflow="fold")
+    for entity in report["entities"][:limit]:
+        counts = ", ".join(f"{o} {n}" for o, n in entity["counts"].items())
+        table.add_row(entity["name"], entity["label"], counts, ", ".join(entity["aliases"]))
+    return table
+
+
+def _timeline_table(report: dict) -> Table:
+    table = Table(title="Timeline")
+    for column in ("published", "outlet", "article", "title"):
+        table.add_column(column, overflow="fold")
+    for row in report["timeline"]:
+        mark = " [bold](first)[/]" if row["first"] else ""
+        copy = f" (copy of {row['duplicate_of']})" if row["duplicate_of"] else ""
+        table.add_row(
+            (row["published"] or "undated") + mark, row["outlet"], row["article"] + copy, row["title"]
+        )
+    return table
+
+
+def _print_tables(story_title: str, report: dict) -> None:
+    out = Console()
+    out.rule(story_title or "story")
+    out.print("[bold]Summary[/]")
+    for sentence in report["summary"]["sentences"]:
+        out.print(f"• {sentence['text']} [dim][{', '.join(sentence['sources'])}][/]", highlight=False)
+    out.print(_fact_table(report))
+    out.print(_outlet_table(report))
+    if report["conflicts"]:
+        table = Table(title="Conflicting figures")
+        for column in ("fact", "unit", "values by outlet"):
+            table.add_column(column, overflow="fold")
+        for conflict in report["conflicts"]:
+            values = "; ".join(f"{o}: {', '.join(map(str, v))}" for o, v in conflict["values"].items())
+            table.add_row(f"{conflict['fact']} {conflict['text']}", conflict["unit"], values)
+        out.print(table)
+    out.print(_quote_table(report))
+    out.print(_entity_table(report))
+    out.print(_timeline_table(report))
+    coverage = report["coverage"]
+    for key in ("by_language", "by_country", "by_lean", "by_tag"):
+        if coverage[key]:
+            out.print(
+                f"{key.removeprefix('by_')}: " + ", ".join(f"{k} {v}" for k, v in coverage[key].items())
+            )
+
+
+def report_markdown(title: str, report: dict) -> str:
+    """The story report as Markdown (summary with citations, facts, outlets, quotes, entities, timeline)."""
+    lines = [f"# {title or 'Story'}", "", "## Summary", ""]
+    lines += [f"- {s['text']} [{', '.join(s['sources'])}]" for s in report["summary"]["sentences"]]
+    lines += ["", "## Facts", "", "| id | kind | outlets | fact |", "|---|---|---|---|"]
+    lines += [
+        f"| {f['id']} | {f['kind']} | {', '.join(f['sources'])} | {f['text'].replace('|', '/')} |"
+        for f in report["facts"]
+    ]
+    lines += ["", "## Outlets", "", "| outlet | unique | omits |", "|---|---|---|"]
+    lines += [
+        f"| {name} | {', '.join(e['unique']) or '—'} | {', '.join(e['omitted']) or '—'} |"
+        for name, e in report["outlets"].items()
+    ]
+    lines += ["", "## Quotes", ""]
+    lines += [
+        f"- **{q['speaker'] or '?'}** ({q['kind']}, {', '.join(q['outlets'])}): {q['text']}"
+        for q in report["quotes"]
+    ]
+    lines += ["", "## Entities", ""]
+    lines += [f"- {e['name']} ({e['label']}): {e['total']}" for e in report["entities"]]
+    lines += ["", "## Timeline", ""]
+    lines += [
+        f"- {r['published'] or 'undated'} — {r['outlet']}: {r['title']}{' (first)' if r['first'] else ''}"
+        for r in report["timeline"]
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@app.command()
+def story(
+    story_id: Annotated[str, typer.Argument(metavar="ID", help="Story id (see `storyweave stories`).")],
+    store: StoreOption = None,
+    format: Annotated[str, typer.Option("--format", help="table, json or markdown.")] = "table",
+    llm_url: LLMUrlOption = None,
+    llm_model: LLMModelOption = "default",
+) -> None:
+    """Compare the reports of one story: facts per outlet, quotes, entities, figures, timeline, summary."""
+    if format not in ("table", "json", "markdown"):
+        raise typer.BadParameter("format must be table, json or markdown", param_hint="--format")
+    with open_store(store) as opened:
+        found = opened.get_story(story_id)
+        if found is None:
+            console.print(f"[red]no story {story_id!r} in {opened.url}[/red]")
+            raise typer.Exit(1)
+        articles = list(opened.iter_articles(story_id=story_id))
+        outlets = {a.source: o for a in articles if a.source and (o := opened.get_outlet(a.source))}
+    summarizer = _summarizer(llm_url, llm_model)
+    report: StoryReport = analyse_story(articles, outlets=outlets, summarizer=summarizer)
+    data = report.to_dict()
+    if format == "json":
+        typer.echo(
+            json.dumps({"story": story_id, "title": found.title, **data}, ensure_ascii=False, indent=2)
+        )
+    elif format == "markdown":
+        typer.echo(report_markdown(found.title, data))
+    else:
+        _print_tables(found.title, data)
+
+
+OUTLET_COLUMNS = ("name", "domain", "country", "language", "lean", "tags")
+
+
+@outlets_app.command("import")
+def import_outlets(
+    csv_file: Annotated[Path, typer.Argument(metavar="CSV", exists=True, dir_okay=False)],
+    store: StoreOption = None,
+) -> None:
+    """Import outlet metadata from a CSV: name,domain,country,language,lean,tags (tags ';'-separated).
+
+    storyweave ships no ratings: lean and tags are whatever the user supplies. Existing outlets are updated.
+    """
+    with csv_file.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in ("name",) if c not in (reader.fieldnames or [])]
+        if missing:
+            console.print(f"[red]{csv_file}: no 'name' column (expected {','.join(OUTLET_COLUMNS)})[/red]")
+            raise typer.Exit(1)
+        rows = list(enumerate(reader, 2))
+    imported = 0
+    with open_store(store) as opened, opened.transaction():
+        for line, row in rows:
+            name = (row.get("name") or "").strip()
+            if not name:
+                _warn(f"{csv_file}:{line}: empty name; skipped")
+                continue
+            tags = [t.strip() for t in (row.get("tags") or "").replace(",", ";").split(";") if t.strip()]
+            fields = {
+                c: (row.get(c) or "").strip() or None for c in ("domain", "country", "language", "lean")
+            }
+            opened.upsert_outlet(Outlet(name=name, tags=tags, **fields))
+            imported += 1
+    console.print(f"{imported} outlets imported from {csv_file}")
