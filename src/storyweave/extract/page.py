@@ -94,9 +94,10 @@ def extract_page(content: bytes | str, url: str | None = None) -> ExtractedPage:
         raise ExtractionError(f"unparsable HTML ({exc})") from exc
     if doc is None or not (doc.text or "").strip():
         raise ExtractionError("no article text found in page")
-    cleaned = strip_chrome(fix_text(doc.text))
+    title = _clean(doc.title) or ""
+    cleaned = strip_chrome(without_title(fix_text(doc.text), title))
     return ExtractedPage(
-        title=_clean(doc.title) or "",
+        title=title,
         text=cleaned.text,
         chrome=cleaned.chrome,
         published=parse_date(doc.date),
@@ -105,6 +106,16 @@ def extract_page(content: bytes | str, url: str | None = None) -> ExtractedPage:
         canonical_url=canonical(url, doc.url),
         lang=detect_language(cleaned.text, _html_lang(raw)),
     )
+
+
+def _normalised(line: str) -> str:
+    return " ".join(line.casefold().split())
+
+
+def without_title(text: str, title: str) -> str:
+    """The text minus a first line that repeats the title (the page's <h1>), so `Article.body` has it once."""
+    first, _, rest = text.lstrip().partition("\n")
+    return rest.lstrip() if title and _normalised(first) == _normalised(title) else text
 
 
 def derive_id(*keys: str | None) -> str:
