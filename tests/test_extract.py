@@ -87,7 +87,8 @@ def test_article_lists_and_short_endings_are_kept():
 def test_article_from_page_extracts_text_and_metadata():
     article = article_from_page(ARTICLE_HTML.encode(), url="https://www.example.com/news/budget?utm_source=x")
     assert article.title == "Council passes budget"
-    assert article.text.startswith(PARAGRAPHS[0])  # the <h1> repeating the title is not text and PARAGRAPHS[-1] in article.text
+    assert article.text.startswith(PARAGRAPHS[0])  # the <h1> repeating the title is not text
+    assert article.text.endswith(PARAGRAPHS[-1])
     assert "Home" not in article.text and "Contact us" not in article.text
     assert article.author == "Jane Reporter"
     assert article.source == "Daily Example"
