@@ -15,10 +15,13 @@ PAGE = b"<html><body><p>Hello from the loopback web.</p></body></html>"
 ETAG = '"v1"'
 LAST_MODIFIED = "Mon, 04 Mar 2024 10:00:00 GMT"
 ROBOTS = b"User-agent: *\nDisallow: /private\n"
+CYRILLIC = "<html><body><p>Новости дня</p></body></html>"
+CP1251_HTML = "text/html; charset=cp1251"
 
 
 class Handler(BaseHTTPRequestHandler):
     requests: list[str] = []
+    robots_moved = False
 
     def log_message(self, *args: object) -> None:
         pass
@@ -36,7 +39,11 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802  (http.server's naming)
         Handler.requests.append(self.path)
         routes = {
-            "/robots.txt": lambda: self._send(200, ROBOTS, {"Content-Type": "text/plain"}),
+            "/robots.txt": lambda: self._send(301, headers={"Location": "/moved-robots.txt"})
+            if Handler.robots_moved
+            else self._send(200, ROBOTS, {"Content-Type": "text/plain"}),
+            "/moved-robots.txt": lambda: self._send(200, ROBOTS, {"Content-Type": "text/plain"}),
+            "/cyrillic": lambda: self._send(200, CYRILLIC.encode("cp1251"), {"Content-Type": CP1251_HTML}),
             "/page": lambda: self._send(200, PAGE, {"ETag": ETAG, "Last-Modified": LAST_MODIFIED}),
             "/redirect": lambda: self._send(302, headers={"Location": "/page"}),
             "/loop": lambda: self._send(302, headers={"Location": "/loop"}),
@@ -122,6 +129,18 @@ def test_robots_txt_is_honoured_and_cached(server):
         polite.get(f"{server}/page")
         assert Handler.requests.count("/robots.txt") == 1 and "/private/page" not in Handler.requests
         assert rude.get(f"{server}/private/page").content == PAGE
+
+
+def test_robots_txt_redirect_is_followed(server, monkeypatch):
+    monkeypatch.setattr(Handler, "robots_moved", True)
+    with Fetcher(allowed_hosts=["127.0.0.1"]) as polite, pytest.raises(FetchError, match="robots.txt"):
+        polite.get(f"{server}/private/page")
+
+
+def test_declared_charset_decodes_the_page(server, fetcher):
+    result = fetcher.get(f"{server}/cyrillic")
+    assert result.encoding == "cp1251" and result.page() == CYRILLIC
+    assert fetcher.get(f"{server}/json").page() == b"{}"  # no declared charset: bytes for the parser to sniff
 
 
 @pytest.mark.parametrize(

@@ -87,8 +87,8 @@ def extract_page(content: bytes | str, url: str | None = None) -> ExtractedPage:
         raise ExtractionError("binary content, not HTML")
     try:
         doc = trafilatura.bare_extraction(
-            raw, url=url, with_metadata=True, include_comments=False, favor_precision=True,
-            date_extraction_params=_DATE_PARAMS,
+            content if isinstance(content, str) else raw, url=url, with_metadata=True, include_comments=False,
+            favor_precision=True, date_extraction_params=_DATE_PARAMS,
         )
     except (ValueError, TypeError, RecursionError) as exc:  # malformed markup trafilatura cannot parse
         raise ExtractionError(f"unparsable HTML ({exc})") from exc

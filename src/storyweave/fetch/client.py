@@ -48,6 +48,15 @@ class FetchResult:
     encoding: str | None = None
     """Charset declared by the server, if any."""
 
+    def page(self) -> str | bytes:
+        """The content for a parser: decoded with the server's declared charset, else raw bytes to sniff."""
+        if self.encoding:
+            try:
+                return self.content.decode(self.encoding, errors="replace")
+            except LookupError:  # a charset name Python does not know
+                pass
+        return self.content
+
 
 def is_public_address(ip: IPAddress) -> bool:
     """False for private, loopback, link-local, multicast, reserved, unspecified and cloud-metadata IPs."""
@@ -119,12 +128,24 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         if accept:
             headers["Accept"] = ", ".join(accept)
+        return self._follow(url, headers, accept, self.max_bytes, robots=self.respect_robots)
+
+    def _follow(
+        self,
+        url: str,
+        headers: dict[str, str],
+        accept: tuple[str, ...] | None,
+        max_bytes: int,
+        *,
+        robots: bool,
+    ) -> FetchResult:
+        """GET with redirects followed by hand, each hop checked (and, if `robots`, allowed by robots.txt)."""
         current = url
         for _ in range(self.max_redirects + 1):
             target = self._parse(current)
-            if self.respect_robots and not self._robots_allow(target):
+            if robots and not self._robots_allow(target):
                 raise FetchError(current, "disallowed by robots.txt")
-            result = self._request(target, headers, accept)
+            result = self._request(target, headers, accept, max_bytes)
             if result.status not in REDIRECT_STATUSES:
                 return result
             location = result.headers.get("location")
@@ -167,11 +188,7 @@ class Fetcher:
 
     # -- transfer ----------------------------------------------------------------------------------------
     def _request(
-        self,
-        url: httpx.URL,
-        headers: dict[str, str],
-        accept: tuple[str, ...] | None,
-        max_bytes: int | None = None,
+        self, url: httpx.URL, headers: dict[str, str], accept: tuple[str, ...] | None, max_bytes: int
     ) -> FetchResult:
         address = self.resolve(url)
         pinned = url.copy_with(host=str(address))
@@ -180,7 +197,7 @@ class Fetcher:
         try:
             stream = self._client.stream("GET", pinned, headers=request_headers, extensions=extensions)
             with stream as response:
-                return self._read(url, response, accept, self.max_bytes if max_bytes is None else max_bytes)
+                return self._read(url, response, accept, max_bytes)
         except httpx.TimeoutException as exc:
             raise FetchError(str(url), f"timed out after {self.timeout:.0f} s") from exc
         except httpx.HTTPError as exc:
@@ -230,7 +247,7 @@ class Fetcher:
     def _load_robots(self, origin: str) -> RobotFileParser | None:
         """The origin's robots.txt, fetched through the same checks; None (allow all) when unavailable."""
         try:
-            result = self._request(self._parse(f"{origin}/robots.txt"), {}, None, max_bytes=ROBOTS_MAX_BYTES)
+            result = self._follow(f"{origin}/robots.txt", {}, None, ROBOTS_MAX_BYTES, robots=False)
         except FetchError:
             return None
         if result.status != 200:

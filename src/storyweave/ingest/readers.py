@@ -156,7 +156,7 @@ def with_provenance(article: Article, raw_ref: str) -> Article:
 
 def read_url(url: str, fetcher: Fetcher) -> Article:
     result = fetcher.get(url, accept=PAGE_TYPES)
-    article = article_from_page(result.content, url=result.url)
+    article = article_from_page(result.page(), url=result.url)
     return with_provenance(article, url)
 
 
