@@ -1,0 +1,133 @@
+"""Cited summaries: the contract (2–4 sentences, each cited), the LLM backend against a local stub, batch."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from storyweave.analyse import ExtractiveSummarizer, LLMSummarizer, SourceText, SummaryError, analyse_story
+from storyweave.cli import app
+from storyweave.models import Article
+
+CLUSTER = [
+    SourceText(
+        "Florida reports 15,000 new coronavirus cases",
+        "Florida on Sunday reported more than 15,000 new coronavirus cases, a national record for one state. "
+        "The state health department received results from 135,992 people. Hospitals are filling up quickly.",
+    ),
+    SourceText(
+        "Record highs in a third of US states",
+        "Florida reported a record 15,300 new coronavirus cases on Sunday, the most of any state in one day. "
+        "More than a third of states reported record average case numbers.",
+    ),
+    SourceText(
+        "Should the WHO face consequences?",
+        "We asked an expert whether the WHO should face consequences. You will be surprised by the answer!",
+    ),
+]
+
+
+def test_extractive_summary_contract() -> None:
+    summary = ExtractiveSummarizer().summarize(CLUSTER)
+    assert 2 <= len(summary.sentences) <= 4
+    for sentence in summary.sentences:
+        assert sentence.sources and all(0 <= s < len(CLUSTER) for s in sentence.sources)
+        article, position = sentence.origin
+        assert sentence.sources[0] == article  # its own article is cited first
+    assert "Florida" in summary.sentences[0].text
+    assert "surprised" not in summary.text  # opinion and second-person wording lose to shared facts
+    shared = next(s for s in summary.sentences if "15," in s.text)
+    assert set(shared.sources) == {0, 1}  # both outlets that state the record are cited
+
+
+def test_empty_and_single_inputs() -> None:
+    assert ExtractiveSummarizer().summarize([]).sentences == []
+    assert ExtractiveSummarizer().summarize([SourceText("", "")]).sentences == []
+    single = ExtractiveSummarizer().summarize(
+        [SourceText("T", "Only one sentence here, long enough to count.")]
+    )
+    assert [s.sources for s in single.sentences] == [[0]]
+
+
+class _StubLLM(BaseHTTPRequestHandler):
+    answer = (
+        "Florida reported a record number of new cases on Sunday [1][4]. "
+        "More than a third of states hit highs."
+    )
+    requests: list[dict] = []
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server API)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        _StubLLM.requests.append({"body": body, "auth": self.headers.get("Authorization")})
+        if body["model"] == "broken":
+            self.send_response(500)
+            self.end_headers()
+            return
+        payload = json.dumps(
+            {"choices": [{"message": {"role": "assistant", "content": self.answer}}]}
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def stub_url():
+    server = HTTPServer(("127.0.0.1", 0), _StubLLM)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+def test_llm_backend_maps_citations_back(stub_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STORYWEAVE_LLM_API_KEY", "secret-key")
+    summary = LLMSummarizer(stub_url, "tiny").summarize(CLUSTER)
+    request = _StubLLM.requests[-1]
+    assert request["auth"] == "Bearer secret-key" and request["body"]["model"] == "tiny"
+    prompt = request["body"]["messages"][0]["content"]
+    assert "[1] Florida on Sunday reported" in prompt and "[4] Florida reported a record" in prompt
+    assert summary.method == "llm"
+    cited, aligned = summary.sentences
+    assert cited.text.startswith("Florida reported a record") and cited.sources == [0, 1]
+    assert aligned.sources == [1]  # no citation: aligned to "More than a third of states reported record …"
+
+
+def test_llm_failure_is_clear_and_analysis_falls_back(stub_url: str) -> None:
+    with pytest.raises(SummaryError, match="failed"):
+        LLMSummarizer(stub_url, "broken").summarize(CLUSTER)
+    articles = [
+        Article(id=f"a{i}", title=d.title, text=d.text, source=f"S{i}") for i, d in enumerate(CLUSTER)
+    ]
+    report = analyse_story(articles, summarizer=LLMSummarizer(stub_url, "broken")).to_dict()
+    assert report["summary"]["method"] == "extractive (fallback)" and report["summary"]["sentences"]
+
+
+def test_summarize_and_eval_commands(tmp_path: Path) -> None:
+    clusters = tmp_path / "clusters.jsonl"
+    record = {"id": "c1", "articles": [{"title": d.title, "text": d.text} for d in CLUSTER], "reference": ""}
+    record["reference"] = "Florida reported a record 15,000 new coronavirus cases on Sunday."
+    clusters.write_text(json.dumps(record) + "\nnot json\n" + json.dumps({"id": "c2", "articles": 3}) + "\n")
+    out = tmp_path / "out.jsonl"
+    runner = CliRunner()
+    result = runner.invoke(app, ["summarize", str(clusters), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "clusters.jsonl:2" in result.output and "clusters.jsonl:3" in result.output  # bad lines named
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [line["id"] for line in lines] == ["c1"]
+    assert lines[0]["summary"] == " ".join(s["text"] for s in lines[0]["sentences"])
+    assert all(s["sources"] for s in lines[0]["sentences"])
+    scored = runner.invoke(app, ["eval", "summaries", str(clusters), "--predictions", str(out)])
+    assert scored.exit_code == 0, scored.output
+    assert "ROUGE-2" in scored.stdout and "(1 records, 1 skipped)" in " ".join(scored.stdout.split())
