@@ -67,6 +67,20 @@ def test_multilingual_trailers_are_removed(trailer):
     assert cleaned.chrome == [trailer]
 
 
+@pytest.mark.parametrize(
+    "ending",
+    [
+        "Copyright law experts disagree.",
+        "The newsletter was launched in 2019.",
+        "Readers can subscribe to the paper for $5.",
+        "The company's share on Monday rose 4%.",
+    ],
+)
+def test_last_sentences_that_merely_mention_trailer_words_are_kept(ending):
+    text = "\n".join([*PARAGRAPHS, ending])
+    assert strip_chrome(text).text == text
+
+
 def test_article_lists_and_short_endings_are_kept():
     tour = [
         "June 9 -- Coral Sky Amphitheatre, West Palm Beach, FL",

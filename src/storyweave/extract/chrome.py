@@ -11,15 +11,16 @@ from dataclasses import dataclass, field
 
 _TRAILER = re.compile(
     r"""
-    the\ trust\ project | criterios\ de\ the\ trust\ project | critères\ du\ trust\ project
-    | ©|\(c\)\s*\d{4}|copyright\b
+    trust\ project
+    | ©|\(c\)\s*\d{4}|copyright\b[^.\n]{0,40}\d{4}
     | all\ rights\ reserved | todos\ los\ derechos\ reservados | tous\ droits\ réservés
     | alle\ rechte\ vorbehalten | tutti\ i\ diritti\ riservati | todos\ os\ direitos\ reservados
-    | newsletter | boletín | infolettre
-    | sign\ up\ (for|to)\b | subscribe\ (to|for|now)\b | suscr[ií]b[ea]te | abonnez-vous | abonnieren
-    | iscriviti
+    | (sign(ing)?\ up|subscrib|suscr[ií]b|inscr[ií]b|abonn|iscriv|register|delivered|receive)
+        [^\n]{0,80}(newsletter|boletín|infolettre|inbox|e-?mails?|alerts)
+    | ^(subscribe|suscríbete|abonnez-vous|jetzt\ abonnieren)(\ now|\ today)?\W*$
+    | ^(our\ |daily\ |weekly\ )?(newsletters?|boletín|infolettre)\W*$
     | follow\ us\ on | síguenos\ en | suivez-nous | folgen\ sie\ uns | seguici\ su
-    | share\ (this|on)\b | comparte\ esta | partager\ cet
+    | ^(read\ or\ )?share\ (this|on)\b | ^comparte\ esta | ^partager\ cet
     | ^(related|read\ (more|also|next)|more\ (stories|news|from|on\ this)|most\ (read|popular|viewed)|trending
         |recommended(\ for\ you)?|you\ (may|might)\ also\ like|lo\ más\ leído|más\ noticias
         |te\ puede\ interesar
