@@ -74,6 +74,3 @@ def decode_bytes(data: bytes) -> str:
 def fix_text(text: str) -> str:
     """Repair mojibake and broken Unicode; typographic quotes are kept as the outlet wrote them."""
     return ftfy.fix_text(text, _FIX)
-
-
-
