@@ -47,7 +47,9 @@ def _split_sources(inputs: list[str]) -> tuple[list[Source], list[IngestError]]:
 
 @app.command()
 def ingest(
-    inputs: Annotated[list[str], typer.Argument(help="Files, folders (recursive) or http(s) URLs.")],
+    inputs: Annotated[
+        list[str], typer.Argument(metavar="PATH_OR_URL", help="Files, folders (recursive) or http(s) URLs.")
+    ],
     store: StoreOption = None,
     allow_private: Annotated[
         bool, typer.Option("--allow-private", help="Allow fetching private, loopback, link-local hosts.")
@@ -91,7 +93,9 @@ def _extracted_record(source: Source) -> dict | None:
 
 @app.command()
 def extract(
-    inputs: Annotated[list[str], typer.Argument(help="HTML (.html.gz) or text files, or folders.")],
+    inputs: Annotated[
+        list[str], typer.Argument(metavar="PATH", help="HTML (.html.gz) or plain-text files, or folders.")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="JSON Lines file to write.")],
 ) -> None:
     """Extract articles, no store: a JSON object per input (id, title, text, published, author, site, lang)"""
