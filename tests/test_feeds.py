@@ -58,7 +58,7 @@ def any_store(request, tmp_path):
 
 
 def make_poller(store, pipeline=None, **settings) -> Poller:
-    fetcher = Fetcher(allowed_hosts=("127.0.0.1",), timeout=0.5, max_bytes=MAX_BYTES)
+    fetcher = Fetcher(allowed_hosts=("127.0.0.1",), timeout=1.0, max_bytes=MAX_BYTES)
     defaults = {"domain_delay": 0.0, "retry_base": 0.05, "workers": 4}
     return Poller(store, pipeline or Pipeline(store, None), fetcher, PollSettings(**{**defaults, **settings}))
 
@@ -114,7 +114,7 @@ def test_feed_500s_back_off_exponentially_log_once_and_recover(sqlite_store, web
     assert get_feed_state(sqlite_store, url).failures == 0
 
 
-@pytest.mark.parametrize("fault", [Fault("status", 500, times=1), Fault("slow", 2.0, times=1)], ids=str)
+@pytest.mark.parametrize("fault", [Fault("status", 500, times=1), Fault("slow", 3.0, times=1)], ids=str)
 def test_transient_page_failures_are_retried_later_and_stored_once(sqlite_store, web, pages, fault):
     slugs = [p.slug for p in pages[:3]]
     follow(sqlite_store, web, "news", slugs)
@@ -251,7 +251,7 @@ def test_start_polling_runs_in_background_and_reports_a_dead_feed_once(
         f'<opml version="2.0"><body><outline text="Good" xmlUrl="{good}"/>'
         f'<outline text="Dead" xmlUrl="{dead}"/></body></opml>'
     )
-    fetcher = Fetcher(allowed_hosts=("127.0.0.1",), timeout=0.5)
+    fetcher = Fetcher(allowed_hosts=("127.0.0.1",), timeout=1.0)
     settings = PollSettings(domain_delay=0.0, retry_base=0.05, interval=60)
     with caplog.at_level(logging.INFO, logger="storyweave.feeds"):
         handle = start_polling(

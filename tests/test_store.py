@@ -41,7 +41,9 @@ def test_add_is_idempotent_by_id_hash_and_canonical_url(store):
 
 def test_article_round_trip(store):
     published = datetime(2023, 4, 10, 8, 30, tzinfo=UTC)
-    art = _article(2, source="KCNA", lang="en", published=published, chrome=["Related headline"], author="A. B.")
+    art = _article(
+        2, source="KCNA", lang="en", published=published, chrome=["Related headline"], author="A. B."
+    )
     store.add_article(art)
     got = store.get_article("a2")
     assert got == art
@@ -60,8 +62,12 @@ def test_transaction_rolls_back_everything(store):
 def test_stories_membership_size_and_filters(store):
     for n in range(3):
         store.add_article(_article(n, lang="en" if n else "es", source=f"outlet{n}"))
-    store.save_story(Story("s1", first_seen=datetime(2023, 1, 1, tzinfo=UTC), last_seen=datetime(2023, 1, 2, tzinfo=UTC)))
-    store.save_story(Story("s2", first_seen=datetime(2023, 2, 1, tzinfo=UTC), last_seen=datetime(2023, 2, 1, tzinfo=UTC)))
+    store.save_story(
+        Story("s1", first_seen=datetime(2023, 1, 1, tzinfo=UTC), last_seen=datetime(2023, 1, 2, tzinfo=UTC))
+    )
+    store.save_story(
+        Story("s2", first_seen=datetime(2023, 2, 1, tzinfo=UTC), last_seen=datetime(2023, 2, 1, tzinfo=UTC))
+    )
     store.set_article_story("a0", "s1")
     store.set_article_story("a1", "s1")
     store.set_article_story("a2", "s2")
@@ -79,7 +85,9 @@ def test_stories_membership_size_and_filters(store):
 
 
 def test_full_text_search_and_hostile_queries(store):
-    store.add_article(Article(id="k", title="Kim calls for deterrence", text="Pyongyang meeting of the commission"))
+    store.add_article(
+        Article(id="k", title="Kim calls for deterrence", text="Pyongyang meeting of the commission")
+    )
     store.add_article(Article(id="v", title="Venezuela oil quarantine", text="Sanctions intensify"))
     assert [a.id for a in store.search("pyongyang")] == ["k"]
     assert store.search('" OR NEAR(') == []

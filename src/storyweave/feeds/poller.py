@@ -82,6 +82,8 @@ class PollSettings:
     """Minimum gap between the starts of two requests to one host."""
     max_item_attempts: int = 3
     """A page that keeps failing transiently is given up (reported as bad) after this many tries."""
+    batch: int = 16
+    """Items fetched in parallel and embedded together before they are added."""
 
 
 @dataclass
@@ -100,6 +102,15 @@ class PollReport:
     def add(self, other: PollReport) -> None:
         for f in fields(self):
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+
+@dataclass
+class _Fetched:
+    """An item whose page was fetched and extracted, waiting to be added."""
+
+    item: FeedItem
+    article: Article
+    attempts: int
 
 
 class ItemError(Exception):
@@ -240,7 +251,9 @@ class Poller:
         pending = [FeedItem.from_json(p) for p in state.pending]
         pending_keys = {p.key for p in pending}
         items = pending + [i for i in fresh if i.key not in pending_keys]
-        outcomes = list(item_pool.map(lambda item: self.process_item(feed, item), items))
+        outcomes = []
+        for start in range(0, len(items), self.settings.batch):
+            outcomes += self.process_items(feed, items[start : start + self.settings.batch], item_pool)
         for outcome in outcomes:
             counter = "retry" if outcome == "interrupted" else outcome
             setattr(report, counter, getattr(report, counter) + 1)
@@ -273,19 +286,30 @@ class Poller:
         put_feed_state(self.store, feed.url, state)
 
     # -- one item ----------------------------------------------------------------------------------------
-    def process_item(self, feed: Feed, item: FeedItem) -> str:
-        """Fetch, extract and add one item; returns stored | duplicates | bad | retry | seen | interrupted."""
-        with self._claims_lock:
-            if item.key in self._claimed:  # another feed listing the same item is handling it
-                return "seen"
-            self._claimed.add(item.key)
+    def process_items(self, feed: Feed, items: list[FeedItem], pool: ThreadPoolExecutor) -> list[str]:
+        """Fetch and extract new items in parallel, embed them in one batch, then add them one by one.
+
+        Returns per item: stored | duplicates | bad | retry | seen | interrupted.
+        """
+        with self._claims_lock:  # feeds may share items: the first to claim one handles it
+            mine = [item.key not in self._claimed for item in items]
+            self._claimed.update(item.key for item, claimed in zip(items, mine, strict=True) if claimed)
         try:
-            return self._process_claimed(feed, item)
+            staged = list(
+                pool.map(
+                    lambda item, claimed: self._fetch_item(feed, item) if claimed else "seen", items, mine
+                )
+            )
+            fetched = [s for s in staged if isinstance(s, _Fetched)]
+            results = iter(self._add_all(feed, fetched))
+            return [next(results) if isinstance(s, _Fetched) else s for s in staged]
         finally:
             with self._claims_lock:
-                self._claimed.discard(item.key)
+                self._claimed.difference_update(
+                    i.key for i, claimed in zip(items, mine, strict=True) if claimed
+                )
 
-    def _process_claimed(self, feed: Feed, item: FeedItem) -> str:
+    def _fetch_item(self, feed: Feed, item: FeedItem) -> _Fetched | str:
         record = get_item(self.store, item.key)
         if record is not None and record.final:
             return "seen"
@@ -293,11 +317,29 @@ class Poller:
             return "interrupted"
         attempts = (record.attempts if record else 0) + 1
         try:
-            article = self._article(feed, item)
+            return _Fetched(item, self._article(feed, item), attempts)
         except ItemError as exc:
             return self._item_failed(feed, item, exc, attempts)
+
+    def _add_all(self, feed: Feed, fetched: list[_Fetched]) -> list[str]:
+        """Embedding (the slow part of placing an article) runs as one batch outside the write lock when the
+        engine offers it (`embed_articles` + `prepare`, as `StoryEngine` does)."""
+        engine = self.pipeline.engine
+        vectors = None
+        if fetched and hasattr(engine, "embed_articles") and hasattr(engine, "prepare"):
+            try:
+                vectors = engine.embed_articles([f.article for f in fetched])
+            except Exception:  # the engine embeds one by one instead
+                log.exception("batch embedding failed for feed %s", feed.url)
+        with self._write_lock:
+            if vectors is not None:
+                engine.prepare([f.article for f in fetched], vectors)
+            return [self._add(feed, f) for f in fetched]
+
+    def _add(self, feed: Feed, fetched: _Fetched) -> str:
+        item, article, attempts = fetched.item, fetched.article, fetched.attempts
         try:
-            with self._write_lock, self.store.transaction():
+            with self.store.transaction():
                 added = self.pipeline.add(article)
                 status = "stored" if added.added else "duplicate"
                 record = ItemRecord(
@@ -346,7 +388,16 @@ class Poller:
         """Poll due feeds until `stop()`; an error in one cycle is logged and the next cycle goes on."""
         while not self._stopping.is_set():
             try:
-                self.poll_due()
+                report = self.poll_due()
+                if report.stored or report.bad or report.feeds_failed:
+                    log.info(
+                        "polled %d feeds: %d new articles, %d skipped, %d to retry, %d feeds failing",
+                        report.feeds,
+                        report.stored,
+                        report.bad,
+                        report.retry,
+                        report.feeds_failed,
+                    )
                 wait = self.next_wakeup()
             except Exception:
                 log.exception("feed polling cycle failed; trying again shortly")

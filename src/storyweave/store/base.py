@@ -1,4 +1,4 @@
-"""The `Store` interface. All SQL lives behind it so that SQLite (default) and PostgreSQL are interchangeable."""
+"""The `Store` interface. All SQL lives behind it, so SQLite (default) and PostgreSQL are interchangeable."""
 
 from __future__ import annotations
 
@@ -74,7 +74,9 @@ class Store(ABC):
         """Full-text search over title and text, best match first."""
 
     @abstractmethod
-    def set_article_story(self, article_id: str, story_id: str | None, *, duplicate_of: str | None = None) -> None:
+    def set_article_story(
+        self, article_id: str, story_id: str | None, *, duplicate_of: str | None = None
+    ) -> None:
         """Record the engine's decision for one article."""
 
     # -- outlets -----------------------------------------------------------------------------------------

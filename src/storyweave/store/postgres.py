@@ -20,6 +20,8 @@ from psycopg_pool import ConnectionPool
 
 from storyweave.models import Article, Outlet, Story
 from storyweave.store.base import Store, StoreError, StorySort
+from storyweave.store.sql import ARTICLE_COLUMNS as _ARTICLE_COLUMNS
+from storyweave.store.sql import article_filters, article_from_row, story_filters
 
 # Each entry migrates the schema from version i to i+1. Append, never edit.
 MIGRATIONS: list[str] = [
@@ -51,10 +53,6 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
-_ARTICLE_COLUMNS = (
-    "id, url, canonical_url, source, title, text, lead, lang, published, fetched, author, raw_ref, chrome, "
-    "story_id, duplicate_of, hash"
-)
 _OUTLET_COLUMNS = "name, domain, country, language, lean, tags"
 _STORY_COLUMNS = "s.id, s.first_seen, s.last_seen, s.title, s.thread_id"
 _MIGRATION_LOCK = 0x5707_11EA  # advisory lock id: one process migrates at a time
@@ -167,13 +165,7 @@ class PostgresStore(Store):
 
     @staticmethod
     def _article(row: tuple) -> Article:
-        (aid, url, canonical, source, title, text, lead, lang, published, fetched, author, raw_ref, chrome,
-         story_id, duplicate_of, hash_) = row
-        return Article(
-            id=aid, url=url, canonical_url=canonical, source=source, title=title, text=text, lead=lead,
-            lang=lang, published=_utc(published), fetched=_utc(fetched), author=author, raw_ref=raw_ref,
-            chrome=list(chrome), story_id=story_id, duplicate_of=duplicate_of, hash=hash_,
-        )
+        return article_from_row(row, _utc, list)
 
     def get_article(self, article_id: str) -> Article | None:
         rows = self._query(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = %s", (article_id,))
@@ -190,17 +182,9 @@ class PostgresStore(Store):
         limit: int | None = None,
         offset: int = 0,
     ) -> Iterator[Article]:
-        where, params = [], []
-        for column, value in (("story_id", story_id), ("source", source), ("lang", lang)):
-            if value is not None:
-                where.append(f"{column} = %s")
-                params.append(value)
-        if since is not None:
-            where.append("published >= %s")
-            params.append(_utc(since))
-        if until is not None:
-            where.append("published < %s")
-            params.append(_utc(until))
+        where, params = article_filters(
+            "%s", _utc, story_id=story_id, source=source, lang=lang, since=since, until=until
+        )
         sql = f"SELECT {_ARTICLE_COLUMNS} FROM articles"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -307,25 +291,14 @@ class PostgresStore(Store):
         limit: int = 50,
         offset: int = 0,
     ) -> list[Story]:
-        where, params = ["s.size > 0"], []
-        if query and query.split():
-            where.append(
-                "s.id IN (SELECT a.story_id FROM articles a WHERE a.tsv @@ plainto_tsquery('simple', %s))"
-            )
-            params.append(query)
-        for column, value in (("lang", lang), ("source", source)):
-            if value is not None:
-                where.append(f"EXISTS (SELECT 1 FROM articles a WHERE a.story_id = s.id AND a.{column} = %s)")
-                params.append(value)
-        if since is not None:
-            where.append("s.last_seen >= %s")
-            params.append(_utc(since))
-        if until is not None:
-            where.append("s.first_seen < %s")
-            params.append(_utc(until))
-        if thread_id is not None:
-            where.append("s.thread_id = %s")
-            params.append(thread_id)
+        text_match = (
+            "s.id IN (SELECT a.story_id FROM articles a WHERE a.tsv @@ plainto_tsquery('simple', %s))",
+            query,
+        )
+        where, params = story_filters(
+            "%s", _utc, text_match=text_match if query and query.split() else None, lang=lang, source=source,
+            since=since, until=until, thread_id=thread_id,
+        )
         # NULLS LAST and byte-order ids: the same order as SQLite gives.
         order = {
             "recency": "s.last_seen DESC NULLS LAST, s.size DESC",

@@ -12,12 +12,15 @@ from pathlib import Path
 
 from storyweave.models import Article, Outlet, Story
 from storyweave.store.base import Store, StoreError, StorySort
+from storyweave.store.sql import ARTICLE_COLUMNS as _ARTICLE_COLUMNS
+from storyweave.store.sql import article_filters, article_from_row, story_filters
 
 # Each entry migrates the schema from version i to i+1. Append, never edit.
 MIGRATIONS: list[str] = [
     """
     CREATE TABLE outlets (
-        name TEXT PRIMARY KEY, domain TEXT, country TEXT, language TEXT, lean TEXT, tags TEXT NOT NULL DEFAULT '[]'
+        name TEXT PRIMARY KEY, domain TEXT, country TEXT, language TEXT, lean TEXT,
+        tags TEXT NOT NULL DEFAULT '[]'
     );
     CREATE TABLE articles (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -43,19 +46,16 @@ MIGRATIONS: list[str] = [
         INSERT INTO articles_fts(rowid, title, text) VALUES (new.seq, new.title, new.text);
     END;
     CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN
-        INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.seq, old.title, old.text);
+        INSERT INTO articles_fts(articles_fts, rowid, title, text)
+            VALUES ('delete', old.seq, old.title, old.text);
     END;
     CREATE TRIGGER articles_au AFTER UPDATE OF title, text ON articles BEGIN
-        INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.seq, old.title, old.text);
+        INSERT INTO articles_fts(articles_fts, rowid, title, text)
+            VALUES ('delete', old.seq, old.title, old.text);
         INSERT INTO articles_fts(rowid, title, text) VALUES (new.seq, new.title, new.text);
     END;
     """,
 ]
-
-_ARTICLE_COLUMNS = (
-    "id, url, canonical_url, source, title, text, lead, lang, published, fetched, author, raw_ref, chrome, "
-    "story_id, duplicate_of, hash"
-)
 
 
 def to_db_time(value: datetime | None) -> str | None:
@@ -98,7 +98,9 @@ class SQLiteStore(Store):
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > len(MIGRATIONS):
-            raise StoreError(f"{self.path}: schema version {version} is newer than this storyweave understands")
+            raise StoreError(
+                f"{self.path}: schema version {version} is newer than this storyweave understands"
+            )
         for number in range(version, len(MIGRATIONS)):
             with self.transaction():
                 for statement in _split_sql(MIGRATIONS[number]):
@@ -135,8 +137,8 @@ class SQLiteStore(Store):
     # -- articles ----------------------------------------------------------------------------------------
     def find_duplicate(self, article: Article) -> str | None:
         rows = self._query(
-            "SELECT id FROM articles WHERE id = ? OR hash = ? OR (canonical_url IS NOT NULL AND canonical_url = ?)"
-            " LIMIT 1",
+            "SELECT id FROM articles WHERE id = ? OR hash = ?"
+            " OR (canonical_url IS NOT NULL AND canonical_url = ?) LIMIT 1",
             (article.id, article.hash, article.canonical_url),
         )
         return rows[0][0] if rows else None
@@ -148,10 +150,22 @@ class SQLiteStore(Store):
             self._db.execute(
                 f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES ({', '.join('?' * 16)})",
                 (
-                    article.id, article.url, article.canonical_url, article.source, article.title or "",
-                    article.text or "", article.lead, article.lang, to_db_time(article.published),
-                    to_db_time(article.fetched), article.author, article.raw_ref, json.dumps(article.chrome),
-                    article.story_id, article.duplicate_of, article.hash,
+                    article.id,
+                    article.url,
+                    article.canonical_url,
+                    article.source,
+                    article.title or "",
+                    article.text or "",
+                    article.lead,
+                    article.lang,
+                    to_db_time(article.published),
+                    to_db_time(article.fetched),
+                    article.author,
+                    article.raw_ref,
+                    json.dumps(article.chrome),
+                    article.story_id,
+                    article.duplicate_of,
+                    article.hash,
                 ),
             )
             if article.story_id:
@@ -160,13 +174,7 @@ class SQLiteStore(Store):
 
     @staticmethod
     def _article(row: sqlite3.Row | tuple) -> Article:
-        (aid, url, canonical, source, title, text, lead, lang, published, fetched, author, raw_ref, chrome,
-         story_id, duplicate_of, hash_) = row
-        return Article(
-            id=aid, url=url, canonical_url=canonical, source=source, title=title, text=text, lead=lead, lang=lang,
-            published=from_db_time(published), fetched=from_db_time(fetched), author=author, raw_ref=raw_ref,
-            chrome=json.loads(chrome), story_id=story_id, duplicate_of=duplicate_of, hash=hash_,
-        )
+        return article_from_row(tuple(row), from_db_time, json.loads)
 
     def get_article(self, article_id: str) -> Article | None:
         rows = self._query(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,))
@@ -183,17 +191,9 @@ class SQLiteStore(Store):
         limit: int | None = None,
         offset: int = 0,
     ) -> Iterator[Article]:
-        where, params = [], []
-        for column, value in (("story_id", story_id), ("source", source), ("lang", lang)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if since is not None:
-            where.append("published >= ?")
-            params.append(to_db_time(since))
-        if until is not None:
-            where.append("published < ?")
-            params.append(to_db_time(until))
+        where, params = article_filters(
+            "?", to_db_time, story_id=story_id, source=source, lang=lang, since=since, until=until
+        )
         sql = f"SELECT {_ARTICLE_COLUMNS} FROM articles"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -217,13 +217,16 @@ class SQLiteStore(Store):
         )
         return [self._article(r) for r in rows]
 
-    def set_article_story(self, article_id: str, story_id: str | None, *, duplicate_of: str | None = None) -> None:
+    def set_article_story(
+        self, article_id: str, story_id: str | None, *, duplicate_of: str | None = None
+    ) -> None:
         with self.transaction():
             old = self._query("SELECT story_id FROM articles WHERE id = ?", (article_id,))
             if not old:
                 raise KeyError(article_id)
             self._db.execute(
-                "UPDATE articles SET story_id = ?, duplicate_of = ? WHERE id = ?", (story_id, duplicate_of, article_id)
+                "UPDATE articles SET story_id = ?, duplicate_of = ? WHERE id = ?",
+                (story_id, duplicate_of, article_id),
             )
             for sid in {old[0][0], story_id} - {None}:
                 self._refresh_story_size(sid)
@@ -241,7 +244,14 @@ class SQLiteStore(Store):
                 "INSERT INTO outlets (name, domain, country, language, lean, tags) VALUES (?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(name) DO UPDATE SET domain = excluded.domain, country = excluded.country,"
                 " language = excluded.language, lean = excluded.lean, tags = excluded.tags",
-                (outlet.name, outlet.domain, outlet.country, outlet.language, outlet.lean, json.dumps(outlet.tags)),
+                (
+                    outlet.name,
+                    outlet.domain,
+                    outlet.country,
+                    outlet.language,
+                    outlet.lean,
+                    json.dumps(outlet.tags),
+                ),
             )
 
     @staticmethod
@@ -250,7 +260,9 @@ class SQLiteStore(Store):
         return Outlet(name, domain, country, language, lean, json.loads(tags))
 
     def get_outlet(self, name: str) -> Outlet | None:
-        rows = self._query("SELECT name, domain, country, language, lean, tags FROM outlets WHERE name = ?", (name,))
+        rows = self._query(
+            "SELECT name, domain, country, language, lean, tags FROM outlets WHERE name = ?", (name,)
+        )
         return self._outlet(rows[0]) if rows else None
 
     def list_outlets(self) -> list[Outlet]:
@@ -262,9 +274,16 @@ class SQLiteStore(Store):
         with self.transaction():
             self._db.execute(
                 "INSERT INTO stories (id, first_seen, last_seen, title, thread_id) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT(id) DO UPDATE SET first_seen = excluded.first_seen, last_seen = excluded.last_seen,"
+                " ON CONFLICT(id) DO UPDATE SET first_seen = excluded.first_seen,"
+                " last_seen = excluded.last_seen,"
                 " title = excluded.title, thread_id = excluded.thread_id",
-                (story.id, to_db_time(story.first_seen), to_db_time(story.last_seen), story.title, story.thread_id),
+                (
+                    story.id,
+                    to_db_time(story.first_seen),
+                    to_db_time(story.last_seen),
+                    story.title,
+                    story.thread_id,
+                ),
             )
             self._refresh_story_size(story.id)
 
@@ -274,7 +293,9 @@ class SQLiteStore(Store):
         return Story(sid, ids, from_db_time(first_seen), from_db_time(last_seen), title, thread_id)
 
     def get_story(self, story_id: str) -> Story | None:
-        rows = self._query("SELECT id, first_seen, last_seen, title, thread_id FROM stories WHERE id = ?", (story_id,))
+        rows = self._query(
+            "SELECT id, first_seen, last_seen, title, thread_id FROM stories WHERE id = ?", (story_id,)
+        )
         return self._story(rows[0]) if rows else None
 
     def delete_story(self, story_id: str) -> None:
@@ -295,31 +316,27 @@ class SQLiteStore(Store):
         limit: int = 50,
         offset: int = 0,
     ) -> list[Story]:
-        where, params = ["s.size > 0"], []
-        if query and fts_query(query):
-            where.append(
-                "s.id IN (SELECT a.story_id FROM articles_fts f JOIN articles a ON a.seq = f.rowid"
-                " WHERE articles_fts MATCH ?)"
-            )
-            params.append(fts_query(query))
-        for column, value in (("lang", lang), ("source", source)):
-            if value is not None:
-                where.append(f"EXISTS (SELECT 1 FROM articles a WHERE a.story_id = s.id AND a.{column} = ?)")
-                params.append(value)
-        if since is not None:
-            where.append("s.last_seen >= ?")
-            params.append(to_db_time(since))
-        if until is not None:
-            where.append("s.first_seen < ?")
-            params.append(to_db_time(until))
-        if thread_id is not None:
-            where.append("s.thread_id = ?")
-            params.append(thread_id)
+        match = fts_query(query) if query else ""
+        text_match = (
+            "s.id IN (SELECT a.story_id FROM articles_fts f JOIN articles a ON a.seq = f.rowid"
+            " WHERE articles_fts MATCH ?)",
+            match,
+        )
+        where, params = story_filters(
+            "?",
+            to_db_time,
+            text_match=text_match if match else None,
+            lang=lang,
+            source=source,
+            since=since,
+            until=until,
+            thread_id=thread_id,
+        )
         order = {
             "recency": "s.last_seen DESC, s.size DESC",
             "size": "s.size DESC, s.last_seen DESC",
-            "velocity": "s.size / (1.0 + COALESCE(julianday(s.last_seen) - julianday(s.first_seen), 0) * 24) DESC,"
-            " s.last_seen DESC",
+            "velocity": "s.size / (1.0 + COALESCE(julianday(s.last_seen) - julianday(s.first_seen), 0) * 24)"
+            " DESC, s.last_seen DESC",
         }[sort]
         rows = self._query(
             "SELECT s.id, s.first_seen, s.last_seen, s.title, s.thread_id FROM stories s WHERE "
@@ -336,7 +353,8 @@ class SQLiteStore(Store):
     def put_state(self, key: str, value: bytes) -> None:
         with self.transaction():
             self._db.execute(
-                "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                "INSERT INTO state (key, value) VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
 
@@ -351,7 +369,9 @@ def _split_sql(script: str) -> list[str]:
     for line in script.strip().splitlines():
         current.append(line)
         joined = "\n".join(current).strip()
-        if joined.endswith(";") and (not joined.upper().startswith("CREATE TRIGGER") or joined.upper().endswith("END;")):
+        if joined.endswith(";") and (
+            not joined.upper().startswith("CREATE TRIGGER") or joined.upper().endswith("END;")
+        ):
             statements.append(joined)
             current = []
     return statements

@@ -1,0 +1,90 @@
+"""SQL shared by the relational backends (SQLite, PostgreSQL): filter clauses and row mapping.
+
+`mark` is the driver's parameter placeholder (`?` or `%s`); `to_db`/`from_db` convert datetimes to and from
+the backend's time representation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from storyweave.models import Article
+
+ARTICLE_COLUMNS = (
+    "id, url, canonical_url, source, title, text, lead, lang, published, fetched, author, raw_ref, chrome, "
+    "story_id, duplicate_of, hash"
+)
+ToDb = Callable[[datetime | None], Any]
+
+
+def article_filters(
+    mark: str,
+    to_db: ToDb,
+    *,
+    story_id: str | None,
+    source: str | None,
+    lang: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> tuple[list[str], list]:
+    """WHERE conditions (to be AND-ed) and their parameters for `Store.iter_articles`."""
+    where, params = [], []
+    for column, value in (("story_id", story_id), ("source", source), ("lang", lang)):
+        if value is not None:
+            where.append(f"{column} = {mark}")
+            params.append(value)
+    if since is not None:
+        where.append(f"published >= {mark}")
+        params.append(to_db(since))
+    if until is not None:
+        where.append(f"published < {mark}")
+        params.append(to_db(until))
+    return where, params
+
+
+def story_filters(
+    mark: str,
+    to_db: ToDb,
+    *,
+    text_match: tuple[str, Any] | None,
+    lang: str | None,
+    source: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    thread_id: str | None,
+) -> tuple[list[str], list]:
+    """WHERE conditions and parameters for `Store.list_stories` over `stories s`; `text_match` is the
+    backend's full-text condition and its parameter."""
+    where, params = ["s.size > 0"], []
+    if text_match is not None:
+        where.append(text_match[0])
+        params.append(text_match[1])
+    for column, value in (("lang", lang), ("source", source)):
+        if value is not None:
+            where.append(f"EXISTS (SELECT 1 FROM articles a WHERE a.story_id = s.id AND a.{column} = {mark})")
+            params.append(value)
+    if since is not None:
+        where.append(f"s.last_seen >= {mark}")
+        params.append(to_db(since))
+    if until is not None:
+        where.append(f"s.first_seen < {mark}")
+        params.append(to_db(until))
+    if thread_id is not None:
+        where.append(f"s.thread_id = {mark}")
+        params.append(thread_id)
+    return where, params
+
+
+def article_from_row(
+    row: tuple, from_db: Callable[[Any], datetime | None], chrome: Callable[[Any], list[str]]
+) -> Article:
+    """An `Article` from a row of `ARTICLE_COLUMNS`."""
+    (aid, url, canonical, source, title, text, lead, lang, published, fetched, author, raw_ref, chrome_value,
+     story_id, duplicate_of, hash_) = row  # fmt: skip
+    return Article(
+        id=aid, url=url, canonical_url=canonical, source=source, title=title, text=text, lead=lead, lang=lang,
+        published=from_db(published), fetched=from_db(fetched), author=author, raw_ref=raw_ref,
+        chrome=chrome(chrome_value), story_id=story_id, duplicate_of=duplicate_of, hash=hash_,
+    )  # fmt: skip
