@@ -154,19 +154,15 @@ def test_figures_and_conflicts() -> None:
 
 
 def test_conflicting_figures_between_outlets_are_flagged() -> None:
+    sentence = "Roger Stone was sentenced to {} months in prison on Thursday for lying to Congress."
     articles = [
         Article(
-            id="a",
-            title="Stone sentenced",
-            text="Roger Stone was sentenced to 40 months in prison on Thursday for lying to Congress.",
-            source="A",
-        ),  # fmt: skip
-        Article(
-            id="b",
-            title="Stone gets prison",
-            text="Roger Stone was sentenced to 36 months in prison on Thursday for lying to Congress.",
-            source="B",
-        ),  # fmt: skip
+            id=outlet.lower(),
+            title=f"Stone sentenced ({outlet})",
+            text=sentence.format(months),
+            source=outlet,
+        )
+        for outlet, months in (("A", 40), ("B", 36))
     ]
     report = analyse_story(articles).to_dict()
     assert any(

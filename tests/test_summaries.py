@@ -114,7 +114,7 @@ def test_llm_failure_is_clear_and_analysis_falls_back(stub_url: str) -> None:
     assert report["summary"]["method"] == "extractive (fallback)" and report["summary"]["sentences"]
 
 
-def test_summarize_and_eval_commands(tmp_path: Path) -> None:
+def test_summarize_and_eval_commands(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     clusters = tmp_path / "clusters.jsonl"
     record = {"id": "c1", "articles": [{"title": d.title, "text": d.text} for d in CLUSTER], "reference": ""}
     record["reference"] = "Florida reported a record 15,000 new coronavirus cases on Sunday."
@@ -123,7 +123,8 @@ def test_summarize_and_eval_commands(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(app, ["summarize", str(clusters), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "clusters.jsonl:2" in result.output and "clusters.jsonl:3" in result.output  # bad lines named
+    assert "clusters.jsonl:2: not JSON" in caplog.text  # bad lines are named, the run goes on
+    assert "clusters.jsonl:3 (id c2): 'articles' must be a list" in " ".join(result.output.split())
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [line["id"] for line in lines] == ["c1"]
     assert lines[0]["summary"] == " ".join(s["text"] for s in lines[0]["sentences"])

@@ -22,7 +22,8 @@ from storyweave.analyse import (
     analyse_story,
 )
 from storyweave.cli.app import StoreOption, app, console, eval_app
-from storyweave.eval.summaries import evaluate_summaries, read_jsonl, source_texts
+from storyweave.cluster.batch import read_jsonl
+from storyweave.eval.summaries import evaluate_summaries, source_texts
 from storyweave.models import Outlet
 from storyweave.store import open_store
 
@@ -65,7 +66,7 @@ def summarize(
 ) -> None:
     """Write a cited summary per cluster; every sentence lists the indexes of the articles supporting it."""
     summarizer = _summarizer(llm_url, llm_model)
-    records = list(read_jsonl(clusters, _warn))
+    records = list(read_jsonl(clusters))
     written = 0
     start = time.perf_counter()
     with out.open("w", encoding="utf-8") as handle, _progress() as progress:
@@ -106,8 +107,8 @@ def eval_summaries(
     """ROUGE-1/2/L F-measure (rouge-score, stemmed) of summaries against each record's `reference`."""
     predicted = None
     if predictions is not None:
-        predicted = {str(r.get("id")): str(r.get("summary") or "") for _, r in read_jsonl(predictions, _warn)}
-    records = list(read_jsonl(file, _warn))
+        predicted = {str(r.get("id")): str(r.get("summary") or "") for _, r in read_jsonl(predictions)}
+    records = list(read_jsonl(file))
     with _progress() as progress:
         task = progress.add_task("scoring", total=len(records))
 
@@ -125,74 +126,65 @@ def eval_summaries(
     Console().print(table)
 
 
-def _fact_table(report: dict) -> Table:
-    table = Table(title="Facts across outlets", show_lines=True)
-    for column, style in (
-        ("id", "dim"),
-        ("kind", ""),
-        ("outlets", "cyan"),
-        ("fact", ""),
-        ("figures", "magenta"),
-    ):
-        table.add_column(column, style=style, overflow="fold")
-    colours = {"shared": "green", "several": "yellow", "unique": "red"}
-    for fact in report["facts"]:
-        kind = fact["kind"]
-        table.add_row(
-            fact["id"],
-            f"[{colours[kind]}]{kind}[/]",
-            ", ".join(fact["sources"]),
-            fact["text"],
-            ", ".join(n["text"] for n in fact["numbers"]),
+def _table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> Table:
+    table = Table(title=title, show_lines=len(columns) > 4)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+_KIND_COLOURS = {"shared": "green", "several": "yellow", "unique": "red"}
+
+
+def _report_tables(report: dict) -> list[Table]:
+    """The report's Rich tables: facts, outlets, conflicts (when any), quotes, entities, timeline."""
+    facts = [
+        (f["id"], f"[{_KIND_COLOURS[f['kind']]}]{f['kind']}[/]", ", ".join(f["sources"]), f["text"],
+         ", ".join(n["text"] for n in f["numbers"]))
+        for f in report["facts"]
+    ]  # fmt: skip
+    outlets = [
+        (name, str(len(e["articles"])), str(len(e["shared"])), ", ".join(e["unique"]) or "—",
+         ", ".join(e["omitted"]) or "—")
+        for name, e in report["outlets"].items()
+    ]  # fmt: skip
+    conflicts = [
+        (f"{c['fact']} {c['text']}", c["unit"],
+         "; ".join(f"{o}: {', '.join(map(str, v))}" for o, v in c["values"].items()))
+        for c in report["conflicts"]
+    ]  # fmt: skip
+    quotes = [(q["speaker"] or "?", q["kind"], ", ".join(q["outlets"]), q["text"]) for q in report["quotes"]]
+    entities = [
+        (
+            e["name"],
+            e["label"],
+            ", ".join(f"{o} {n}" for o, n in e["counts"].items()),
+            ", ".join(e["aliases"]),
         )
-    return table
-
-
-def _outlet_table(report: dict) -> Table:
-    table = Table(title="What each outlet adds and omits")
-    for column in ("outlet", "articles", "shared", "unique (adds)", "omits (main facts)"):
-        table.add_column(column, overflow="fold")
-    for name, entry in report["outlets"].items():
-        table.add_row(
-            name,
-            str(len(entry["articles"])),
-            str(len(entry["shared"])),
-            ", ".join(entry["unique"]) or "—",
-            ", ".join(entry["omitted"]) or "—",
-        )
-    return table
-
-
-def _quote_table(report: dict) -> Table:
-    table = Table(title="Quotes")
-    for column in ("speaker", "kind", "outlets", "quote"):
-        table.add_column(column, overflow="fold")
-    for quote in report["quotes"]:
-        table.add_row(quote["speaker"] or "?", quote["kind"], ", ".join(quote["outlets"]), quote["text"])
-    return table
-
-
-def _entity_table(report: dict, limit: int = 20) -> Table:
-    table = Table(title="Entities")
-    for column in ("name", "type", "mentions by outlet", "also written"):
-        table.add_column(column, overflow="fold")
-    for entity in report["entities"][:limit]:
-        counts = ", ".join(f"{o} {n}" for o, n in entity["counts"].items())
-        table.add_row(entity["name"], entity["label"], counts, ", ".join(entity["aliases"]))
-    return table
-
-
-def _timeline_table(report: dict) -> Table:
-    table = Table(title="Timeline")
-    for column in ("published", "outlet", "article", "title"):
-        table.add_column(column, overflow="fold")
-    for row in report["timeline"]:
-        mark = " [bold](first)[/]" if row["first"] else ""
-        copy = f" (copy of {row['duplicate_of']})" if row["duplicate_of"] else ""
-        table.add_row(
-            (row["published"] or "undated") + mark, row["outlet"], row["article"] + copy, row["title"]
-        )
-    return table
+        for e in report["entities"][:20]
+    ]
+    timeline = [
+        ((r["published"] or "undated") + (" [bold](first)[/]" if r["first"] else ""), r["outlet"],
+         r["article"] + (f" (copy of {r['duplicate_of']})" if r["duplicate_of"] else ""), r["title"])
+        for r in report["timeline"]
+    ]  # fmt: skip
+    tables = [
+        _table("Facts across outlets", ("id", "kind", "outlets", "fact", "figures"), facts),
+        _table(
+            "What each outlet adds and omits",
+            ("outlet", "articles", "shared", "unique (adds)", "omits"),
+            outlets,
+        ),
+    ]
+    if conflicts:
+        tables.append(_table("Conflicting figures", ("fact", "unit", "values by outlet"), conflicts))
+    return tables + [
+        _table("Quotes", ("speaker", "kind", "outlets", "quote"), quotes),
+        _table("Entities", ("name", "type", "mentions by outlet", "also written"), entities),
+        _table("Timeline", ("published", "outlet", "article", "title"), timeline),
+    ]
 
 
 def _print_tables(story_title: str, report: dict) -> None:
@@ -201,19 +193,8 @@ def _print_tables(story_title: str, report: dict) -> None:
     out.print("[bold]Summary[/]")
     for sentence in report["summary"]["sentences"]:
         out.print(f"• {sentence['text']} [dim][{', '.join(sentence['sources'])}][/]", highlight=False)
-    out.print(_fact_table(report))
-    out.print(_outlet_table(report))
-    if report["conflicts"]:
-        table = Table(title="Conflicting figures")
-        for column in ("fact", "unit", "values by outlet"):
-            table.add_column(column, overflow="fold")
-        for conflict in report["conflicts"]:
-            values = "; ".join(f"{o}: {', '.join(map(str, v))}" for o, v in conflict["values"].items())
-            table.add_row(f"{conflict['fact']} {conflict['text']}", conflict["unit"], values)
+    for table in _report_tables(report):
         out.print(table)
-    out.print(_quote_table(report))
-    out.print(_entity_table(report))
-    out.print(_timeline_table(report))
     coverage = report["coverage"]
     for key in ("by_language", "by_country", "by_lean", "by_tag"):
         if coverage[key]:

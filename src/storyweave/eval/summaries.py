@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from rouge_score import rouge_scorer
 
@@ -25,23 +23,6 @@ class RougeResult:
     count: int
     skipped: int
     stories_per_second: float | None = None
-
-
-def read_jsonl(path: Path, on_error: Callable[[str], None]) -> Iterator[tuple[int, dict]]:
-    """(line number, record) of every valid JSON object line; bad lines are reported and skipped."""
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                on_error(f"{path}:{number}: not JSON ({error.msg}); skipped")
-                continue
-            if not isinstance(record, dict):
-                on_error(f"{path}:{number}: not a JSON object; skipped")
-                continue
-            yield number, record
 
 
 def source_texts(record: dict) -> list[SourceText]:
