@@ -154,6 +154,14 @@ def test_private_addresses_are_refused_before_connecting(url):
         client.get(url)
 
 
+def test_allow_listed_name_connects_to_a_reachable_checked_address(server):
+    port = server.rsplit(":", 1)[1]
+    with Fetcher(allowed_hosts=["localhost"]) as client:  # localhost may also resolve to ::1; server is IPv4
+        assert client.get(f"http://localhost:{port}/page").content == PAGE
+    with Fetcher(allowed_hosts=["127.0.0.1"]) as client, pytest.raises(FetchError, match="cannot connect"):
+        client.get("http://127.0.0.1:9/")  # nothing listens on the discard port
+
+
 def test_allow_private_and_schemes(server):
     with Fetcher(allow_private=True) as client:
         assert client.get(f"{server}/page").content == PAGE

@@ -166,15 +166,16 @@ class Fetcher:
             raise FetchError(url, "URL has no host")
         return parsed
 
-    def resolve(self, url: httpx.URL) -> IPAddress:
-        """A checked address to connect to: every address the host resolves to must be public."""
+    def resolve(self, url: httpx.URL) -> list[IPAddress]:
+        """Checked addresses to connect to (IPv4 first): every address the host resolves to must be public."""
         host = url.host.lower()
         port = url.port or (443 if url.scheme == "https" else 80)
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as exc:
             raise FetchError(str(url), f"cannot resolve host {host!r} ({exc})") from exc
-        addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+        addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos))
+        addresses.sort(key=lambda ip: ip.version)
         if not addresses:
             raise FetchError(str(url), f"host {host!r} has no address")
         if not (self.allow_private or host in self.allowed_hosts):
@@ -184,24 +185,29 @@ class Fetcher:
                     str(url),
                     f"refused: {host} resolves to non-public address {refused[0]} (see --allow-private)",
                 )
-        return addresses[0]
+        return addresses
 
     # -- transfer ----------------------------------------------------------------------------------------
     def _request(
         self, url: httpx.URL, headers: dict[str, str], accept: tuple[str, ...] | None, max_bytes: int
     ) -> FetchResult:
-        address = self.resolve(url)
-        pinned = url.copy_with(host=str(address))
+        addresses = self.resolve(url)
         request_headers = {**headers, "Host": url.netloc.decode("ascii")}
         extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
-        try:
-            stream = self._client.stream("GET", pinned, headers=request_headers, extensions=extensions)
-            with stream as response:
-                return self._read(url, response, accept, max_bytes)
-        except httpx.TimeoutException as exc:
-            raise FetchError(str(url), f"timed out after {self.timeout:.0f} s") from exc
-        except httpx.HTTPError as exc:
-            raise FetchError(str(url), f"{type(exc).__name__}: {exc}") from exc
+        refused: httpx.ConnectError | None = None
+        for address in addresses:  # the next checked address when one cannot be reached (e.g. no IPv6 route)
+            pinned = url.copy_with(host=str(address))
+            try:
+                stream = self._client.stream("GET", pinned, headers=request_headers, extensions=extensions)
+                with stream as response:
+                    return self._read(url, response, accept, max_bytes)
+            except httpx.ConnectError as exc:
+                refused = exc
+            except httpx.TimeoutException as exc:
+                raise FetchError(str(url), f"timed out after {self.timeout:.0f} s") from exc
+            except httpx.HTTPError as exc:
+                raise FetchError(str(url), f"{type(exc).__name__}: {exc}") from exc
+        raise FetchError(str(url), f"cannot connect ({refused})") from refused
 
     def _read(
         self, url: httpx.URL, response: httpx.Response, accept: tuple[str, ...] | None, limit: int
