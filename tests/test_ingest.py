@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from storyweave.cli import app
 from storyweave.ingest import Ingestor, expand
+from storyweave.ingest.readers import file_id
 from storyweave.models import Article
 from storyweave.pipeline import Pipeline
 from storyweave.store import SQLiteStore
@@ -282,3 +283,8 @@ def test_eval_extraction_command_scores_a_benchmark_folder(tmp_path: Path):
     assert result.exit_code == 0, result.output
     # p1 is extracted perfectly (precision 1, recall 1); p2 yields nothing (precision skipped, recall 0).
     assert "precision=1.0000 recall=0.5000 F1=0.6667" in result.stdout and "pages=2" in result.stdout
+
+
+def test_file_ids_drop_only_the_extensions_storyweave_reads():
+    names = {"004_e76b.txt": "004_e76b", "x.html.gz": "x", "report.2024.txt": "report.2024", "README": "README"}
+    assert {name: file_id(Path(name)) for name in names} == names

@@ -80,13 +80,12 @@ def file_kind(path: Path) -> str:
 
 
 def file_id(path: Path) -> str:
-    """The file name without its extensions: `004_e76b.txt` -> `004_e76b`, `x.html.gz` -> `x`."""
-    name = path.name
-    while True:
-        stem, dot, ext = name.rpartition(".")
-        if not dot or not stem or not ext.isalnum() or len(ext) > 6:
-            return name
-        name = stem
+    """The file name minus the extensions storyweave reads: `004_e76b.txt` -> `004_e76b`, `x.html.gz` -> `x`,
+    `report.2024.txt` -> `report.2024`."""
+    name = path.name[:-3] if path.name.lower().endswith(".gz") else path.name
+    stem, dot, ext = name.rpartition(".")
+    known = HTML_SUFFIXES | JSONL_SUFFIXES | TEXT_SUFFIXES
+    return stem if dot and stem and f".{ext.lower()}" in known else name
 
 
 def is_url(value: str) -> bool:
