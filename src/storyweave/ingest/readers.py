@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from storyweave.extract import ExtractionError, article_from_page, article_from_text, decode_bytes
 from storyweave.extract.chrome import strip_chrome
 from storyweave.extract.decode import MAX_PAGE_BYTES, check_size, fix_text, maybe_gunzip
-from storyweave.extract.language import detect_language
+from storyweave.extract.language import detect_language, normalise_lang
 from storyweave.extract.page import canonical, parse_date
 from storyweave.fetch import Fetcher, FetchError
 from storyweave.models import Article, utcnow
@@ -228,7 +228,7 @@ def article_from_record(record: object) -> Article:
         url=url,
         canonical_url=canonical(url),
         source=_text_field(record, "source") or (urlsplit(url).hostname if url else None),
-        lang=_text_field(record, "lang") or detect_language(f"{title}\n{cleaned.text}"),
+        lang=normalise_lang(_text_field(record, "lang")) or detect_language(f"{title}\n{cleaned.text}"),
         published=parsed.astimezone(UTC) if parsed else None,
         chrome=cleaned.chrome,
     )
