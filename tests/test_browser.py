@@ -141,6 +141,9 @@ def test_front_story_article_and_search(server, page):
     page.screenshot(path=ARTIFACTS / "front.png", full_page=True)
     page.locator(f"a[href='/stories/{seed_story.id}']").first.click()
     page.wait_for_url(f"**/stories/{seed_story.id}")
+    if page.locator("[data-reload]").count():  # the comparison is computed behind the page, which reloads
+        page.screenshot(path=ARTIFACTS / "story-pending.png")
+        page.locator("table.matrix").wait_for(timeout=180_000)
 
     matrix = page.locator("table.matrix")
     assert matrix.locator("tbody tr").count() >= 3
@@ -184,17 +187,22 @@ def test_hostile_article_does_not_execute(server, page):
     page.screenshot(path=ARTIFACTS / "hostile.png", full_page=True)
 
 
+WIDER_THAN_SCREEN = """() => [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-scroll'))
+    .slice(0, 5).map(e => e.tagName + '.' + e.className)"""
+
+
 def test_phone_width_and_keyboard(server, browser):
     base, store = server
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     pg = context.new_page()
     pg.goto(base + "/")
-    assert pg.evaluate("document.documentElement.scrollWidth") <= 390, "no sideways scrolling on a phone"
+    assert pg.evaluate(WIDER_THAN_SCREEN) == [], "no sideways scrolling on a phone"
     pg.keyboard.press("Tab")
     assert pg.evaluate("document.activeElement.textContent") == "Skip to content"
     pg.screenshot(path=ARTIFACTS / "front-phone.png", full_page=True)
     story_id = store.get_article("000_a9ead92bffc35e67").story_id
     pg.goto(f"{base}/stories/{story_id}")
-    assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    assert pg.evaluate(WIDER_THAN_SCREEN) == []
     pg.screenshot(path=ARTIFACTS / "story-phone.png", full_page=True)
     context.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -41,7 +42,11 @@ def serve(
         + ("writes need the API token" if token else "read-only: set STORYWEAVE_API_TOKEN to allow writes")
         + ")"
     )
+    app = create_app(opened, api_token=token, feeds=feeds)
+    if token:  # load the story engine's state now, in the background, rather than on the first write
+        threading.Thread(target=app.state.writer.pipeline, name="engine-start", daemon=True).start()
+    app.state.reports.warm()
     try:
-        uvicorn.run(create_app(opened, api_token=token, feeds=feeds), host=host, port=port, log_level="info")
+        uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
         opened.close()

@@ -23,7 +23,6 @@ from storyweave.serve.views import (
     get_article_or_404,
     get_story_or_404,
     story_filter,
-    story_title,
 )
 from storyweave.store import Store
 
@@ -50,9 +49,11 @@ def require_token(
 
 # -- read ---------------------------------------------------------------------------------------------------
 @router.get("/stories", summary="List stories")
-def list_stories(f: StoryFilter = Depends(story_filter), store: Store = Depends(get_store)) -> dict[str, Any]:
+def list_stories(
+    request: Request, f: StoryFilter = Depends(story_filter), store: Store = Depends(get_store)
+) -> dict[str, Any]:
     """Stories matching every given filter, with size, outlets and languages. Page with `limit`/`offset`."""
-    items = [card(store, s).to_dict() for s in f.stories(store)]
+    items = [card(store, s).to_dict() for s in f.stories(store, request.app.state.queries)]
     return {
         "items": items,
         "limit": f.limit,
@@ -61,33 +62,40 @@ def list_stories(f: StoryFilter = Depends(story_filter), store: Store = Depends(
     }
 
 
-def story_detail(request: Request, story_id: str) -> dict[str, Any]:
+def story_detail(request: Request, story_id: str, *, wait: bool = False) -> dict[str, Any]:
     """One story with its articles, analysis report (facts, matrix, quotes, entities, timeline, summary) and
     the other stories of its thread."""
     store: Store = request.app.state.store
     story = get_story_or_404(store, story_id)
     articles = list(store.iter_articles(story_id=story.id))
-    report = request.app.state.reports.get(story, articles)
+    report, status = request.app.state.reports.get(story, wait=wait)
     thread = []
     if story.thread_id:
-        thread = [
-            {"id": s.id, "title": card(store, s).title, "size": s.size}
-            for s in store.list_stories(thread_id=story.thread_id, limit=20)
-            if s.id != story.id
-        ]
+        for other in store.list_stories(thread_id=story.thread_id, limit=21):
+            if other.id != story.id:
+                first = store.get_article(other.article_ids[0])
+                title = other.title or (first.title if first else other.id)
+                thread.append({"id": other.id, "title": title, "size": other.size})
     return {
-        **card(store, story).to_dict(),
-        "title": story_title(story, articles),
+        **card(store, story, articles).to_dict(),
         "articles": [article_dict(a, with_text=False) for a in articles],
         "report": report,
-        "thread": thread,
+        "report_status": status,
+        "thread": thread[:20],
     }
 
 
 @router.get("/stories/{story_id}", summary="One story with its comparison")
-def get_story(request: Request, story_id: str) -> dict[str, Any]:
-    """`report` is null while the analysis stage is unavailable; computed on first request, then cached."""
-    return story_detail(request, story_id)
+def get_story(
+    request: Request,
+    story_id: str,
+    wait: bool = Query(
+        False, description="Wait for a missing or outdated report instead of answering at once"
+    ),
+) -> dict[str, Any]:
+    """`report_status`: `ready`; `stale` (the story has changed since `report`, a new one is being computed);
+    `pending` (no report yet, `report` is null; ask again or use `wait=true`); `unavailable` (no analysis)."""
+    return story_detail(request, story_id, wait=wait)
 
 
 @router.get("/articles", summary="List articles")

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from storyweave.serve import api, exports, web
 from storyweave.serve.api import Writer
-from storyweave.serve.views import Reports
+from storyweave.serve.views import QueryCache, Reports
 from storyweave.store import Store
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,7 @@ def create_app(store: Store, *, api_token: str | None = None, feeds: Path | None
     app.state.api_token = api_token or None
     app.state.reports = Reports(store)
     app.state.writer = Writer(store)
+    app.state.queries = QueryCache()
     docs_body, docs_csp = _docs_page()
 
     @app.middleware("http")

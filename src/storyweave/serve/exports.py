@@ -21,7 +21,7 @@ ATOM = "http://www.w3.org/2005/Atom"
 
 
 def _cards(f: StoryFilter, store: Store) -> list[StoryCard]:
-    return [card(store, s) for s in f.stories(store)]
+    return [card(store, s) for s in f.stories(store)]  # exports are fresh, never from the query cache
 
 
 @router.get("/stories.json", summary="Stories as a JSON document")

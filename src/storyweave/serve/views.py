@@ -4,19 +4,24 @@ story detail with its (cached) analysis report, and the fact × outlet matrix.""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
+import multiprocessing
 import threading
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from time import monotonic
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Query
 
-from storyweave.models import Article, Story
+from storyweave.models import Article, Outlet, Story
 from storyweave.store import Store
 
 log = logging.getLogger(__name__)
@@ -53,6 +58,31 @@ def safe_url(url: str | None) -> str | None:
     return url.strip()
 
 
+class QueryCache:
+    """Results of full-text queries for `ttl` seconds (LRU-bounded): FTS over a large store costs tens of
+    milliseconds per common word, and the same searches arrive again and again."""
+
+    def __init__(self, ttl: float = 10.0, size: int = 512) -> None:
+        self.ttl, self.size = ttl, size
+        self._entries: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        now = monotonic()
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and now - hit[0] < self.ttl:
+                self._entries.move_to_end(key)
+                return hit[1]
+        value = compute()
+        with self._lock:
+            self._entries[key] = (now, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return value
+
+
 @dataclass
 class StoryFilter:
     """The story query shared by /api/stories, the exports, the front page and search."""
@@ -73,7 +103,10 @@ class StoryFilter:
         parts = [p.strip() for p in (self.q, self.entity) if p and p.strip()]
         return " ".join(parts) or None
 
-    def stories(self, store: Store) -> list[Story]:
+    def stories(self, store: Store, cache: QueryCache | None = None) -> list[Story]:
+        if cache is not None and self.text_query:
+            key = ("stories", *(str(v) for v in vars(self).values()))
+            return cache.get(key, lambda: self.stories(store))
         return store.list_stories(
             query=self.text_query,
             lang=self.lang,
@@ -169,8 +202,10 @@ def story_title(story: Story, articles: list[Article]) -> str:
     return originals[0].title if originals else story.id
 
 
-def card(store: Store, story: Story) -> StoryCard:
-    articles = list(store.iter_articles(story_id=story.id))
+def card(store: Store, story: Story, articles: list[Article] | None = None) -> StoryCard:
+    """The story as listed; pass its `articles` when they are already loaded."""
+    if articles is None:
+        articles = list(store.iter_articles(story_id=story.id))
     outlets = Counter(a.source or "unknown" for a in articles)
     langs = Counter(a.lang or "?" for a in articles)
     first = next((a for a in articles if not a.duplicate_of), articles[0] if articles else None)
@@ -219,19 +254,33 @@ def get_article_or_404(store: Store, article_id: str) -> Article:
     return article
 
 
+def _analyse_in_worker(articles: list[Article], outlets: dict[str, Outlet]) -> dict[str, Any]:
+    from storyweave.analyse import analyse_story
+
+    return json.loads(json.dumps(analyse_story(articles, outlets=outlets).to_dict(), default=str))
+
+
+ReportStatus = Literal["ready", "stale", "pending", "unavailable"]
+
+
 class Reports:
-    """Analysis reports, computed lazily (a second or more per story) and kept in the store's state table
-    (`report:<story id>`, with a digest of the article ids it was computed from).
+    """Analysis reports, computed in the background and kept in the store's state table (`report:<story id>`,
+    with a digest of the article ids it was computed from); recent ones also stay parsed in memory.
 
-    A story's first view waits for its report; once a story changes, its last report is served at once and a
-    fresh one is computed in the background, so new reports arriving never stall readers."""
+    Analysis takes seconds of CPU per story, so it runs in one worker process, one story at a time, and no
+    request waits for it unless it asks to: a story without a report is shown without its comparison
+    ("pending") while it is computed, and a story that changed keeps showing its last report ("stale")."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, memory: int = 256) -> None:
         self.store = store
-        self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
-        self._refresh = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reports")
-        self._queued: set[str] = set()
+        self._queue = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reports")
+        self._queued: dict[str, Future] = {}
+        self._memory: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._memory_size = memory
+        self._failed: dict[str, str] = {}
+        """Story id -> digest whose analysis failed (not retried until the story changes)."""
+        self._pool: ProcessPoolExecutor | None = None
 
     @staticmethod
     def key(story: Story) -> str:
@@ -244,60 +293,90 @@ class Reports:
     def put(self, story: Story, report: dict[str, Any]) -> None:
         entry = {"digest": self.digest(story), "report": report}
         self.store.put_state(self.key(story), json.dumps(entry, default=str).encode())
+        self._remember(story.id, entry)
+
+    def _remember(self, story_id: str, entry: dict[str, Any]) -> None:
+        with self._guard:
+            self._memory[story_id] = entry
+            self._memory.move_to_end(story_id)
+            while len(self._memory) > self._memory_size:
+                self._memory.popitem(last=False)
 
     def _cached(self, story: Story) -> dict[str, Any] | None:
+        with self._guard:
+            entry = self._memory.get(story.id)
+        if entry is not None and entry["digest"] == self.digest(story):
+            return entry
         raw = self.store.get_state(self.key(story))
-        return json.loads(raw) if raw else None
+        if not raw:
+            return None
+        entry = json.loads(raw)
+        self._remember(story.id, entry)
+        return entry
 
-    def get(self, story: Story, articles: list[Article]) -> dict[str, Any] | None:
-        """The story's report, or None when the analysis stage is not installed or fails on this story."""
+    def get(self, story: Story, *, wait: bool = False) -> tuple[dict[str, Any] | None, ReportStatus]:
+        """The story's latest report and its status; `wait` computes a missing or stale report first."""
+        digest = self.digest(story)
         entry = self._cached(story)
-        if entry is not None:
-            if entry["digest"] != self.digest(story):
-                self._schedule(story.id)
-            return entry["report"]
-        return self._compute_once(story, articles)
+        if entry is not None and entry["digest"] == digest:
+            return entry["report"], "ready"
+        if self._failed.get(story.id) == digest or not analysis_installed():
+            return (entry["report"], "stale") if entry else (None, "unavailable")
+        job = self._schedule(story.id)
+        if wait:
+            job.result()
+            return self.get(story)
+        return (entry["report"], "stale") if entry else (None, "pending")
 
-    def _compute_once(self, story: Story, articles: list[Article]) -> dict[str, Any] | None:
+    def _schedule(self, story_id: str) -> Future:
         with self._guard:
-            lock = self._locks.setdefault(story.id, threading.Lock())
-        with lock:  # one computation per story at a time; the others wait, then read the result
-            entry = self._cached(story)
-            if entry is not None and entry["digest"] == self.digest(story):
-                return entry["report"]
-            report = self._analyse(articles)
-            if report is not None:
-                self.put(story, report)
-            return report
+            job = self._queued.get(story_id)
+            if job is None:
+                job = self._queued[story_id] = self._queue.submit(self._compute, story_id)
+            return job
 
-    def _schedule(self, story_id: str) -> None:
+    def _compute(self, story_id: str) -> None:
         with self._guard:
-            if story_id in self._queued:
-                return
-            self._queued.add(story_id)
-        self._refresh.submit(self._refresh_story, story_id)
-
-    def _refresh_story(self, story_id: str) -> None:
-        with self._guard:
-            self._queued.discard(story_id)
+            self._queued.pop(story_id, None)
         story = self.store.get_story(story_id)
-        if story is not None and story.article_ids:
-            self._compute_once(story, list(self.store.iter_articles(story_id=story_id)))
+        if story is None or not story.article_ids:
+            return
+        entry = self._cached(story)
+        if entry is not None and entry["digest"] == self.digest(story):
+            return
+        articles = list(self.store.iter_articles(story_id=story_id))
+        report = self._analyse(articles)
+        if report is None:
+            self._failed[story_id] = self.digest(story)
+        else:
+            self.put(story, report)
+
+    def warm(self) -> None:
+        """Start the worker and load the analysis models now rather than on the first story."""
+        if analysis_installed():
+            self._queue.submit(self._analyse, [])
 
     def close(self) -> None:
-        self._refresh.shutdown(wait=False, cancel_futures=True)
+        self._queue.shutdown(wait=False, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _analyse(self, articles: list[Article]) -> dict[str, Any] | None:
+        outlets = {o.name: o for o in self.store.list_outlets() if o.name in {a.source for a in articles}}
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         try:
-            from storyweave.analyse import analyse_story
-        except ImportError:
-            return None
-        outlets = {o.name: o for o in self.store.list_outlets()}
-        try:
-            return analyse_story(articles, outlets=outlets).to_dict()
-        except Exception:  # a failed analysis must not take the story page down with it
+            return self._pool.submit(_analyse_in_worker, articles, outlets).result()
+        except BrokenProcessPool:
+            log.error("the analysis worker died; a new one starts with the next report")
+            self._pool = None
+        except Exception:  # one story's failed analysis must not stop the others
             log.exception("analysis failed for story with articles %s", [a.id for a in articles[:5]])
-            return None
+        return None
+
+
+def analysis_installed() -> bool:
+    return importlib.util.find_spec("storyweave.analyse") is not None
 
 
 @dataclass

@@ -96,7 +96,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 def front_page(
     request: Request, f: StoryFilter = Depends(story_filter), store: Store = Depends(get_store)
 ) -> Response:
-    stories = [card(store, s) for s in f.stories(store)]
+    stories = [card(store, s) for s in f.stories(store, request.app.state.queries)]
     outlets = [o.name for o in store.list_outlets()]
     return render(request, "index.html", f=f, stories=stories, outlets=outlets, heading="Current stories")
 
@@ -107,8 +107,9 @@ def search_page(
     f: StoryFilter = Depends(story_filter),
     store: Store = Depends(get_store),
 ) -> Response:
-    stories = [card(store, s) for s in f.stories(store)] if f.text_query else []
-    articles = store.search(f.q, limit=20) if f.q else []
+    queries = request.app.state.queries
+    stories = [card(store, s) for s in f.stories(store, queries)] if f.text_query else []
+    articles = queries.get(("articles", f.q), lambda: store.search(f.q, limit=20)) if f.q else []
     return render(request, "search.html", f=f, stories=stories, articles=articles)
 
 
@@ -141,7 +142,7 @@ def story_page(request: Request, story_id: str) -> Response:
         "story.html",
         story=detail,
         report=report,
-        analysed=bool(detail["report"]),
+        status=detail["report_status"],
         cite=_cite_numbers(articles),
         matrix=fact_matrix(report, outlet_names[:12]),
         quotes=_quotes_by_speaker(report.get("quotes") or [])[:12],
