@@ -131,7 +131,7 @@ def read_source(source: Source, fetcher: Fetcher | None = None) -> Iterator[Item
         return
     try:
         if source.kind == "url":
-            yield read_url(where, fetcher or Fetcher())
+            yield read_url(where, fetcher)
         elif source.kind == "html":
             path = Path(where)
             yield with_provenance(article_from_page(_read_file(path), id=file_id(path)), where)
@@ -153,7 +153,11 @@ def with_provenance(article: Article, raw_ref: str) -> Article:
     return article
 
 
-def read_url(url: str, fetcher: Fetcher) -> Article:
+def read_url(url: str, fetcher: Fetcher | None = None) -> Article:
+    """The article at `url`, fetched through `fetcher` (a default, private addresses refused, when None)."""
+    if fetcher is None:
+        with Fetcher() as own:
+            return read_url(url, own)
     result = fetcher.get(url, accept=PAGE_TYPES)
     article = article_from_page(result.page(), url=result.url)
     return with_provenance(article, url)
