@@ -22,6 +22,7 @@ CP1251_HTML = "text/html; charset=cp1251"
 class Handler(BaseHTTPRequestHandler):
     requests: list[str] = []
     robots_moved = False
+    robots_broken = False
 
     def log_message(self, *args: object) -> None:
         pass
@@ -55,7 +56,9 @@ class Handler(BaseHTTPRequestHandler):
             "/big-unannounced": self._stream_big,
             "/private/page": lambda: self._send(200, PAGE),
         }
-        if self.path == "/page" and self.headers.get("If-None-Match") == ETAG:
+        if self.path == "/robots.txt" and Handler.robots_broken:
+            self._send(500, b"oops")
+        elif self.path == "/page" and self.headers.get("If-None-Match") == ETAG:
             self._send(304, headers={"ETag": ETAG})
         elif self.path in routes:
             routes[self.path]()
@@ -135,6 +138,12 @@ def test_robots_txt_redirect_is_followed(server, monkeypatch):
     monkeypatch.setattr(Handler, "robots_moved", True)
     with Fetcher(allowed_hosts=["127.0.0.1"]) as polite, pytest.raises(FetchError, match="robots.txt"):
         polite.get(f"{server}/private/page")
+
+
+def test_unavailable_robots_txt_allows(server, monkeypatch):
+    monkeypatch.setattr(Handler, "robots_broken", True)
+    with Fetcher(allowed_hosts=["127.0.0.1"]) as polite:
+        assert polite.get(f"{server}/private/page").content == PAGE
 
 
 def test_declared_charset_decodes_the_page(server, fetcher):
