@@ -24,9 +24,9 @@ from storyweave.feeds import (
     read_feed_list,
     start_polling,
 )
-from storyweave.feeds.poller import DomainLimiter
+from storyweave.feeds.poller import DomainLimiter, is_transient
 from storyweave.feeds.sources import get_item
-from storyweave.fetch import Fetcher
+from storyweave.fetch import Fetcher, FetchError
 from storyweave.pipeline import Pipeline
 from storyweave.store import SQLiteStore
 
@@ -302,6 +302,25 @@ def test_domain_limiter_caps_concurrency_and_spaces_request_starts():
     assert min(b - a for a, b in zip(starts, starts[1:], strict=False)) >= 0.045
     with limiter.slot("http://b.test/"):  # other hosts are not held up
         pass
+
+
+@pytest.mark.parametrize(
+    ("reason", "transient"),
+    [
+        ("HTTP 503 Service Unavailable", True),
+        ("HTTP 429 Too Many Requests", True),
+        ("timed out after 15 s", True),
+        ("cannot connect ([Errno 111] Connection refused)", True),
+        ("RemoteProtocolError: Server disconnected", True),
+        ("HTTP 404 Not Found", False),
+        ("refused: x.test resolves to non-public address 10.0.0.1 (see --allow-private)", False),
+        ("too large (more than 10000000 bytes)", False),
+        ("unexpected content type 'application/pdf' (wanted text/html)", False),
+        ("disallowed by robots.txt", False),
+    ],
+)
+def test_fetch_errors_worth_retrying(reason, transient):
+    assert is_transient(FetchError("http://x.test/", reason)) is transient
 
 
 # -- parsing and feed lists --------------------------------------------------------------------------------

@@ -122,13 +122,18 @@ def list_(store: StoreOption = None) -> None:
 def watch(
     store: StoreOption = None,
     once: Annotated[bool, typer.Option("--once", help="Poll every feed once, then exit")] = False,
-    feeds: Annotated[Path | None, typer.Option(help="Also follow the feeds of this OPML file")] = None,
-    interval: Annotated[float, typer.Option(help="Seconds between polls of one feed")] = 900.0,
+    feeds: Annotated[
+        Path | None, typer.Option(help="Also follow the feeds of this OPML file", metavar="FILE")
+    ] = None,
+    interval: Annotated[
+        float, typer.Option(help="Seconds between polls of one feed", metavar="SECONDS")
+    ] = 900.0,
     allow_private: Annotated[
         bool, typer.Option("--allow-private", help="Allow fetching private, loopback, link-local hosts")
     ] = False,
     allow_host: Annotated[
-        list[str] | None, typer.Option("--allow-host", help="Allow this (private) host; repeatable")
+        list[str] | None,
+        typer.Option("--allow-host", help="Allow this (private) host; repeatable", metavar="HOST"),
     ] = None,
     ignore_robots: Annotated[bool, typer.Option("--ignore-robots", help="Do not honour robots.txt")] = False,
 ) -> None:

@@ -51,17 +51,11 @@ FEED_TYPES = (
 PAGE_TYPES = ("text/html", "application/xhtml+xml")
 _TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 _HTTP_STATUS = re.compile(r"HTTP (\d{3})\b")
-_NETWORK_ERRORS = {
-    "ConnectError",
-    "ReadError",
-    "WriteError",
-    "RemoteProtocolError",
-    "ConnectTimeout",
-    "ReadTimeout",
-    "WriteTimeout",
-    "PoolTimeout",
-    "NetworkError",
-}
+_TRANSIENT_REASONS = (
+    "timed out", "cannot connect", "cannot resolve host", "ReadError", "WriteError", "RemoteProtocolError",
+    "ReadTimeout", "WriteTimeout", "PoolTimeout", "NetworkError",
+)  # fmt: skip
+"""How `FetchError.reason` starts when the network, not the resource, failed."""
 
 
 @dataclass
@@ -153,7 +147,7 @@ def is_transient(exc: FetchError) -> bool:
     status = _HTTP_STATUS.match(exc.reason)
     if status:
         return int(status.group(1)) in _TRANSIENT_STATUS
-    return exc.reason.startswith("timed out") or exc.reason.split(":", 1)[0] in _NETWORK_ERRORS
+    return exc.reason.startswith(_TRANSIENT_REASONS)
 
 
 def page_content(result: FetchResult) -> bytes | str:
