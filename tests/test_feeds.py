@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -237,6 +242,30 @@ def test_restart_in_the_middle_of_a_run_loses_and_duplicates_nothing(any_store, 
     report = make_poller(any_store).poll_all()
     assert (report.stored, report.seen) == (len(slugs) - 3, 3)
     assert stored_slugs(any_store) == sorted(slugs)
+
+
+def test_kill_9_mid_watch_then_rerun_stores_every_item_exactly_once(shared_data, tmp_path):
+    pages = load_pages(shared_data, real=0, rendered=24)  # two batches of items: the kill lands in the first
+    db = tmp_path / "watch.db"
+    command = [sys.executable, "-c", "from storyweave.cli import main; main()", "watch", "--once", "--store",
+               str(db), "--allow-host", "127.0.0.1", "--host-delay", "0.02"]  # fmt: skip
+    with NewsWeb(pages) as web, SQLiteStore(db) as store:
+        add_feed(store, web.add_feed("news", [p.slug for p in pages]))
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while store.count_articles() == 0 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        partial = store.count_articles()
+        assert 0 < partial < len(pages), f"kill did not land mid-run ({partial} of {len(pages)} stored)"
+        rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        assert rerun.returncode == 0, rerun.stderr
+        assert f"{len(pages) - partial} new articles" in rerun.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT url) FROM articles").fetchone() == (24, 24)
+        assert conn.execute("SELECT COUNT(*) FROM articles WHERE story_id IS NULL").fetchone()[0] == 0
 
 
 # -- background polling (serve) and politeness --------------------------------------------------------------

@@ -136,6 +136,10 @@ def watch(
         typer.Option("--allow-host", help="Allow this (private) host; repeatable", metavar="HOST"),
     ] = None,
     ignore_robots: Annotated[bool, typer.Option("--ignore-robots", help="Do not honour robots.txt")] = False,
+    per_host: Annotated[int, typer.Option(help="Requests in flight to one host", metavar="N", min=1)] = 2,
+    host_delay: Annotated[
+        float, typer.Option(help="Seconds between request starts to one host", metavar="SECONDS", min=0)
+    ] = 1.0,
 ) -> None:
     """Poll the followed feeds and add new articles to stories, without the web UI (Ctrl-C stops)."""
     from storyweave.feeds import (
@@ -159,7 +163,8 @@ def watch(
         fetcher = Fetcher(
             allow_private=allow_private, allowed_hosts=allow_host or (), respect_robots=not ignore_robots
         )
-        poller = Poller(opened, default_pipeline(opened), fetcher, PollSettings(interval=interval))
+        settings = PollSettings(interval=interval, per_domain=per_host, domain_delay=host_delay)
+        poller = Poller(opened, default_pipeline(opened), fetcher, settings)
         if once:
             started = time.perf_counter()
             report = poller.poll_all()
