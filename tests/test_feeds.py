@@ -208,14 +208,15 @@ def test_wrong_encodings_are_decoded_correctly(sqlite_store, web, pages):
         assert not page.text.isascii()
 
 
-def test_changing_etags_never_store_an_item_twice(sqlite_store, web, pages):
+def test_changing_etags_and_repeated_entries_never_store_an_item_twice(sqlite_store, web, pages):
     slugs = [p.slug for p in pages[:3]]
-    follow(sqlite_store, web, "news", slugs)
+    follow(sqlite_store, web, "news", [*slugs, slugs[0]])  # the feed lists one item twice
     web.fault("/feeds/news.rss", Fault("changing-etag"))
     poller = make_poller(sqlite_store)
     reports = [poller.poll_all() for _ in range(3)]
     assert [(r.not_modified, r.stored, r.seen) for r in reports] == [(0, 3, 0), (0, 0, 3), (0, 0, 3)]
     assert stored_slugs(sqlite_store) == sorted(slugs)
+    assert len(web.requests_to(f"/a/{slugs[0]}")) == 1
 
 
 class Killed(BaseException):

@@ -219,6 +219,8 @@ class Poller:
 
     # -- one feed ----------------------------------------------------------------------------------------
     def poll_feed(self, feed: Feed, item_pool: ThreadPoolExecutor) -> PollReport:
+        if self._stopping.is_set():
+            return PollReport()
         report = PollReport(feeds=1)
         state = get_feed_state(self.store, feed.url)
         try:
@@ -242,9 +244,11 @@ class Poller:
             report.feeds_failed = 1
             return report
 
-        pending = [FeedItem.from_json(p) for p in state.pending]
-        pending_keys = {p.key for p in pending}
-        items = pending + [i for i in fresh if i.key not in pending_keys]
+        listed = [FeedItem.from_json(p) for p in state.pending] + fresh
+        unique: dict[str, FeedItem] = {}
+        for item in listed:  # pending first; a feed may list an item twice
+            unique.setdefault(item.key, item)
+        items = list(unique.values())
         outcomes = []
         for start in range(0, len(items), self.settings.batch):
             outcomes += self.process_items(feed, items[start : start + self.settings.batch], item_pool)
