@@ -15,6 +15,7 @@ pytestmark = pytest.mark.postgres
 def test_open_store_dispatches_and_reopen_keeps_data(postgres_url):
     with open_store(postgres_url) as first:
         assert isinstance(first, PostgresStore)
+        assert ":***@" in first.url and ":storyweave@" not in first.url  # shown in messages: no password
         first.add_article(Article(id="x", title="Kept", text="across reopen"))
     with open_store(postgres_url) as second:  # migrations are not re-run on an up-to-date schema
         assert second.count_articles() == 1

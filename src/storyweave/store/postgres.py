@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import psycopg
 from psycopg.types.json import Jsonb
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from storyweave.models import Article, Outlet, Story
 from storyweave.store.base import Store, StoreError, StorySort
@@ -75,7 +75,7 @@ class PostgresStore(Store):
     """A `Store` on a PostgreSQL server, e.g. `PostgresStore("postgresql://user:pw@127.0.0.1/storyweave")`."""
 
     def __init__(self, url: str, *, pool_size: int = 4, connect_timeout: float = 10.0) -> None:
-        self.url = url
+        self.url = redact(url)  # shown in messages and logs: never the password
         self._local = threading.local()
         try:
             with psycopg.connect(url, connect_timeout=int(connect_timeout), autocommit=True) as conn:
@@ -91,7 +91,11 @@ class PostgresStore(Store):
             open=False,
             name="storyweave",
         )
-        self._pool.open(wait=True, timeout=connect_timeout)
+        try:
+            self._pool.open(wait=True, timeout=connect_timeout)
+        except PoolTimeout as exc:
+            self._pool.close()
+            raise StoreError(f"{self.url}: no connection to PostgreSQL ({exc})") from exc
 
     @staticmethod
     def _migrate(conn: psycopg.Connection) -> None:
