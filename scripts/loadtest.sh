@@ -49,14 +49,17 @@ EOF
 echo "articles: $($BIN/python -c "from storyweave.store import open_store; print(open_store('$STORE').count_articles())")," \
   "paths: $(wc -l <"$WORK/paths.txt") (stories and searches, JSON and HTML)"
 
-echo "warming up (first views compute and cache each story's analysis)..."
-while read -r path; do curl -sf -o /dev/null "$BASE$path" || echo "warm-up failed: $path" >&2; done <"$WORK/paths.txt"
+echo "warming up (each story's analysis is computed once and cached, as for stories people read)..."
+while read -r path; do
+  case "$path" in /api/stories/*) path="$path?wait=true" ;; esac
+  curl -sf -o /dev/null "$BASE$path" || echo "warm-up failed: $path" >&2
+done <"$WORK/paths.txt"
 
 $BIN/python scripts/loadtest_ingest.py "$BASE" --rate "$INGEST_RATE" --seconds "$DURATION" >"$WORK/ingest.txt" 2>&1 &
 INGEST=$!
 echo "wrk: ${DURATION}s, $CONNECTIONS connections, target ${RATE} requests/s (0 = unpaced), ingest ${INGEST_RATE} articles/s"
 wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency --timeout 10s -s scripts/loadtest.lua "$BASE" \
-  -- "$WORK/paths.txt" "$RATE" "$CONNECTIONS"
+  -- "$WORK/paths.txt" "$RATE" 2
 wait "$INGEST" || true
 INGEST=
 cat "$WORK/ingest.txt"

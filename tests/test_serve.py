@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree as ET
 
@@ -391,3 +393,26 @@ def test_feed_polling_shares_the_write_path_and_stops_with_the_app(filled, tmp_p
         assert store is filled and path == feeds
         assert pipeline is app.state.writer.pipeline() and lock is app.state.writer.lock
     assert calls[-1] == "stop"
+
+
+def test_query_cache_recomputes_once_and_answers_meanwhile():
+    from storyweave.serve.views import QueryCache
+
+    cache, calls = QueryCache(ttl=0.05), []
+    assert cache.get(("k",), lambda: calls.append(1) or len(calls)) == 1
+    assert cache.get(("k",), lambda: calls.append(1) or len(calls)) == 1 and len(calls) == 1
+    time.sleep(0.06)
+    started, release = threading.Event(), threading.Event()
+
+    def slow():
+        started.set()
+        release.wait(5)
+        return "new"
+
+    worker = threading.Thread(target=lambda: cache.get(("k",), slow))
+    worker.start()
+    started.wait(5)
+    assert cache.get(("k",), lambda: "other") == 1  # expired, but being recomputed: the old answer
+    release.set()
+    worker.join(5)
+    assert cache.get(("k",), lambda: "other") == "new"

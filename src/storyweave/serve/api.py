@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import threading
@@ -220,6 +221,10 @@ class Writer:
                 from storyweave.cluster import StoryEngine
 
                 self._pipeline = Pipeline(self.store, StoryEngine(self.store))
+                # The engine's state is a large, long-lived object graph: keep it out of the garbage
+                # collector's full scans, which would otherwise pause every request for a moment.
+                gc.collect()
+                gc.freeze()
         return self._pipeline
 
     def add(self, article: Article, label: str) -> IngestResult:

@@ -59,28 +59,41 @@ def safe_url(url: str | None) -> str | None:
 
 
 class QueryCache:
-    """Results of full-text queries for `ttl` seconds (LRU-bounded): FTS over a large store costs tens of
-    milliseconds per common word, and the same searches arrive again and again."""
+    """Results of full-text queries (LRU-bounded): FTS over a large store costs tens of milliseconds per
+    common word, and the same searches arrive again and again. A result older than `ttl` seconds is still
+    answered at once while one request's thread recomputes it, so expiry never makes a queue of requests
+    all running the same query."""
 
     def __init__(self, ttl: float = 10.0, size: int = 512) -> None:
         self.ttl, self.size = ttl, size
         self._entries: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
+        self._computing: dict[tuple, threading.Event] = {}
         self._lock = threading.Lock()
 
     def get(self, key: tuple, compute: Callable[[], Any]) -> Any:
-        now = monotonic()
-        with self._lock:
-            hit = self._entries.get(key)
-            if hit is not None and now - hit[0] < self.ttl:
-                self._entries.move_to_end(key)
-                return hit[1]
-        value = compute()
-        with self._lock:
-            self._entries[key] = (now, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return value
+        while True:
+            with self._lock:
+                hit = self._entries.get(key)
+                if hit is not None:
+                    self._entries.move_to_end(key)
+                fresh = hit is not None and monotonic() - hit[0] < self.ttl
+                busy = self._computing.get(key)
+                if fresh or (hit is not None and busy is not None):
+                    return hit[1]
+                if busy is None:
+                    self._computing[key] = threading.Event()
+                    break
+            busy.wait()  # first computation of this key by another request: wait for it
+        try:
+            value = compute()
+            with self._lock:
+                self._entries[key] = (monotonic(), value)
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                self._computing.pop(key).set()
 
 
 @dataclass
@@ -202,14 +215,27 @@ def story_title(story: Story, articles: list[Article]) -> str:
     return originals[0].title if originals else story.id
 
 
+_CARDS: OrderedDict[tuple, StoryCard] = OrderedDict()
+_CARDS_LOCK = threading.Lock()
+CARDS_KEPT = 4096
+
+
 def card(store: Store, story: Story, articles: list[Article] | None = None) -> StoryCard:
-    """The story as listed; pass its `articles` when they are already loaded."""
+    """The story as listed; pass its `articles` when they are already loaded. Cards are kept (LRU) under
+    the story's fields and article ids, so a changed story never shows an old card."""
+    key = (store.url, story.id, story.title, story.thread_id, story.first_seen, story.last_seen,
+           tuple(story.article_ids))  # fmt: skip
+    with _CARDS_LOCK:
+        hit = _CARDS.get(key)
+        if hit is not None:
+            _CARDS.move_to_end(key)
+            return hit
     if articles is None:
         articles = list(store.iter_articles(story_id=story.id))
     outlets = Counter(a.source or "unknown" for a in articles)
     langs = Counter(a.lang or "?" for a in articles)
     first = next((a for a in articles if not a.duplicate_of), articles[0] if articles else None)
-    return StoryCard(
+    made = StoryCard(
         story=story,
         title=story_title(story, articles),
         outlets=outlets.most_common(),
@@ -217,6 +243,11 @@ def card(store: Store, story: Story, articles: list[Article] | None = None) -> S
         lead=first.lead if first else None,
         timeline=sorted(a.published for a in articles if a.published),
     )
+    with _CARDS_LOCK:
+        _CARDS[key] = made
+        while len(_CARDS) > CARDS_KEPT:
+            _CARDS.popitem(last=False)
+    return made
 
 
 def article_dict(article: Article, *, with_text: bool = True) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
@@ -82,7 +83,13 @@ def _environment() -> jinja2.Environment:
 def _url_path(context: dict[str, Any], name: str, /, **params: Any) -> str:
     """Site-relative links (they stay right behind a proxy that rewrites the host)."""
     request: Request = context["request"]
-    return request.scope.get("root_path", "") + request.app.url_path_for(name, **params)
+    return request.scope.get("root_path", "") + _route_path(request.app, name, tuple(sorted(params.items())))
+
+
+@functools.lru_cache(maxsize=8192)
+def _route_path(app: FastAPI, name: str, params: tuple[tuple[str, Any], ...]) -> str:
+    """Route lookups raise and catch an exception per route tried; pages make hundreds of links."""
+    return app.url_path_for(name, **dict(params))
 
 
 templates = Jinja2Templates(env=_environment())
