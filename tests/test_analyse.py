@@ -197,6 +197,13 @@ def test_bad_input_gives_defined_output() -> None:
     assert wire["coverage"]["voices"] == 1
     assert all(f["sources"] == ["AP", "Daily", "Herald"] for f in wire["facts"])
     assert wire["summary"]["sentences"][0]["sources"] == ["w1", "w2", "w3"]
+    naive = Article(id="n", title="Quake", text=lone.text, source="N", published=datetime(2024, 1, 1, 9))
+    aware = Article(
+        id="z", title="Quake?", text="Rescuers searched the rubble overnight for survivors.", source="Z"
+    )
+    aware.published = datetime(2024, 1, 1, 8, tzinfo=UTC)
+    timeline = analyse_story([naive, aware]).to_dict()["timeline"]
+    assert [(row["article"], row["first"]) for row in timeline] == [("z", True), ("n", False)]
     turkish = Article(
         id="t", title="Deprem", text="İstanbul'da deprem oldu. Erdoğan açıklama yaptı bugün.", lang="tr"
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from difflib import SequenceMatcher
 
 import numpy as np
@@ -25,6 +25,7 @@ MAX_SENTENCES_PER_ARTICLE = 60
 NEAR_DUPLICATE_JACCARD = 0.8
 """Word-trigram Jaccard at which two texts are copies of one report (wire copies, light rewrites)."""
 QUOTE_MATCH_RATIO = 0.6
+MAX_NER_CHARS = 100_000
 _ENGLISH_MARKERS = {"the", "and", "of", "to", "in", "is", "that", "for", "was", "with", "said", "has", "on"}
 
 
@@ -231,16 +232,20 @@ def _same_quote(entry: dict, quote: Quote, speaker: str | None, fact_of) -> bool
     return SequenceMatcher(None, entry["text"].casefold(), quote.text.casefold()).ratio() >= QUOTE_MATCH_RATIO
 
 
+def _moment(published: datetime | None) -> float:
+    """Sortable time; naive datetimes are taken as UTC so mixed sources still compare."""
+    if published is None:
+        return float("inf")
+    return (published if published.tzinfo else published.replace(tzinfo=UTC)).timestamp()
+
+
 def _timeline(articles: list[Article]) -> list[dict]:
-    order = sorted(
-        range(len(articles)), key=lambda i: (articles[i].published is None, articles[i].published or 0, i)
-    )
-    dated = [a.published for a in articles if a.published is not None]
-    first_time = min(dated, key=datetime.timestamp) if dated else None
+    order = sorted(range(len(articles)), key=lambda i: (_moment(articles[i].published), i))
+    first_time = min(_moment(a.published) for a in articles)
     rows = []
     for rank, i in enumerate(order):
         article = articles[i]
-        first = article.published == first_time if first_time else rank == 0
+        first = _moment(article.published) == first_time if first_time != float("inf") else rank == 0
         rows.append({
             "article": article.id, "outlet": outlet_name(article), "title": article.title,
             "published": article.published.isoformat() if article.published else None,
@@ -321,7 +326,7 @@ def analyse_story(
 
     mentions = []
     for voice, voice_sentences in zip(voices, per_voice, strict=True):
-        text = "\n".join([voice.lead.title or "", *voice_sentences])
+        text = "\n".join([voice.lead.title or "", *voice_sentences])[:MAX_NER_CHARS]
         for name, label in recognise([text], _language(voice.lead), [voice_sentences])[0]:
             mentions += [Mention(name, label, outlet) for outlet in voice.outlets]
     entities = merge_mentions(mentions)
