@@ -245,6 +245,17 @@ def test_restart_in_the_middle_of_a_run_loses_and_duplicates_nothing(any_store, 
     assert stored_slugs(any_store) == sorted(slugs)
 
 
+class SnapshottingEngine:
+    def __init__(self) -> None:
+        self.added = self.snapshots = 0
+
+    def add(self, article) -> None:
+        self.added += 1
+
+    def snapshot(self) -> None:
+        self.snapshots += 1
+
+
 def test_kill_9_mid_watch_then_rerun_stores_every_item_exactly_once(shared_data, tmp_path):
     pages = load_pages(shared_data, real=0, rendered=24)  # two batches of items: the kill lands in the first
     db = tmp_path / "watch.db"
@@ -283,9 +294,10 @@ def test_start_polling_runs_in_background_and_reports_a_dead_feed_once(
     )
     fetcher = Fetcher(allowed_hosts=("127.0.0.1",), timeout=1.0)
     settings = PollSettings(domain_delay=0.0, retry_base=0.05, interval=60)
+    engine = SnapshottingEngine()
     with caplog.at_level(logging.INFO, logger="storyweave.feeds"):
         handle = start_polling(
-            sqlite_store, opml, pipeline=Pipeline(sqlite_store, None), fetcher=fetcher, settings=settings
+            sqlite_store, opml, pipeline=Pipeline(sqlite_store, engine), fetcher=fetcher, settings=settings
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and (
@@ -295,6 +307,7 @@ def test_start_polling_runs_in_background_and_reports_a_dead_feed_once(
         handle.stop()
     assert not handle.thread.is_alive()
     assert stored_slugs(sqlite_store) == sorted(slugs)
+    assert (engine.added, engine.snapshots) == (3, 1)  # the engine's state is saved when polling stops
     assert get_feed_state(sqlite_store, dead).failures >= 3
     assert len([r for r in caplog.records if "unreachable" in r.message]) == 1
 
@@ -415,5 +428,6 @@ def test_watch_once_puts_feed_items_into_stories(web, pages, tmp_path):
     with SQLiteStore(store) as opened:
         assert all(a.story_id for a in opened.iter_articles())
         assert opened.count_stories() >= 1
+        assert opened.get_state("story_engine")  # snapshot saved: a restart need not replay
     refused = runner.invoke(app, ["watch", "--once", "--store", store])  # loopback is refused by default
     assert refused.exit_code == 1 and "1 failed" in refused.output

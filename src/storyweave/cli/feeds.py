@@ -168,6 +168,7 @@ def watch(
         if once:
             started = time.perf_counter()
             report = poller.poll_all()
+            poller.save_engine_state()
             console.print(
                 f"{report.feeds} feeds ({report.feeds_failed} failed, {report.not_modified} unchanged): "
                 f"{report.stored} new articles, {report.duplicates} duplicates, {report.bad} skipped, "

@@ -401,6 +401,17 @@ class Poller:
                 log.exception("feed polling cycle failed; trying again shortly")
                 wait = self.settings.retry_base
             self._stopping.wait(min(max(wait, 0.2), 30.0))  # wake regularly to pick up feeds added meanwhile
+        self.save_engine_state()
+
+    def save_engine_state(self) -> None:
+        """Snapshot the story engine (if it keeps one), so the next start need not replay what was added."""
+        snapshot = getattr(self.pipeline.engine, "snapshot", None)
+        if snapshot is not None:
+            try:
+                with self._write_lock:
+                    snapshot()
+            except Exception:  # the decisions are stored; only the restart gets slower
+                log.exception("could not snapshot the story engine")
 
     def start(self) -> PollingHandle:
         thread = threading.Thread(target=self.run, name="storyweave-feeds", daemon=True)
