@@ -119,7 +119,23 @@ def test_feed_500s_back_off_exponentially_log_once_and_recover(sqlite_store, web
     assert get_feed_state(sqlite_store, url).failures == 0
 
 
-@pytest.mark.parametrize("fault", [Fault("status", 500, times=1), Fault("slow", 3.0, times=1)], ids=str)
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [(Fault("slow", 3.0, times=1), "timed out"), (Fault("huge", 2 * MAX_BYTES, times=1), "too large")],
+    ids=["slow", "huge"],
+)
+def test_slow_or_huge_feed_fails_the_poll_then_recovers(sqlite_store, web, pages, fault, reason):
+    url = follow(sqlite_store, web, "news", [p.slug for p in pages[:2]])
+    web.fault("/feeds/news.rss", fault)
+    poller = make_poller(sqlite_store)
+    assert poller.poll_all().feeds_failed == 1
+    assert reason in get_feed_state(sqlite_store, url).last_error
+    assert poller.poll_due(now=time.time() + 10_000).stored == 2
+
+
+@pytest.mark.parametrize(
+    "fault", [Fault("status", 500, times=1), Fault("slow", 3.0, times=1)], ids=["500", "slow"]
+)
 def test_transient_page_failures_are_retried_later_and_stored_once(sqlite_store, web, pages, fault):
     slugs = [p.slug for p in pages[:3]]
     follow(sqlite_store, web, "news", slugs)
