@@ -132,3 +132,18 @@ def test_summarize_and_eval_commands(tmp_path: Path, caplog: pytest.LogCaptureFi
     scored = runner.invoke(app, ["eval", "summaries", str(clusters), "--predictions", str(out)])
     assert scored.exit_code == 0, scored.output
     assert "ROUGE-2" in scored.stdout and "(1 records, 1 skipped)" in " ".join(scored.stdout.split())
+
+
+def test_compression_drops_unsupported_side_clauses_only() -> None:
+    from storyweave.analyse.facts import content_terms
+    from storyweave.analyse.summary import compress
+
+    others = content_terms("Florida reported a record number of coronavirus cases on Sunday, officials said.")
+    sentence = (
+        "WASHINGTON — Florida reported record coronavirus cases on Sunday (a state tally), "
+        "which critics blame on reckless governors."
+    )
+    assert compress(sentence, others) == "Florida reported record coronavirus cases on Sunday."
+    kept = "Florida reported record cases, according to officials on Sunday."
+    assert compress(kept, others) == kept
+    assert compress(sentence) == sentence.removeprefix("WASHINGTON — ").replace(" (a state tally)", "")

@@ -27,6 +27,7 @@ import httpx
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from storyweave.analyse.facts import content_terms
 from storyweave.analyse.text import is_statement, split_sentences, words
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,12 @@ _LABELS = (
 )
 _LABEL = re.compile(rf"^(?:{_LABELS})\s*:\s*", re.IGNORECASE)
 _PAREN = re.compile(r"\s*\([^()]{1,60}\)")
+_SIDE_CLAUSE = re.compile(
+    r"(,\s+|\s+[—–]\s+)(?=(?:which|who|whose|saying|adding|according to|as|after|while|including|amid|with|"
+    r"in a|in an|despite|following|where|when|though|although|but)\b)"
+)
+CLAUSE_SUPPORT = 0.25
+"""Share of a side clause's content words other articles must hold for it to stay (set on NeuS train)."""
 FEATURE_NAMES = (
     "bias", "first", "second", "third", "later", "length", "short", "long", "max_support", "mean_support",
     "other_titles", "own_title", "centrality", "quote", "question", "first_person", "digits", "opens_quote",
@@ -187,10 +194,23 @@ def sentence_features(docs: list[SourceText], cands: list[Candidate]) -> tuple[n
     return np.asarray(rows, dtype=float).reshape(n, len(FEATURE_NAMES)), sim
 
 
-def compress(sentence: str) -> str:
-    """Drop a dateline, a newsletter label and short parentheticals; the rest stays verbatim."""
-    text = _LABEL.sub("", _DATELINE.sub("", sentence))
-    text = _PAREN.sub("", text).strip()
+def compress(sentence: str, other_terms: set[str] | None = None) -> str:
+    """Drop a dateline, a newsletter label, short parentheticals and side clauses no other article supports.
+
+    A side clause starts at a comma or dash before "which", "saying", "according to", "amid" and the like; it
+    is dropped when under CLAUSE_SUPPORT of its content words occur in the other articles (`other_terms`),
+    so the summary keeps the shared core and leaves one outlet's detail or framing out. The rest is verbatim.
+    """
+    text = _PAREN.sub("", _LABEL.sub("", _DATELINE.sub("", sentence))).strip()
+    if other_terms:
+        parts = _SIDE_CLAUSE.split(text)
+        kept = parts[0]
+        for separator, clause in zip(parts[1::2], parts[2::2], strict=True):
+            terms = content_terms(clause)
+            if not terms or len(terms & other_terms) / len(terms) >= CLAUSE_SUPPORT:
+                kept += separator + clause
+        if kept != text:
+            text = kept.rstrip(" ,;—–") + ("" if kept.rstrip()[-1:] in '.!?"”' else ".")
     return text[:1].upper() + text[1:] if text else sentence
 
 
@@ -237,12 +257,20 @@ class ExtractiveSummarizer:
             chosen.append(int(k))
             budget_used += length
         chosen.sort(key=lambda k: (cands[k].position, -scores[k]))
+        other_terms = [content_terms(f"{doc.title} {doc.text}") for doc in docs]
         sentences = []
         for k in chosen:
             supporters = sorted({cands[j].doc for j in range(len(cands)) if sim[k, j] >= SUPPORT_SIMILARITY})
             sources = [cands[k].doc] + [d for d in supporters if d != cands[k].doc]
             sentences.append(
-                SummarySentence(compress(cands[k].text), sources, (cands[k].doc, cands[k].position))
+                SummarySentence(
+                    compress(
+                        cands[k].text,
+                        set().union(*other_terms[: cands[k].doc], *other_terms[cands[k].doc + 1 :]),
+                    ),
+                    sources,
+                    (cands[k].doc, cands[k].position),
+                )
             )
         return Summary(sentences, "extractive")
 
