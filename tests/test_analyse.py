@@ -197,6 +197,14 @@ def test_bad_input_gives_defined_output() -> None:
     assert wire["coverage"]["voices"] == 1
     assert all(f["sources"] == ["AP", "Daily", "Herald"] for f in wire["facts"])
     assert wire["summary"]["sentences"][0]["sources"] == ["w1", "w2", "w3"]
+    follow_up = Article(
+        id="x2", title="Quake toll rises", text="The earthquake toll rose to 12 on Tuesday.", source="x"
+    )
+    same_outlet = analyse_story([lone, follow_up]).to_dict()  # lone's outlet is its id, "x"
+    assert (
+        all(f["kind"] == "unique" for f in same_outlet["facts"])
+        and same_outlet["outlets"]["x"]["unique"] == []
+    )
     naive = Article(id="n", title="Quake", text=lone.text, source="N", published=datetime(2024, 1, 1, 9))
     aware = Article(
         id="z", title="Quake?", text="Rescuers searched the rubble overnight for survivors.", source="Z"

@@ -47,8 +47,9 @@ class StoryReport:
 
     - `facts`: [{id, text, sources (outlet names), articles (ids), kind: shared|several|unique,
       main (bool), numbers: [{text, value, unit}], statements: [{article, outlet, text}]}] — `shared` =
-      every independent voice reports it, `several` = at least two, `unique` = one voice only; wire copies
-      count as one voice. Main facts: reported by two voices or more, or in a headline or first sentences.
+      every independent outlet reports it, `several` = at least two, `unique` = one only; wire copies count
+      as one voice (the outlet that ran it first). Main facts: reported by two voices or more, or in a
+      headline or first sentence.
     - `outlets`: {outlet: {articles, unique (fact ids only it reports), omitted (main fact ids it lacks),
       shared}}.
     - `quotes`: [{text, speaker, kind: direct|reported, outlets, articles}].
@@ -125,10 +126,10 @@ def _language(article: Article) -> str | None:
     return "en" if share >= 0.08 else None
 
 
-def _kind(voice_count: int, total_voices: int) -> str:
-    if voice_count <= 1:
+def _kind(outlet_count: int, total_outlets: int) -> str:
+    if outlet_count <= 1:
         return "unique"
-    return "shared" if voice_count == total_voices else "several"
+    return "shared" if outlet_count == total_outlets else "several"
 
 
 def _facts(voices: list[Voice], sentences: list[Sentence], embedder) -> tuple[list[dict], list[list[int]]]:
@@ -139,6 +140,7 @@ def _facts(voices: list[Voice], sentences: list[Sentence], embedder) -> tuple[li
     else:
         scores = np.zeros((len(sentences), len(sentences)))
         groups = [[i] for i in range(len(sentences))]
+    outlet_count = len({v.outlets[0] for v in voices})  # two reports by one outlet are still one outlet
     facts = []
     for number, members in enumerate(groups, 1):
         fact_voices = sorted({sentences[m].voice for m in members})
@@ -152,7 +154,7 @@ def _facts(voices: list[Voice], sentences: list[Sentence], embedder) -> tuple[li
             "text": sentences[central].text,
             "sources": sorted({o for v in fact_voices for o in voices[v].outlets}),
             "articles": [a.id for v in fact_voices for a in voices[v].articles],
-            "kind": _kind(len(fact_voices), len(voices)),
+            "kind": _kind(len({voices[v].outlets[0] for v in fact_voices}), outlet_count),
             "main": len(fact_voices) > 1 or any(sentences[m].position < 2 for m in members),
             "numbers": [f.to_dict() for f in figures.values()],
             "statements": [
@@ -171,6 +173,7 @@ def _default_embedder():
 
 
 def _outlet_view(voices: list[Voice], facts: list[dict]) -> dict[str, dict]:
+    independent = len({v.outlets[0] for v in voices})
     view: dict[str, dict] = {}
     for voice in voices:
         for outlet in voice.outlets:
@@ -179,7 +182,7 @@ def _outlet_view(voices: list[Voice], facts: list[dict]) -> dict[str, dict]:
     for outlet, entry in view.items():
         for fact in facts:
             carried = outlet in fact["sources"]
-            if carried and fact["kind"] == "unique" and len(voices) > 1:
+            if carried and fact["kind"] == "unique" and independent > 1:
                 entry["unique"].append(fact["id"])
             elif carried and fact["kind"] != "unique":
                 entry["shared"].append(fact["id"])
