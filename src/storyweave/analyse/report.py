@@ -317,7 +317,8 @@ def analyse_story(
         split = [s for s in split_sentences(voice.lead.text or "", lang) if is_statement(s)]
         text = (voice.lead.text or "").casefold()
         headline = [s for s in split_sentences(voice.lead.title or "", lang) if is_statement(s)]
-        split = [s for s in headline if s.casefold() not in text] + split  # a headline states the main fact
+        # A headline states the main fact, unless it is the first sentence again (maybe cut short with …).
+        split = [s for s in headline if s.casefold().rstrip(".… ") not in text] + split
         per_voice.append(split[:MAX_SENTENCES_PER_ARTICLE])
         sentences += [Sentence(s, voice.lead.id, v, p, lang) for p, s in enumerate(per_voice[-1])]
     facts, groups = _facts(voices, sentences, embedder)
