@@ -20,6 +20,10 @@ BASE="http://127.0.0.1:$PORT"
 
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
 [ -e "$STORE" ] || $BIN/python scripts/make_load_store.py "$STORE" --articles 100000
+# Each run starts from the same store: the ingest writes into a copy.
+$BIN/python -c "import sqlite3, sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))" \
+  "$STORE" "$WORK/store.db"
+STORE="$WORK/store.db"
 
 export STORYWEAVE_API_TOKEN="loadtest-$RANDOM$RANDOM"
 $BIN/storyweave serve --host 127.0.0.1 --port "$PORT" --store "$STORE" >"$WORK/server.log" 2>&1 &
@@ -33,13 +37,15 @@ cleanup() {
 trap cleanup EXIT
 for _ in $(seq 100); do curl -sf "$BASE/api/stories?limit=1" >/dev/null && break; sleep 0.3; done
 
-# The request mix: 50 recent stories (JSON and page) and 20 searches (JSON and page).
+# The request mix: 25 of the largest and 25 of the latest stories (JSON and page; the latest are those the
+# ingest adds to) and 20 searches (JSON and page).
 $BIN/python - "$STORE" >"$WORK/paths.txt" <<'EOF'
 import random, sys
 from urllib.parse import quote
 from storyweave.store import open_store
 store = open_store(sys.argv[1])
-stories = [s.id for s in store.list_stories(limit=50)]
+stories = [s.id for s in store.list_stories(limit=25, sort="size")]
+stories += [s.id for s in store.list_stories(limit=50) if s.id not in stories][:50 - len(stories)]
 words = [w for s in store.list_stories(limit=20, sort="size") for w in s.title.split()[:3] if len(w) > 3][:20]
 paths = [f"/api/stories/{s}" for s in stories] + [f"/stories/{s}" for s in stories]
 paths += [f"/api/stories?q={quote(w)}&limit=20" for w in words] + [f"/search?q={quote(w)}" for w in words]
@@ -49,6 +55,8 @@ EOF
 echo "articles: $($BIN/python -c "from storyweave.store import open_store; print(open_store('$STORE').count_articles())")," \
   "paths: $(wc -l <"$WORK/paths.txt") (stories and searches, JSON and HTML)"
 
+echo "waiting for the story engine to load its state..."
+until curl -sf "$BASE/api/status" | grep -q '"engine":"ready"'; do sleep 1; done
 echo "warming up (each story's analysis is computed once and cached, as for stories people read)..."
 while read -r path; do
   case "$path" in /api/stories/*) path="$path?wait=true" ;; esac
@@ -63,5 +71,6 @@ wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency --timeout 10s -s scripts/loa
 wait "$INGEST" || true
 INGEST=
 cat "$WORK/ingest.txt"
-echo "server errors logged: $(grep -c ' 50[0-9] ' "$WORK/server.log" || true)"
+echo "responses other than 200 in the server log:"
+grep -o '" [1-5][0-9][0-9] ' "$WORK/server.log" | sort | uniq -c | grep -v '" 200 ' || echo "  none"
 rm -rf "$WORK"

@@ -11,7 +11,7 @@ import os
 import random
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -29,6 +29,9 @@ def main() -> int:
     args = parser.parse_args()
     token = os.environ["STORYWEAVE_API_TOKEN"]
     rng = random.Random(time.time_ns())
+    with httpx.Client(base_url=args.base_url) as client:  # the news goes on where the store's ends
+        latest = client.get("/api/stories", params={"limit": 1}).json()["items"]
+    clock = datetime.fromisoformat(latest[0]["last_seen"]) if latest else datetime.now(UTC)
     latencies, statuses, errors = [], {}, 0
     start = time.monotonic()
     with httpx.Client(
@@ -49,8 +52,9 @@ def main() -> int:
                 "source": outlet,
                 "lang": rng.choice(LANGS),
                 "url": f"https://{outlet}/live/{time.time_ns()}",
-                "published": datetime.now(UTC).isoformat(),
+                "published": clock.isoformat(),
             }
+            clock += timedelta(seconds=rng.expovariate(1 / 50))
             t0 = time.monotonic()
             try:
                 response = client.post("/api/ingest/articles", json=[article])

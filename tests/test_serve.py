@@ -196,6 +196,16 @@ def test_story_detail_has_articles_report_and_thread(client):
     assert client.get("/api/stories/nope").status_code == 404
 
 
+def test_status(client):
+    assert client.get("/api/status").json() == {
+        "articles": 5,
+        "stories": 3,
+        "writes": "enabled",
+        "engine": "not loaded",
+        "analysis": "installed",
+    }
+
+
 def test_articles_and_outlets(client):
     assert client.get("/api/articles/kh-1").json()["text"].startswith("Kim Jong-un met")
     assert ids(client.get("/api/articles?story_id=st-kim&lang=es")) == ["efe-es"]

@@ -19,6 +19,7 @@ from storyweave.pipeline import Pipeline
 from storyweave.serve.views import (
     MAX_PAGE,
     StoryFilter,
+    analysis_installed,
     article_dict,
     card,
     get_article_or_404,
@@ -97,6 +98,19 @@ def get_story(
     """`report_status`: `ready`; `stale` (the story has changed since `report`, a new one is being computed);
     `pending` (no report yet, `report` is null; ask again or use `wait=true`); `unavailable` (no analysis)."""
     return story_detail(request, story_id, wait=wait)
+
+
+@router.get("/status", summary="What the server holds and whether it is ready")
+def status(request: Request, store: Store = Depends(get_store)) -> dict[str, Any]:
+    """`engine` is `loading` while the story engine restores its state (writes wait for it meanwhile)."""
+    state = request.app.state
+    return {
+        "articles": store.count_articles(),
+        "stories": store.count_stories(),
+        "writes": "enabled" if state.api_token else "read-only",
+        "engine": state.writer.engine_state,
+        "analysis": "installed" if analysis_installed() else "not installed",
+    }
 
 
 @router.get("/articles", summary="List articles")
@@ -227,9 +241,17 @@ class Writer:
                 gc.freeze()
         return self._pipeline
 
+    @property
+    def engine_state(self) -> str:
+        if self._pipeline is not None:
+            return "ready"
+        return "loading" if self._building.locked() else "not loaded"
+
     def add(self, article: Article, label: str) -> IngestResult:
         pipeline = self.pipeline()
         with self.lock:
+            if self.store.find_duplicate(article) is None:
+                pipeline.engine.prepare([article])  # embed before the store's write transaction begins
             result = pipeline.add(article)
         if not result.added:
             return IngestResult(

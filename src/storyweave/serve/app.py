@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from storyweave.serve import api, exports, web
 from storyweave.serve.api import Writer
 from storyweave.serve.views import QueryCache, Reports
-from storyweave.store import Store
+from storyweave.store import SQLiteStore, Store
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,8 @@ def create_app(store: Store, *, api_token: str | None = None, feeds: Path | None
             if handle is not None:
                 handle.stop()
             app.state.reports.close()
+            if reader is not store:
+                reader.close()
 
     app = FastAPI(
         title="storyweave",
@@ -76,9 +78,10 @@ def create_app(store: Store, *, api_token: str | None = None, feeds: Path | None
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.store = store
+    reader = _read_connection(store)
+    app.state.store = reader
     app.state.api_token = api_token or None
-    app.state.reports = Reports(store)
+    app.state.reports = Reports(reader)
     app.state.writer = Writer(store)
     app.state.queries = QueryCache()
     docs_body, docs_csp = _docs_page()
@@ -101,6 +104,14 @@ def create_app(store: Store, *, api_token: str | None = None, feeds: Path | None
     app.include_router(web.router)
     web.install_error_pages(app)
     return app
+
+
+def _read_connection(store: Store) -> Store:
+    """Pages and API reads get their own SQLite connection: WAL lets them read while a write transaction
+    (an article being placed by the story engine) holds the writer's connection. Other backends pool."""
+    if isinstance(store, SQLiteStore):
+        return SQLiteStore(store.path)
+    return store
 
 
 def _start_feeds(writer: Writer, feeds: Path) -> object | None:

@@ -8,6 +8,7 @@ import importlib.util
 import json
 import logging
 import multiprocessing
+import os
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable
@@ -285,6 +286,11 @@ def get_article_or_404(store: Store, article_id: str) -> Article:
     return article
 
 
+def _lower_priority() -> None:
+    """Analysis is background work: let the server's own process go first when the CPU is busy."""
+    os.nice(10)
+
+
 def _analyse_in_worker(articles: list[Article], outlets: dict[str, Outlet]) -> dict[str, Any]:
     from storyweave.analyse import analyse_story
 
@@ -395,7 +401,9 @@ class Reports:
     def _analyse(self, articles: list[Article]) -> dict[str, Any] | None:
         outlets = {o.name: o for o in self.store.list_outlets() if o.name in {a.source for a in articles}}
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority
+            )
         try:
             return self._pool.submit(_analyse_in_worker, articles, outlets).result()
         except BrokenProcessPool:
