@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 from collections import Counter
@@ -204,3 +205,59 @@ def eval_pairs(
         f"same event (overall ≤ 2) at score ≥ {default_model().pair_threshold:g}: "
         f"precision {result.precision:.4f}, recall {result.recall:.4f}, F1 {result.f1:.4f}"
     )
+
+
+def _default_data_dir() -> Path:
+    shared = os.environ.get("STORYWEAVE_SHARED")
+    return Path(shared) / "data" if shared else Path("..") / "shared" / "data"
+
+
+@app.command()
+def bench(
+    sizes: Annotated[
+        str, typer.Option(help="Comma-separated store sizes to reach.")
+    ] = "10000,100000,1000000",
+    sample: Annotated[int, typer.Option(help="Placements timed at each size.")] = 1000,
+    index: Annotated[str, typer.Option(help="Candidate index: exact or usearch.")] = "exact",
+    per_day: Annotated[int, typer.Option(help="Synthetic articles per simulated day.")] = 5000,
+    data: Annotated[Path | None, typer.Option(help="Shared data folder with clustering/*.jsonl.")] = None,
+) -> None:
+    """Stream synthetic articles into a fresh store; report clustering latency p50/p99 and RSS per size."""
+    try:
+        targets = sorted({int(s.replace("_", "")) for s in sizes.split(",") if s.strip()})
+    except ValueError as exc:
+        raise typer.BadParameter(f"sizes must be integers ({exc})", param_hint="--sizes") from exc
+    if not targets or targets[0] <= sample:
+        raise typer.BadParameter("every size must exceed --sample", param_hint="--sizes")
+    from storyweave.bench import run_bench
+    from storyweave.embed import default_embedder
+
+    with _progress() as progress:
+        task = progress.add_task("preparing", total=targets[-1])
+
+        def report(label: str, done: int, total: int) -> None:
+            progress.update(task, description=label, completed=done)
+
+        results = run_bench(
+            targets,
+            default_embedder(),
+            data or _default_data_dir(),
+            sample=sample,
+            index=index,
+            per_day=per_day,
+            on_progress=report,
+        )
+    table = Table(title=f"clustering step, {sample} timed placements per size, index={index}")
+    for column in ("stored", "active stories", "p50 ms", "p99 ms", "pipeline p99 ms", "RSS MB", "fill s"):
+        table.add_column(column, justify="right")
+    for r in results:
+        table.add_row(
+            f"{r.articles:,}",
+            f"{r.active_stories:,}",
+            f"{r.p50_ms:.2f}",
+            f"{r.p99_ms:.2f}",
+            f"{r.pipeline_p99_ms:.2f}",
+            f"{r.rss_mb:.0f}",
+            f"{r.fill_seconds:.0f}",
+        )
+    console.print(table)

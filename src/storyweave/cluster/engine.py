@@ -172,9 +172,9 @@ class StoryEngine:
             if article.story_id is None:
                 self.add(article)
             else:
-                self._absorb_stored(article)
+                self.replay(article)
 
-    def _absorb_stored(self, article: Article) -> None:
+    def replay(self, article: Article) -> None:
         """Replay a decision already in the store into the in-memory state."""
         profile, feats, moment = self._profile(article)
         self.df.add(feats)
@@ -370,12 +370,12 @@ class StoryEngine:
     # -- periodic work -----------------------------------------------------------------------------------
     def _housekeeping(self) -> None:
         if self.merge_every and self.processed % self.merge_every == 0:
-            self._evict()
+            self.evict()
             self.merge_similar()
         if self.snapshot_every and self._since_snapshot >= self.snapshot_every:
             self.snapshot()
 
-    def _evict(self) -> None:
+    def evict(self) -> None:
         """Retire stories that left the time window, and the least recently touched beyond `max_active`."""
         retired = []
         if self.now_hours is not None:
@@ -416,7 +416,7 @@ class StoryEngine:
                 row = features(state.profile, other.profile, self.df)
                 if float(self.model.join.probability(row)) >= self.model.merge_threshold:
                     keep, drop = (other, state) if other.profile.n >= state.profile.n else (state, other)
-                    self.merge(keep.id, drop.id)
+                    self._merge(keep.id, drop.id)
                     merged += 1
                     break
         return merged
@@ -424,6 +424,12 @@ class StoryEngine:
     # -- manual edits ------------------------------------------------------------------------------------
     def merge(self, story_a: str, story_b: str) -> str:
         """Move every article of `story_b` into `story_a`, delete `story_b`; returns the surviving id."""
+        with self.store.transaction():
+            survivor = self._merge(story_a, story_b)
+            self.snapshot()
+        return survivor
+
+    def _merge(self, story_a: str, story_b: str) -> str:
         if story_a == story_b:
             return story_a
         a, b = self.store.get_story(story_a), self.store.get_story(story_b)
@@ -447,7 +453,6 @@ class StoryEngine:
                     keep.profile.absorb(drop.profile)
                     keep.first_seen, keep.last_seen, keep.thread_id = a.first_seen, a.last_seen, a.thread_id
                     self._index_for(len(keep.profile.vec_sum)).upsert(keep.key, keep.profile.unit)
-            self.snapshot()
         return a.id
 
     def split(self, story_id: str, article_ids: list[str]) -> str:

@@ -1,6 +1,6 @@
 """Candidate retrieval: the active stories whose centroids are nearest to an article's vector.
 
-Two interchangeable backends: `ExactIndex` (numpy, float16 rows, brute force) and `USearchIndex` (HNSW via
+Two interchangeable backends: `ExactIndex` (numpy float32 rows, brute force) and `USearchIndex` (HNSW via
 `usearch`). `storyweave bench --index` measures both; the engine defaults to exact search because the set of
 active stories is bounded by the time window, and at that size brute force is as fast as HNSW and exact.
 """
@@ -23,11 +23,11 @@ class CentroidIndex(Protocol):
 
 
 class ExactIndex:
-    """Brute-force cosine over a growable float16 matrix with a free list (removed rows are reused)."""
+    """Brute-force cosine over a growable float32 matrix (BLAS) with a free list: removed rows are reused."""
 
     def __init__(self, dim: int, capacity: int = 1024) -> None:
         self.dim = dim
-        self._matrix = np.zeros((capacity, dim), dtype=np.float16)
+        self._matrix = np.zeros((capacity, dim), dtype=np.float32)
         self._keys = np.full(capacity, -1, dtype=np.int64)
         self._row: dict[int, int] = {}
         self._free: list[int] = list(range(capacity - 1, -1, -1))
@@ -49,7 +49,7 @@ class ExactIndex:
 
     def _grow(self) -> None:
         old = len(self._keys)
-        self._matrix = np.vstack([self._matrix, np.zeros((old, self.dim), dtype=np.float16)])
+        self._matrix = np.vstack([self._matrix, np.zeros((old, self.dim), dtype=np.float32)])
         self._keys = np.concatenate([self._keys, np.full(old, -1, dtype=np.int64)])
         self._free.extend(range(2 * old - 1, old - 1, -1))
 
@@ -64,8 +64,7 @@ class ExactIndex:
         if not self._row:
             return []
         used = self._high
-        scores = self._matrix[:used] @ vector.astype(np.float16)
-        scores = scores.astype(np.float32)
+        scores = self._matrix[:used] @ vector.astype(np.float32)
         scores[self._keys[:used] < 0] = -2.0
         k = min(k, len(self._row))
         top = np.argpartition(-scores, k - 1)[:k]

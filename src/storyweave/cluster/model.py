@@ -1,4 +1,7 @@
-"""The learned "join or new story" decision: logistic models over `profile.FEATURE_NAMES`, shipped as JSON.
+"""The learned "join or new story" decision over `profile.FEATURE_NAMES`, shipped as JSON.
+
+Join: gradient-boosted trees (fitted with scikit-learn, exported, evaluated here with numpy: no pickles, no
+version lock-in). Pair similarity: a logistic model, whose smooth scores correlate best with human ratings.
 
 `scripts/fit_engine.py` fits them on the shared training data and writes `engine_model.json`.
 """
@@ -28,11 +31,58 @@ class Logistic:
 
 
 @dataclass(frozen=True)
+class Trees:
+    """Boosted binary trees as padded node arrays (one row per tree); leaf values are logits."""
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+    leaf: np.ndarray
+    baseline: float
+    depth: int
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Trees:
+        return cls(
+            feature=np.asarray(data["feature"], dtype=np.intp),
+            threshold=np.asarray(data["threshold"], dtype=np.float64),
+            left=np.asarray(data["left"], dtype=np.intp),
+            right=np.asarray(data["right"], dtype=np.intp),
+            value=np.asarray(data["value"], dtype=np.float64),
+            leaf=np.asarray(data["leaf"], dtype=bool),
+            baseline=float(data["baseline"]),
+            depth=int(data["depth"]),
+        )
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        """P(same story) for one feature row (1-D) or many (2-D); all trees walked at once."""
+        rows = np.atleast_2d(x)
+        trees = np.arange(len(self.feature))[:, None]
+        cols = np.arange(len(rows))[None, :]
+        node = np.zeros((len(self.feature), len(rows)), dtype=np.intp)
+        for _ in range(self.depth):
+            go_left = rows[cols, self.feature[trees, node]] <= self.threshold[trees, node]
+            step = np.where(go_left, self.left[trees, node], self.right[trees, node])
+            node = np.where(self.leaf[trees, node], node, step)
+        logit = self.baseline + self.value[trees, node].sum(axis=0)
+        probability = 1.0 / (1.0 + np.exp(-logit))
+        return probability if np.ndim(x) == 2 else probability[0]
+
+
+def scorer(part: dict) -> Logistic | Trees:
+    if part.get("kind") == "trees":
+        return Trees.from_dict(part)
+    return Logistic(np.asarray(part["coef"], dtype=np.float64), float(part["intercept"]))
+
+
+@dataclass(frozen=True)
 class EngineModel:
     """Everything the engine decides with: join/pair models and the decision points."""
 
-    join: Logistic
-    pair: Logistic
+    join: Logistic | Trees
+    pair: Logistic | Trees
     join_threshold: float = 0.5
     thread_threshold: float = 0.15
     merge_threshold: float = 0.9
@@ -44,13 +94,9 @@ class EngineModel:
             raise ValueError(
                 "engine model was fitted on a different feature set; rerun scripts/fit_engine.py"
             )
-
-        def logistic(part: dict) -> Logistic:
-            return Logistic(np.asarray(part["coef"], dtype=np.float64), float(part["intercept"]))
-
         return cls(
-            join=logistic(data["join"]),
-            pair=logistic(data["pair"]),
+            join=scorer(data["join"]),
+            pair=scorer(data["pair"]),
             **{
                 k: float(data[k])
                 for k in ("join_threshold", "thread_threshold", "merge_threshold", "pair_threshold")

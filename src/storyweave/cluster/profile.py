@@ -85,6 +85,15 @@ class Profile:
     langs: Counter = field(default_factory=Counter)
     members: list[np.ndarray] = field(default_factory=list)
     short: bool = False
+    norm_cache: tuple[int, int, float] = (-1, 0, 0.0)
+    """(n, documents seen, tf-idf norm): the norm is reused until the profile or the statistics move."""
+
+    def tfidf_norm(self, idf: DocumentFrequencies) -> float:
+        n, docs, norm = self.norm_cache
+        if n != self.n or idf.n_docs > docs * 1.2 + 10:
+            norm = math.sqrt(sum((math.log1p(c) * idf.idf(t)) ** 2 for t, c in self.terms.items()))
+            self.norm_cache = (self.n, idf.n_docs, norm)
+        return norm
 
     @classmethod
     def of_article(
@@ -165,18 +174,22 @@ FEATURE_NAMES = [
 ]
 
 
-def _weighted_cosine(a: Counter, b: Counter, idf: DocumentFrequencies) -> float:
-    if not a or not b:
+def _tfidf_cosine(query: Profile, story: Profile, idf: DocumentFrequencies) -> float:
+    if not query.terms or not story.terms:
         return 0.0
-    small, large = (a, b) if len(a) < len(b) else (b, a)
-    wa = {t: math.log1p(c) * idf.idf(t) for t, c in a.items()}
-    na = math.sqrt(sum(w * w for w in wa.values()))
-    nb = math.sqrt(sum((math.log1p(c) * idf.idf(t)) ** 2 for t, c in b.items()))
-    if small is a:
-        dot = sum(w * math.log1p(b[t]) * idf.idf(t) for t, w in wa.items() if t in b)
-    else:
-        dot = sum(wa[t] * math.log1p(c) * idf.idf(t) for t, c in b.items() if t in wa)
-    return dot / (na * nb) if na and nb else 0.0
+    norms = query.tfidf_norm(idf) * story.tfidf_norm(idf)
+    if not norms:
+        return 0.0
+    small, large = query.terms, story.terms
+    if len(small) > len(large):
+        small, large = large, small
+    dot = 0.0
+    for term, count in small.items():
+        other = large.get(term)
+        if other:
+            weight = idf.idf(term)
+            dot += math.log1p(count) * math.log1p(other) * weight * weight
+    return min(1.0, dot / norms)
 
 
 def _containment(query: Counter, target: Counter, idf: DocumentFrequencies) -> float:
@@ -192,8 +205,8 @@ def features(query: Profile, story: Profile, idf: DocumentFrequencies) -> np.nda
     """Similarity features of placing `query` (usually one article) into `story`; order = FEATURE_NAMES."""
     q_unit = query.unit
     dense = float(q_unit @ story.unit)
-    member = max((float(q_unit @ m.astype(np.float32)) for m in story.members), default=dense)
-    tfidf = _weighted_cosine(query.terms, story.terms, idf)
+    member = float(np.max(np.asarray(story.members, dtype=np.float32) @ q_unit)) if story.members else dense
+    tfidf = _tfidf_cosine(query, story, idf)
     names = _containment(query.names, story.names, idf)
     has_numbers = float(bool(query.numbers) and bool(story.numbers))
     numbers = len(query.numbers.keys() & story.numbers.keys()) / max(1, min(len(query.numbers), 5))

@@ -20,6 +20,9 @@ SHORT_WORDS = 25
 """Below this many words (headlines, teasers) the shingles are single words: 3-word ones are too few."""
 
 
+_EMPTY = MinHash(num_perm=NUM_PERM, seed=1)
+
+
 @dataclass(frozen=True)
 class Match:
     article_id: str
@@ -52,7 +55,7 @@ class DuplicateIndex:
 
     @staticmethod
     def signature(title: str, text: str) -> MinHash:
-        minhash = MinHash(num_perm=NUM_PERM, seed=1)
+        minhash = _EMPTY.copy()  # copying reuses the permutations instead of drawing them again
         minhash.update_batch([s.encode("utf-8") for s in shingles(title, text)])
         return minhash
 

@@ -1,0 +1,83 @@
+"""The engine batch commands end to end on a few records (whole-set evaluation lives in `storyweave eval`)."""
+
+import json
+
+from typer.testing import CliRunner
+
+from storyweave.cli import app
+
+runner = CliRunner()
+
+
+def _write(path, records):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records) + "not json\n", encoding="utf-8")
+
+
+def test_cluster_writes_one_line_per_article_in_input_order(tmp_path, embedder):
+    records = [
+        {
+            "id": "a",
+            "title": "Kim Jong Un oversees missile test",
+            "lang": "en",
+            "published": "2023-04-12T10:00Z",
+        },
+        {"id": "b", "title": "Japan approves record budget", "lang": "en", "published": "not a date"},
+        {"id": "c", "title": "Kim Jong Un oversees new missile test", "lang": "en", "cluster_id": "ignored"},
+        {"id": "a", "title": "Kim Jong Un oversees missile test", "lang": "en"},
+    ]
+    _write(tmp_path / "in.jsonl", records)
+    result = runner.invoke(app, ["cluster", str(tmp_path / "in.jsonl"), "--out", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [line["id"] for line in lines] == ["a", "b", "c", "a"]
+    assert lines[0]["story_id"] == lines[3]["story_id"] != lines[1]["story_id"]
+
+
+def test_similarity_scores_pairs_in_unit_interval(tmp_path, embedder):
+    pairs = [
+        {
+            "pair_id": "1",
+            "title1": "Kim oversees missile test",
+            "text1": "",
+            "lang1": "en",
+            "title2": "Kim Jong Un supervises a missile launch",
+            "text2": "",
+            "lang2": "en",
+        },
+        {
+            "pair_id": "2",
+            "title1": "Kim oversees missile test",
+            "text1": "",
+            "lang1": "en",
+            "title2": "Japón aprueba un presupuesto récord",
+            "text2": "",
+            "lang2": "es",
+        },
+    ]
+    _write(tmp_path / "pairs.jsonl", pairs)
+    result = runner.invoke(
+        app, ["similarity", str(tmp_path / "pairs.jsonl"), "--out", str(tmp_path / "s.jsonl")]
+    )
+    assert result.exit_code == 0, result.output
+    scores = {
+        r["pair_id"]: r["score"] for r in map(json.loads, (tmp_path / "s.jsonl").read_text().splitlines())
+    }
+    assert all(0 <= s <= 1 for s in scores.values()) and scores["1"] > scores["2"]
+
+
+def test_eval_clustering_on_a_small_subset(tmp_path, shared_data, embedder):
+    lines = (shared_data / "clustering" / "giveme5w1h.jsonl").read_text(encoding="utf-8").splitlines()[:30]
+    (tmp_path / "subset.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["eval", "clustering", str(tmp_path / "subset.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert "B³" in result.output and "stories:" in result.output
+
+
+def test_stories_lists_the_store(tmp_path, embedder):
+    _write(tmp_path / "in.jsonl", [{"id": "x", "title": "Kosovo heads to early election", "source": "RTS"}])
+    store = str(tmp_path / "s.db")
+    runner.invoke(
+        app, ["cluster", str(tmp_path / "in.jsonl"), "--out", str(tmp_path / "o.jsonl"), "--store", store]
+    )
+    result = runner.invoke(app, ["stories", "--store", store])
+    assert result.exit_code == 0 and "1 stories" in result.output and "RTS" in result.output
