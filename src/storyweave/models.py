@@ -23,7 +23,10 @@ def utcnow() -> datetime:
 
 @dataclass
 class Article:
-    """One report by one outlet. `text` is the cleaned body; page chrome removed from it is kept in `chrome`."""
+    """One report by one outlet.
+
+    `text` is the cleaned body; page chrome removed from it is kept in `chrome`, never in `text`.
+    """
 
     id: str
     title: str
@@ -68,7 +71,10 @@ class Outlet:
 
 @dataclass
 class Story:
-    """A group of reports of one real-world event. `thread_id` links related stories of one ongoing situation."""
+    """A group of reports of one real-world event.
+
+    `thread_id` links related stories of one ongoing situation (a thread is not one story).
+    """
 
     id: str
     article_ids: list[str] = field(default_factory=list)

@@ -21,5 +21,7 @@ console = Console(stderr=True)
 
 StoreOption = Annotated[
     str | None,
-    typer.Option("--store", help="SQLite file path or postgresql:// URL [default: storyweave-data/storyweave.db]"),
+    typer.Option(
+        "--store", help="SQLite file path or postgresql:// URL [default: storyweave-data/storyweave.db]"
+    ),
 ]
