@@ -30,7 +30,7 @@ from storyweave.feeds.sources import (
     put_feed_state,
     put_item,
 )
-from storyweave.fetch import Fetcher, FetchError, FetchResult
+from storyweave.fetch import Fetcher, FetchError
 from storyweave.models import Article, utcnow
 from storyweave.pipeline import Pipeline
 from storyweave.store import Store
@@ -148,21 +148,6 @@ def is_transient(exc: FetchError) -> bool:
     if status:
         return int(status.group(1)) in _TRANSIENT_STATUS
     return exc.reason.startswith(_TRANSIENT_REASONS)
-
-
-def page_content(result: FetchResult) -> bytes | str:
-    """Valid UTF-8 is UTF-8 whatever the server says (a Latin-1 header on UTF-8 pages is a common slip);
-    other bytes are decoded with the server's declared charset, which beats guessing (the extractor's job when
-    there is none)."""
-    if result.encoding:
-        try:
-            result.content.decode("utf-8")
-        except UnicodeDecodeError:
-            try:
-                return result.content.decode(result.encoding)
-            except (LookupError, UnicodeDecodeError):
-                pass
-    return result.content
 
 
 class Poller:
@@ -356,7 +341,7 @@ class Poller:
         try:
             with self.limiter.slot(item.link):
                 result = self.fetcher.get(item.link, accept=PAGE_TYPES)
-            article = article_from_page(page_content(result), url=result.url, source=feed.title)
+            article = article_from_page(result.page(), url=result.url, source=feed.title)
         except FetchError as exc:
             raise ItemError(exc.reason, transient=is_transient(exc)) from exc
         except ExtractionError as exc:

@@ -49,12 +49,20 @@ class FetchResult:
     """Charset declared by the server, if any."""
 
     def page(self) -> str | bytes:
-        """The content for a parser: decoded with the server's declared charset, else raw bytes to sniff."""
+        """The content for a parser.
+
+        Valid UTF-8 is UTF-8 whatever the server says (a Latin-1 header on UTF-8 pages is a common
+        slip); other bytes are decoded with the declared charset, which beats guessing; with none,
+        raw bytes for the parser to sniff.
+        """
         if self.encoding:
             try:
-                return self.content.decode(self.encoding, errors="replace")
-            except LookupError:  # a charset name Python does not know
-                pass
+                self.content.decode("utf-8")
+            except UnicodeDecodeError:
+                try:
+                    return self.content.decode(self.encoding)
+                except (LookupError, UnicodeDecodeError):
+                    pass
         return self.content
 
 
