@@ -83,7 +83,7 @@ def join_rows(articles: list[Article], gold: list[str], embedder) -> tuple[np.nd
     for article, vector, label in zip(articles, vectors, gold, strict=True):
         feats = text_features(article.title, article.text)
         df.add(feats)
-        profile = Profile.of_article(vector, feats, article.published, article.lang)
+        profile = Profile.of_article(vector, feats, article.published, article.lang, article.source)
         candidates = [by_key[k] for k, _ in index.search(profile.unit, CANDIDATES)]
         if label in stories and label not in candidates:
             candidates.append(label)

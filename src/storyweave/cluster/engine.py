@@ -237,7 +237,7 @@ class StoryEngine:
             )
         feats = text_features(article.title, article.text)
         self.df.add(feats)
-        profile = Profile.of_article(vector, feats, published, article.lang)
+        profile = Profile.of_article(vector, feats, published, article.lang, article.source)
         match, minhash = self.dups.find(article.hash, article.title, article.text)
         target, score, duplicate_of, related = None, 0.0, None, None
         if match is not None:
@@ -339,7 +339,7 @@ class StoryEngine:
         vector = self._pending.pop(article.id, None)
         if vector is None:
             vector = self.embedder.embed([embed_text(article)])[0]
-        return Profile.of_article(vector, feats, moment, article.lang), feats, moment
+        return Profile.of_article(vector, feats, moment, article.lang, article.source), feats, moment
 
     def _checked_date(self, article: Article, quiet: bool = False) -> datetime | None:
         published = article.published

@@ -83,6 +83,7 @@ class Profile:
     t_first: float | None = None
     t_last: float | None = None
     langs: Counter = field(default_factory=Counter)
+    sources: Counter = field(default_factory=Counter)
     members: list[np.ndarray] = field(default_factory=list)
     short: bool = False
     norm_cache: tuple[int, int, float] = (-1, 0, 0.0)
@@ -97,7 +98,12 @@ class Profile:
 
     @classmethod
     def of_article(
-        cls, vector: np.ndarray, feats: TextFeatures, published: datetime | None, lang: str | None
+        cls,
+        vector: np.ndarray,
+        feats: TextFeatures,
+        published: datetime | None,
+        lang: str | None,
+        source: str | None = None,
     ) -> Profile:
         hours = to_hours(published)
         return cls(
@@ -109,6 +115,7 @@ class Profile:
             t_first=hours,
             t_last=hours,
             langs=Counter([lang]) if lang else Counter(),
+            sources=Counter([source]) if source else Counter(),
             members=[np.asarray(vector, dtype=np.float16)],
             short=feats.n_words < 40,
         )
@@ -136,6 +143,11 @@ class Profile:
         if times:
             self.t_first, self.t_last = min(times), max(times)
         self.langs.update(other.langs)
+        self.sources.update(other.sources)
+        if len(self.sources) > MAX_TERMS:
+            kept = self.sources.most_common(MAX_TERMS // 2)
+            self.sources.clear()
+            self.sources.update(dict(kept))
         self.members = (self.members + other.members)[-MAX_MEMBERS:]
         self.short = self.short and other.short
 
@@ -171,6 +183,7 @@ FEATURE_NAMES = [
     "dense_x_cross",
     "dense_sq",
     "tfidf_sqrt",
+    "same_source",
 ]
 
 
@@ -235,6 +248,7 @@ def features(query: Profile, story: Profile, idf: DocumentFrequencies) -> np.nda
             dense * cross_lang,
             dense * dense,
             math.sqrt(tfidf),
+            float(bool(query.sources.keys() & story.sources.keys())),
         ],
         dtype=np.float64,
     )
