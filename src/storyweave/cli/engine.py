@@ -21,6 +21,8 @@ from storyweave.cli.app import StoreOption, app, console, eval_app
 from storyweave.cluster import StoryEngine, default_model
 from storyweave.cluster.batch import Record, article_from_record, cluster_articles, read_articles, read_jsonl
 from storyweave.cluster.similarity import pair_scores
+from storyweave.embed import Embedder, default_embedder
+from storyweave.embed.parallel import ParallelEmbedder
 from storyweave.eval.clustering import score_clustering
 from storyweave.eval.pairs import lang_pair, score_pairs
 from storyweave.models import Article
@@ -92,12 +94,22 @@ def _engine_store(store: str | None) -> Iterator[Store]:
         yield opened
 
 
+@contextmanager
+def _batch_embedder(n_texts: int) -> Iterator[Embedder]:
+    """Worker processes on every core for big jobs; the in-process default for small ones."""
+    if n_texts < 256 or (os.cpu_count() or 1) < 2:
+        yield default_embedder()
+        return
+    with ParallelEmbedder() as embedder:
+        yield embedder
+
+
 def _cluster_file(path: Path, store: str | None) -> tuple[list[Record], list[str], float]:
     records = read_articles(path)
     start = time.perf_counter()
-    with _engine_store(store) as opened, _progress() as progress:
+    with _engine_store(store) as opened, _batch_embedder(len(records)) as embedder, _progress() as progress:
         task = progress.add_task(f"clustering {path.name}", total=len(records))
-        engine = StoryEngine(opened)
+        engine = StoryEngine(opened, embedder)
         story_ids = cluster_articles(
             [r.article for r in records], opened, engine, lambda n: progress.advance(task, n)
         )
@@ -142,7 +154,8 @@ def _pair_scores(path: Path) -> tuple[list[dict], np.ndarray]:
     pairs = _read_pairs(path)
     with _progress() as progress:
         progress.add_task(f"scoring {len(pairs)} pairs of {path.name}", total=None)
-        scores = pair_scores([(a, b) for _, a, b in pairs])
+        with _batch_embedder(2 * len(pairs)) as embedder:
+            scores = pair_scores([(a, b) for _, a, b in pairs], embedder)
     return [record for record, _, _ in pairs], scores
 
 
@@ -230,7 +243,6 @@ def bench(
     if not targets or targets[0] <= sample:
         raise typer.BadParameter("every size must exceed --sample", param_hint="--sizes")
     from storyweave.bench import run_bench
-    from storyweave.embed import default_embedder
 
     with _progress() as progress:
         task = progress.add_task("preparing", total=targets[-1])

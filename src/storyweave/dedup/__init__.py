@@ -42,7 +42,7 @@ def shingles(title: str, text: str) -> set[str]:
 class DuplicateIndex:
     """Finds the earlier copy of an article. Keeps the latest `capacity` articles so memory stays bounded."""
 
-    def __init__(self, threshold: float = 0.8, capacity: int = 200_000) -> None:
+    def __init__(self, threshold: float = 0.8, capacity: int = 100_000) -> None:
         self.threshold = threshold
         self.capacity = capacity
         self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
