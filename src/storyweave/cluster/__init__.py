@@ -1,4 +1,15 @@
-"""Cluster stage: the online story engine (`StoryEngine.add(article) -> Decision`), threads, merge, split."""
+"""Cluster stage: the online story engine, threads, merge and split.
+
+    engine = StoryEngine(store)            # restores its snapshot from the store and catches up
+    decision = engine.add(article)         # article already stored; decision persisted at once
+    engine.merge(story_a, story_b); engine.split(story_id, article_ids)   # manual edits
+
+Per article: exact/near-copy check (`storyweave.dedup`) → USE embedding of title + lead → nearest active
+stories (`index`) → boosted-tree join probability over dense, tf-idf, name, number, outlet, language and
+time features (`profile`, `model`) → join the best story or open one, linked into the best candidate's
+thread when related.
+The shipped decision model is `engine_model.json`, refitted by `scripts/fit_engine.py`.
+"""
 
 from storyweave.cluster.engine import Decision, StoryEngine
 from storyweave.cluster.model import EngineModel, default_model

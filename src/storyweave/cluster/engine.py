@@ -514,9 +514,17 @@ def _has_content(article: Article) -> bool:
     return bool((article.title or "").strip() or (article.text or "").strip())
 
 
+EMBED_CHARS = 700
+"""Encoder cost grows with length; title plus lead carry the event, the sparse features see the whole text."""
+
+
 def embed_text(article: Article) -> str:
-    """What the dense encoder sees: title and the start of the text (the lead carries the event)."""
-    return article.body[:1500]
+    """What the dense encoder sees: the title and the start of the text, cut at a word boundary."""
+    body = article.body
+    if len(body) <= EMBED_CHARS:
+        return body
+    cut = body.rfind(" ", 0, EMBED_CHARS)
+    return body[: cut if cut > EMBED_CHARS // 2 else EMBED_CHARS]
 
 
 def _empty_profile(dim: int) -> Profile:
