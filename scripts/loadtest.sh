@@ -56,7 +56,12 @@ echo "articles: $($BIN/python -c "from storyweave.store import open_store; print
   "paths: $(wc -l <"$WORK/paths.txt") (stories and searches, JSON and HTML)"
 
 echo "waiting for the story engine to load its state..."
-until curl -sf "$BASE/api/status" | grep -q '"engine":"ready"'; do sleep 1; done
+until curl -sf "$BASE/api/status" | grep -q '"engine":"ready"'; do
+  if curl -sf "$BASE/api/status" | grep -q '"engine":"failed'; then
+    echo "the story engine could not load: $(curl -sf "$BASE/api/status")" >&2; exit 1
+  fi
+  sleep 1
+done
 echo "warming up (each story's analysis is computed once and cached, as for stories people read)..."
 while read -r path; do
   case "$path" in /api/stories/*) path="$path?wait=true" ;; esac

@@ -228,13 +228,20 @@ class Writer:
         self.lock = threading.Lock()
         self._pipeline: Pipeline | None = None
         self._building = threading.Lock()
+        self.error: str | None = None
+        """Why the story engine could not be loaded, last time it was tried."""
 
     def pipeline(self) -> Pipeline:
         with self._building:
             if self._pipeline is None:
                 from storyweave.cluster import StoryEngine
 
-                self._pipeline = Pipeline(self.store, StoryEngine(self.store))
+                try:
+                    self._pipeline = Pipeline(self.store, StoryEngine(self.store))
+                except Exception as exc:
+                    self.error = f"{type(exc).__name__}: {exc}"
+                    raise
+                self.error = None
                 # The engine's state is a large, long-lived object graph: keep it out of the garbage
                 # collector's full scans, which would otherwise pause every request for a moment.
                 gc.collect()
@@ -245,7 +252,9 @@ class Writer:
     def engine_state(self) -> str:
         if self._pipeline is not None:
             return "ready"
-        return "loading" if self._building.locked() else "not loaded"
+        if self._building.locked():
+            return "loading"
+        return f"failed ({self.error})" if self.error else "not loaded"
 
     def add(self, article: Article, label: str) -> IngestResult:
         pipeline = self.pipeline()
