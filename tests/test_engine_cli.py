@@ -34,25 +34,13 @@ def test_cluster_writes_one_line_per_article_in_input_order(tmp_path, embedder):
 
 
 def test_similarity_scores_pairs_in_unit_interval(tmp_path, embedder):
+    def pair(pair_id: str, other: str, lang: str) -> dict:
+        first = {"title1": "Kim oversees missile test", "text1": "", "lang1": "en"}
+        return {"pair_id": pair_id, **first, "title2": other, "text2": "", "lang2": lang}
+
     pairs = [
-        {
-            "pair_id": "1",
-            "title1": "Kim oversees missile test",
-            "text1": "",
-            "lang1": "en",
-            "title2": "Kim Jong Un supervises a missile launch",
-            "text2": "",
-            "lang2": "en",
-        },
-        {
-            "pair_id": "2",
-            "title1": "Kim oversees missile test",
-            "text1": "",
-            "lang1": "en",
-            "title2": "Japón aprueba un presupuesto récord",
-            "text2": "",
-            "lang2": "es",
-        },
+        pair("1", "Kim Jong Un supervises a missile launch", "en"),
+        pair("2", "Japón aprueba un presupuesto", "es"),
     ]
     _write(tmp_path / "pairs.jsonl", pairs)
     result = runner.invoke(

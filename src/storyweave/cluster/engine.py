@@ -85,7 +85,7 @@ class StoryEngine:
         index: str = "exact",
         candidates: int = 10,
         window_days: float = 7.0,
-        max_active: int = 50_000,
+        max_active: int = 20_000,
         merge_every: int = 200,
         snapshot_every: int = 1000,
     ) -> None:
