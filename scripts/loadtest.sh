@@ -78,4 +78,7 @@ INGEST=
 cat "$WORK/ingest.txt"
 echo "responses other than 200 in the server log:"
 grep -o '" [1-5][0-9][0-9] ' "$WORK/server.log" | sort | uniq -c | grep -v '" 200 ' || echo "  none"
+if grep -q Traceback "$WORK/server.log"; then
+  echo "first server error:"; grep -m1 -A30 Traceback "$WORK/server.log" | grep -m1 -B30 -E '^[A-Za-z.]+(Error|Exception)'
+fi
 rm -rf "$WORK"
