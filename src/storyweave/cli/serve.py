@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -46,6 +47,9 @@ def serve(
     if token:  # load the story engine's state now, in the background, rather than on the first write
         threading.Thread(target=app.state.writer.pipeline, name="engine-start", daemon=True).start()
     app.state.reports.warm()
+    # Background threads (story engine, report bookkeeping) hold the GIL in slices; shorter slices keep page
+    # and API latency low while they run.
+    sys.setswitchinterval(0.001)
     try:
         uvicorn.run(app, host=host, port=port, log_level="info")
     finally:

@@ -59,6 +59,29 @@ def safe_url(url: str | None) -> str | None:
     return url.strip()
 
 
+class LRU:
+    """A thread-safe dict that forgets its least recently used entries beyond `size`."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
 class QueryCache:
     """Results of full-text queries (LRU-bounded): FTS over a large store costs tens of milliseconds per
     common word, and the same searches arrive again and again. A result older than `ttl` seconds is still
@@ -216,9 +239,7 @@ def story_title(story: Story, articles: list[Article]) -> str:
     return originals[0].title if originals else story.id
 
 
-_CARDS: OrderedDict[tuple, StoryCard] = OrderedDict()
-_CARDS_LOCK = threading.Lock()
-CARDS_KEPT = 4096
+_CARDS = LRU(4096)
 
 
 def card(store: Store, story: Story, articles: list[Article] | None = None) -> StoryCard:
@@ -226,11 +247,9 @@ def card(store: Store, story: Story, articles: list[Article] | None = None) -> S
     the story's fields and article ids, so a changed story never shows an old card."""
     key = (store.url, story.id, story.title, story.thread_id, story.first_seen, story.last_seen,
            tuple(story.article_ids))  # fmt: skip
-    with _CARDS_LOCK:
-        hit = _CARDS.get(key)
-        if hit is not None:
-            _CARDS.move_to_end(key)
-            return hit
+    hit = _CARDS.get(key)
+    if hit is not None:
+        return hit
     if articles is None:
         articles = list(store.iter_articles(story_id=story.id))
     outlets = Counter(a.source or "unknown" for a in articles)
@@ -244,10 +263,7 @@ def card(store: Store, story: Story, articles: list[Article] | None = None) -> S
         lead=first.lead if first else None,
         timeline=sorted(a.published for a in articles if a.published),
     )
-    with _CARDS_LOCK:
-        _CARDS[key] = made
-        while len(_CARDS) > CARDS_KEPT:
-            _CARDS.popitem(last=False)
+    _CARDS.put(key, made)
     return made
 
 
@@ -313,8 +329,7 @@ class Reports:
         self._guard = threading.Lock()
         self._queue = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reports")
         self._queued: dict[str, Future] = {}
-        self._memory: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        self._memory_size = memory
+        self._memory = LRU(memory)
         self._failed: dict[str, str] = {}
         """Story id -> digest whose analysis failed (not retried until the story changes)."""
         self._pool: ProcessPoolExecutor | None = None
@@ -330,25 +345,17 @@ class Reports:
     def put(self, story: Story, report: dict[str, Any]) -> None:
         entry = {"digest": self.digest(story), "report": report}
         self.store.put_state(self.key(story), json.dumps(entry, default=str).encode())
-        self._remember(story.id, entry)
-
-    def _remember(self, story_id: str, entry: dict[str, Any]) -> None:
-        with self._guard:
-            self._memory[story_id] = entry
-            self._memory.move_to_end(story_id)
-            while len(self._memory) > self._memory_size:
-                self._memory.popitem(last=False)
+        self._memory.put(story.id, entry)
 
     def _cached(self, story: Story) -> dict[str, Any] | None:
-        with self._guard:
-            entry = self._memory.get(story.id)
+        entry = self._memory.get(story.id)
         if entry is not None and entry["digest"] == self.digest(story):
             return entry
         raw = self.store.get_state(self.key(story))
         if not raw:
             return None
         entry = json.loads(raw)
-        self._remember(story.id, entry)
+        self._memory.put(story.id, entry)
         return entry
 
     def get(self, story: Story, *, wait: bool = False) -> tuple[dict[str, Any] | None, ReportStatus]:

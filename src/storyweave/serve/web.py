@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from storyweave.serve.api import get_store, story_detail
 from storyweave.serve.charts import outlet_bars, time_columns
 from storyweave.serve.views import (
+    LRU,
     StoryFilter,
     card,
     fact_matrix,
@@ -139,6 +140,24 @@ def _entity_total(entity: dict[str, Any]) -> int:
 @router.get("/stories/{story_id}", name="story_page")
 def story_page(request: Request, story_id: str) -> Response:
     detail = story_detail(request, story_id)
+    # A story page is the same until its articles, report or thread change: render it once per version.
+    # (A report is a function of the article ids, so the ids and the report's status identify it.)
+    version = (
+        request.app.state.store.url, story_id, detail["title"], tuple(detail["article_ids"]),
+        detail["report_status"], tuple((t["id"], t["size"]) for t in detail["thread"]),
+        request.scope.get("root_path", ""),
+    )  # fmt: skip
+    body = _PAGES.get(version)
+    if body is None:
+        body = _render_story(request, detail).body
+        _PAGES.put(version, body)
+    return HTMLResponse(body)
+
+
+_PAGES = LRU(256)
+
+
+def _render_story(request: Request, detail: dict[str, Any]) -> HTMLResponse:
     report = detail["report"] or {}
     articles = detail["articles"]
     outlet_names = [o["name"] for o in detail["outlets"]]
