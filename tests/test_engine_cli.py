@@ -69,3 +69,16 @@ def test_stories_lists_the_store(tmp_path, embedder):
     )
     result = runner.invoke(app, ["stories", "--store", store])
     assert result.exit_code == 0 and "1 stories" in result.output and "RTS" in result.output
+
+
+def test_eval_pairs_skips_unrated_pairs(tmp_path, embedder):
+    base = {"title1": "Kim oversees missile test", "text1": "", "lang1": "en", "text2": "", "lang2": "en"}
+    pairs = [
+        {"pair_id": "1", **base, "title2": "Kim Jong Un supervises a missile launch", "overall": 1.0},
+        {"pair_id": "2", **base, "title2": "Japan approves a record budget", "overall": 4.0},
+        {"pair_id": "3", **base, "title2": "Kosovo votes early"},
+    ]
+    _write(tmp_path / "pairs.jsonl", pairs)
+    result = runner.invoke(app, ["eval", "pairs", str(tmp_path / "pairs.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert "1 pairs without a numeric" in result.output and "same event" in result.output

@@ -181,8 +181,13 @@ def eval_clustering(
 ) -> None:
     """Cluster a labelled file with the default engine; report B³ and pairwise P/R/F1 against cluster_id."""
     records, story_ids, seconds = _cluster_file(file, store)
-    labels = {n: str(rec.get("cluster_id")) for n, rec in read_jsonl(file)}
-    scores = score_clustering(story_ids, [labels[r.line] for r in records])
+    labels = {n: rec.get("cluster_id") for n, rec in read_jsonl(file)}
+    scored = [
+        (story, str(labels[r.line])) for r, story in zip(records, story_ids, strict=True) if labels[r.line]
+    ]
+    if len(scored) < len(records):
+        console.print(f"[yellow]{len(records) - len(scored)} records without cluster_id are not scored[/]")
+    scores = score_clustering([s for s, _ in scored], [g for _, g in scored])
     table = Table(title=f"{file.name}: {scores.n_items} articles, {seconds:.1f}s")
     for column in ("metric", "precision", "recall", "F1"):
         table.add_column(column)
@@ -198,14 +203,16 @@ def eval_clustering(
 def eval_pairs(
     file: Annotated[Path, typer.Argument(help="Pairs with human `overall` ratings (1-4).")],
 ) -> None:
-    """Pearson correlation of `similarity` scores with `overall` (sign flipped), per language pair, and
-    P/R.
-    """
+    """Pearson of `similarity` scores with `overall` (sign flipped), per language pair; same-event P/R."""
     records, scores = _pair_scores(file)
-    langs = [lang_pair(r.get("lang1"), r.get("lang2")) for r in records]
-    result = score_pairs(
-        scores, [float(r["overall"]) for r in records], langs, default_model().pair_threshold
-    )
+    rated = [i for i, r in enumerate(records) if isinstance(r.get("overall"), int | float)]
+    if len(rated) < len(records):
+        console.print(
+            f"[yellow]{len(records) - len(rated)} pairs without a numeric `overall` are not scored[/]"
+        )
+    langs = [lang_pair(records[i].get("lang1"), records[i].get("lang2")) for i in rated]
+    overall = [float(records[i]["overall"]) for i in rated]
+    result = score_pairs(scores[rated], overall, langs, default_model().pair_threshold)
     table = Table(title=f"{file.name}: {result.n} pairs")
     table.add_column("languages")
     table.add_column("pairs", justify="right")
