@@ -253,8 +253,10 @@ def test_ingest_merge_and_split_through_the_engine(client, filled):
             "published": "2024-10-29T11:00:00Z",
         },
     ]
-    results = client.post("/api/ingest/articles", json=articles, headers=auth).json()
-    assert [r["status"] for r in results] == ["added", "added"]
+    bad = {"title": "Bad date", "text": "x", "published": "yesterday"}
+    results = client.post("/api/ingest/articles", json=[*articles, bad], headers=auth).json()
+    assert [r["status"] for r in results] == ["added", "added", "failed"]
+    assert "item 2" in results[2]["error"] and "published" in results[2]["error"]
     again = client.post("/api/ingest/articles", json=articles[:1], headers=auth).json()
     assert again[0]["status"] == "duplicate"
     a, b = results[0]["story_id"], results[1]["story_id"]

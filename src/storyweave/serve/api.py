@@ -6,10 +6,9 @@ import gc
 import hashlib
 import hmac
 import threading
-from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
@@ -185,19 +184,6 @@ def edit_outlet(name: str, edit: OutletEdit, store: Store = Depends(get_store)) 
     return OutletModel(**vars(outlet))
 
 
-class ArticleIn(BaseModel):
-    """An article as JSON (the shared data schema); `id` defaults to a hash of url or title+text."""
-
-    id: str | None = None
-    title: str = Field(min_length=1)
-    text: str | None = None
-    url: str | None = None
-    source: str | None = None
-    lang: str | None = None
-    published: datetime | None = None
-    author: str | None = None
-
-
 class HtmlIn(BaseModel):
     html: str = Field(min_length=1)
     url: str | None = None
@@ -297,22 +283,40 @@ def _article_id(*parts: str | None) -> str:
 
 
 @router.post("/ingest/articles", summary="Add articles given as JSON", dependencies=[Depends(require_token)])
-def ingest_articles(articles: list[ArticleIn], writer: Writer = Depends(get_writer)) -> list[IngestResult]:
+def ingest_articles(
+    articles: list[dict[str, Any]] = Body(
+        description="Articles: id?, title, text, url, source, lang, published (ISO 8601); bad ones fail alone",
+        examples=[
+            [
+                {
+                    "title": "Flood hits Valencia",
+                    "text": "…",
+                    "source": "EFE",
+                    "lang": "en",
+                    "published": "2024-10-29T10:00:00Z",
+                    "url": "https://example.com/a",
+                }
+            ]
+        ],
+    ),
+    writer: Writer = Depends(get_writer),
+) -> list[IngestResult]:
+    """Read like `storyweave ingest` reads JSON Lines (chrome stripped, language detected when missing)."""
+    from storyweave.extract import ExtractionError
+    from storyweave.ingest.readers import article_from_record
+
     out = []
-    for item in articles:
-        article = Article(
-            id=item.id or _article_id(item.url, item.title, item.text),
-            title=item.title,
-            text=item.text or "",
-            url=item.url,
-            canonical_url=item.url,
-            source=item.source,
-            lang=item.lang,
-            published=item.published,
-            author=item.author,
-            fetched=utcnow(),
-        )
-        out.append(writer.add(article, item.id or item.url or item.title))
+    for number, record in enumerate(articles):
+        label = str(record.get("id") or record.get("url") or record.get("title") or f"item {number}")
+        if not record.get("id"):
+            record = {**record, "id": _article_id(record.get("url"), record.get("title"), record.get("text"))}
+        try:
+            article = article_from_record(record)
+        except ExtractionError as exc:
+            out.append(IngestResult(input=label, status="failed", error=f"item {number}: {exc}"))
+            continue
+        article.fetched = utcnow()
+        out.append(writer.add(article, label))
     return out
 
 
