@@ -285,7 +285,7 @@ def _article_id(*parts: str | None) -> str:
 @router.post("/ingest/articles", summary="Add articles given as JSON", dependencies=[Depends(require_token)])
 def ingest_articles(
     articles: list[dict[str, Any]] = Body(
-        description="Articles: id?, title, text, url, source, lang, published (ISO 8601); bad ones fail alone",
+        description="Articles: id?, title, text, url, source, lang, published (ISO 8601); each fails alone",
         examples=[
             [
                 {
