@@ -21,6 +21,7 @@ from storyweave.analyse import (
     SummaryError,
     analyse_story,
 )
+from storyweave.api import story_outlets
 from storyweave.cli.app import StoreOption, app, console, eval_app
 from storyweave.cluster.batch import read_jsonl
 from storyweave.eval.summaries import evaluate_summaries, source_texts
@@ -249,7 +250,7 @@ def story(
             console.print(f"[red]no story {story_id!r} in {opened.url}[/red]")
             raise typer.Exit(1)
         articles = list(opened.iter_articles(story_id=story_id))
-        outlets = {a.source: o for a in articles if a.source and (o := opened.get_outlet(a.source))}
+        outlets = story_outlets(opened, articles)
     summarizer = _summarizer(llm_url, llm_model)
     report: StoryReport = analyse_story(articles, outlets=outlets, summarizer=summarizer)
     data = report.to_dict()

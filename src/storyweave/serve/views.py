@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Query
 
+from storyweave.api import story_outlets
 from storyweave.models import Article, Outlet, Story
 from storyweave.store import Store
 
@@ -406,7 +407,7 @@ class Reports:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _analyse(self, articles: list[Article]) -> dict[str, Any] | None:
-        outlets = {o.name: o for o in self.store.list_outlets() if o.name in {a.source for a in articles}}
+        outlets = story_outlets(self.store, articles)
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 1, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority
