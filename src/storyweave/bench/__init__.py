@@ -119,7 +119,7 @@ def run_bench(
     *,
     sample: int = 1000,
     bases: int = 200,
-    index: str = "exact",
+    index: str = "usearch",
     per_day: int = 5000,
     on_progress: Callable[[str, int, int], None] | None = None,
 ) -> list[Checkpoint]:

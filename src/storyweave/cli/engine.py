@@ -238,7 +238,7 @@ def bench(
         str, typer.Option(help="Comma-separated store sizes to reach.")
     ] = "10000,100000,1000000",
     sample: Annotated[int, typer.Option(help="Placements timed at each size.")] = 1000,
-    index: Annotated[str, typer.Option(help="Candidate index: exact or usearch.")] = "exact",
+    index: Annotated[str, typer.Option(help="Candidate index: usearch or exact.")] = "usearch",
     per_day: Annotated[int, typer.Option(help="Synthetic articles per simulated day.")] = 5000,
     data: Annotated[Path | None, typer.Option(help="Shared data folder with clustering/*.jsonl.")] = None,
 ) -> None:

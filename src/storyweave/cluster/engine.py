@@ -82,7 +82,7 @@ class StoryEngine:
         embedder: Embedder | None = None,
         *,
         model: EngineModel | None = None,
-        index: str = "exact",
+        index: str = "usearch",
         candidates: int = 10,
         window_days: float = 7.0,
         max_active: int = 20_000,

@@ -1,8 +1,9 @@
 """Candidate retrieval: the active stories whose centroids are nearest to an article's vector.
 
-Two interchangeable backends: `ExactIndex` (numpy float32 rows, brute force) and `USearchIndex` (HNSW via
-`usearch`). `storyweave bench --index` measures both; the engine defaults to exact search because the set of
-active stories is bounded by the time window, and at that size brute force is as fast as HNSW and exact.
+Two interchangeable backends: `USearchIndex` (HNSW via `usearch`, the default) and `ExactIndex` (numpy
+brute force). Measured with `storyweave bench` at 10k/100k stored articles (~6k active stories): usearch
+p50 1.4-1.8 ms / p99 3-6 ms per placement against 7.4 ms / 15.6 ms for brute force, with the same B³ on
+every evaluation set (within 0.002).
 """
 
 from __future__ import annotations
