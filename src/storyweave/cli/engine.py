@@ -14,6 +14,7 @@ from typing import Annotated
 
 import numpy as np
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -51,8 +52,11 @@ def stories(
     with open_store(store) as opened:
         listed = opened.list_stories(sort=sort, limit=limit)  # type: ignore[arg-type]
         table = Table(title=f"{opened.count_stories()} stories in {opened.url}")
-        for column in ("story", "size", "outlets", "languages", "span", "thread", "title"):
-            table.add_column(column, overflow="fold" if column == "title" else "ellipsis")
+        table.add_column("story", no_wrap=True, min_width=15)  # whole, so it can be copied into `storyweave story ID`
+        table.add_column("size", justify="right")
+        for column in ("outlets", "languages", "span", "thread"):
+            table.add_column(column, overflow="ellipsis", min_width=len(column), max_width=24)
+        table.add_column("title", overflow="ellipsis", no_wrap=True, max_width=60)
         for story in listed:
             articles = [a for a in (opened.get_article(i) for i in story.article_ids) if a is not None]
             outlets = Counter(a.source or "?" for a in articles)
@@ -66,7 +70,7 @@ def stories(
                 story.thread_id or "",
                 story.title,
             )
-    console.print(table)
+    Console(width=max(Console().width, 120)).print(table)
 
 
 def _progress() -> Progress:
