@@ -52,7 +52,7 @@ def stories(
     with open_store(store) as opened:
         listed = opened.list_stories(sort=sort, limit=limit)  # type: ignore[arg-type]
         table = Table(title=f"{opened.count_stories()} stories in {opened.url}")
-        table.add_column("story", no_wrap=True, min_width=15)  # whole, so it can be copied into `storyweave story ID`
+        table.add_column("story", no_wrap=True, min_width=15)  # whole: copied into `storyweave story ID`
         table.add_column("size", justify="right")
         for column in ("outlets", "languages", "span", "thread"):
             table.add_column(column, overflow="ellipsis", min_width=len(column), max_width=24)
