@@ -514,8 +514,10 @@ def _has_content(article: Article) -> bool:
     return bool((article.title or "").strip() or (article.text or "").strip())
 
 
-EMBED_CHARS = 700
-"""Encoder cost grows with length; title plus lead carry the event, the sparse features see the whole text."""
+EMBED_CHARS = 2000
+"""Encoder cost grows with length. 2000 characters (title and first paragraphs) scored better B3 than 700
+and 1500 on all four shared clustering sets after refitting, and `storyweave cluster` keeps ~80 full-text
+articles/s on 2 cores; the sparse features see the whole text."""
 
 
 def embed_text(article: Article) -> str:
