@@ -168,3 +168,22 @@ def test_duplicate_ids_keep_the_first_story(sqlite_store, embedder, caplog):
     with caplog.at_level(logging.WARNING, "storyweave.cluster"):
         decision = StoryEngine(sqlite_store, embedder).add(articles[0])
     assert decision.story_id == story_ids[0] and "already placed" in caplog.text
+
+
+def test_short_reports_with_nothing_in_common_stay_apart(engine_pipeline, sqlite_store):
+    """Regression: the join model once put a flood report and a chess result (an hour apart) in one story."""
+    day = datetime(2024, 10, 29, 10, tzinfo=UTC)
+    reports = [
+        Article(
+            "flood", "Flood hits Valencia", "Heavy rain flooded Valencia on Tuesday.", lang="en", published=day
+        ),
+        Article(
+            "chess", "Chess world title decided", "A new chess world champion was crowned.", lang="en",
+            published=day + timedelta(hours=1),
+        ),
+        Article("junk", "<script>alert(1)</script>", "<img src=x onerror=alert(2)> text", published=day),
+    ]
+    for report in reports:
+        engine_pipeline.add(report)
+    stories = {sqlite_store.get_article(r.id).story_id for r in reports}
+    assert len(stories) == 3
