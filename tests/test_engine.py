@@ -175,7 +175,7 @@ def test_short_reports_with_nothing_in_common_stay_apart(engine_pipeline, sqlite
     day = datetime(2024, 10, 29, 10, tzinfo=UTC)
     reports = [
         Article(
-            "flood", "Flood hits Valencia", "Heavy rain flooded Valencia on Tuesday.", lang="en", published=day
+            "flood", "Flood hits Valencia", "Heavy rain flooded Valencia.", lang="en", published=day
         ),
         Article(
             "chess", "Chess world title decided", "A new chess world champion was crowned.", lang="en",
