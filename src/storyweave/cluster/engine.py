@@ -37,9 +37,9 @@ log = logging.getLogger("storyweave.cluster")
 
 STATE_KEY = "story_engine"
 STATE_VERSION = 2
-"""Bump whenever the pickled state's classes or the embedded text change: an older snapshot is then rebuilt from
-the stored decisions instead of being loaded into objects of another shape (version 1 predates `Profile.sources`
-and the 2,000-character embeddings)."""
+"""Bump whenever the pickled state's classes or the embedded text change: an older snapshot is then
+rebuilt from the stored decisions instead of being loaded into objects of another shape (version 1
+predates `Profile.sources` and the 2,000-character embeddings)."""
 FUTURE_TOLERANCE = timedelta(days=1)
 MIN_EVIDENCE = 0.15
 """No join without some shared content: the best member cosine or the tf-idf cosine must reach this. The tree
