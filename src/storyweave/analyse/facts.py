@@ -10,9 +10,9 @@ stops long sentences from chaining unrelated facts together.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from storyweave.analyse.text import words
 
@@ -41,8 +41,17 @@ class FactGroup:
     voices: set[int] = field(default_factory=set)
 
 
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    """scikit-learn's English stop words, imported on first use (sklearn costs ~0.7 s at CLI start)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return ENGLISH_STOP_WORDS
+
+
 def content_terms(text: str) -> set[str]:
-    return {w[:5] for w in words(text) if len(w) > 2 and w not in ENGLISH_STOP_WORDS}
+    stop = _stop_words()
+    return {w[:5] for w in words(text) if len(w) > 2 and w not in stop}
 
 
 def similarity_matrix(sentences: list[Sentence], vectors: np.ndarray) -> np.ndarray:

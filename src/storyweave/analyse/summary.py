@@ -29,7 +29,6 @@ from typing import Protocol
 
 import httpx
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from storyweave.analyse.facts import content_terms
 from storyweave.analyse.text import is_statement, split_sentences, words
@@ -168,6 +167,8 @@ def candidates(docs: list[SourceText]) -> list[Candidate]:
 
 
 def _vectorise(docs: list[SourceText], cands: list[Candidate]):
+    from sklearn.feature_extraction.text import TfidfVectorizer  # lazily: sklearn slows every CLI start
+
     titles = [doc.title or "" for doc in docs]
     vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True)
     try:
@@ -435,6 +436,8 @@ class LLMSummarizer:
     @staticmethod
     def _align(text: str, cands: list[Candidate]) -> list[int]:
         """The source sentence most similar to an uncited answer sentence, if any is similar enough."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         vectorizer = TfidfVectorizer(sublinear_tf=True).fit([c.text for c in cands] + [text])
         sim = (vectorizer.transform([text]) @ vectorizer.transform([c.text for c in cands]).T).toarray()[0]
         best = int(np.argmax(sim))

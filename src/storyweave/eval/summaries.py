@@ -6,8 +6,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from rouge_score import rouge_scorer
-
 from storyweave.analyse.summary import SourceText, Summarizer
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
@@ -44,6 +42,8 @@ def evaluate_summaries(
     The summary is, in this order: `predictions[id]`, the record's own `summary` field, or the output of
     `summarizer` on the record's articles (then the speed is measured too).
     """
+    from rouge_score import rouge_scorer  # lazily: it loads nltk, slowing every CLI start
+
     scorer = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
     totals = dict.fromkeys(ROUGE_TYPES, 0.0)
     count = skipped = produced = 0
