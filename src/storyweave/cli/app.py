@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from storyweave.embed import ENV_VAR, EmbedderError, using_embedder
+
 app = typer.Typer(
     name="storyweave",
     help="News-story engine: ingest reports, group them into stories, compare outlets.",
@@ -23,5 +25,30 @@ StoreOption = Annotated[
     str | None,
     typer.Option(
         "--store", help="SQLite file path or postgresql:// URL [default: storyweave-data/storyweave.db]"
+    ),
+]
+
+
+def _use_embedder(ctx: typer.Context, spec: str | None) -> str | None:
+    """Make `spec` the embedder of the whole command (`default_embedder()`, worker processes included)."""
+    if spec is not None:
+        try:
+            ctx.with_resource(using_embedder(spec))
+        except EmbedderError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return spec
+
+
+EmbedderOption = Annotated[
+    str | None,
+    typer.Option(
+        "--embedder",
+        envvar=ENV_VAR,
+        show_envvar=True,
+        callback=_use_embedder,
+        metavar="SPEC",
+        help="Embedder: use (default), e5 (the e5 extra) or st:/path/to/sentence-transformers-model."
+        " The shipped join model is fitted for USE; another embedder needs a join model fitted for it with"
+        " `scripts/fit_engine.py --embedder SPEC`.",
     ),
 ]

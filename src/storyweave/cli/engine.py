@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from storyweave.cli.app import StoreOption, app, console, eval_app
+from storyweave.cli.app import EmbedderOption, StoreOption, app, console, eval_app
 from storyweave.cluster import StoryEngine, default_model
 from storyweave.cluster.batch import Record, article_from_record, cluster_articles, read_articles, read_jsonl
 from storyweave.cluster.similarity import pair_scores
@@ -127,6 +127,7 @@ def cluster(
     ],
     out: Annotated[Path, typer.Option("--out", help="Where to write {id, story_id} lines, in input order.")],
     store: StoreOption = None,
+    embedder: EmbedderOption = None,
 ) -> None:
     """Group a file of articles into stories with the shipped default engine (empty state unless --store)."""
     records, story_ids, seconds = _cluster_file(input, store)
@@ -169,6 +170,7 @@ def similarity(
         Path, typer.Argument(help="Pairs as JSON Lines (pair_id, title1, text1, lang1, title2, …).")
     ],
     out: Annotated[Path, typer.Option("--out", help="Where to write {pair_id, score} lines.")],
+    embedder: EmbedderOption = None,
 ) -> None:
     """Score article pairs in [0, 1]: how likely both report the same event."""
     records, scores = _pair_scores(pairs)
@@ -182,6 +184,7 @@ def similarity(
 def eval_clustering(
     file: Annotated[Path, typer.Argument(help="Labelled articles (JSON Lines with cluster_id).")],
     store: StoreOption = None,
+    embedder: EmbedderOption = None,
 ) -> None:
     """Cluster a labelled file with the default engine; report B³ and pairwise P/R/F1 against cluster_id."""
     records, story_ids, seconds = _cluster_file(file, store)
@@ -206,6 +209,7 @@ def eval_clustering(
 @eval_app.command("pairs")
 def eval_pairs(
     file: Annotated[Path, typer.Argument(help="Pairs with human `overall` ratings (1-4).")],
+    embedder: EmbedderOption = None,
 ) -> None:
     """Pearson of `similarity` scores with `overall` (sign flipped), per language pair; same-event P/R."""
     records, scores = _pair_scores(file)
@@ -245,6 +249,7 @@ def bench(
     index: Annotated[str, typer.Option(help="Candidate index: usearch or exact.")] = "usearch",
     per_day: Annotated[int, typer.Option(help="Synthetic articles per simulated day.")] = 5000,
     data: Annotated[Path | None, typer.Option(help="Shared data folder with clustering/*.jsonl.")] = None,
+    embedder: EmbedderOption = None,
 ) -> None:
     """Stream synthetic articles into a fresh store; report clustering latency p50/p99 and RSS per size."""
     try:

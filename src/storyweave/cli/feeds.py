@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from storyweave.cli.app import StoreOption, app, console
+from storyweave.cli.app import EmbedderOption, StoreOption, app, console
 from storyweave.store import Store, StoreError, open_store
 
 feeds_app = typer.Typer(help="Follow outlets' RSS, Atom and JSON feeds.", no_args_is_help=True)
@@ -140,6 +140,7 @@ def watch(
     host_delay: Annotated[
         float, typer.Option(help="Seconds between request starts to one host", metavar="SECONDS", min=0)
     ] = 1.0,
+    embedder: EmbedderOption = None,
 ) -> None:
     """Poll the followed feeds and add new articles to stories, without the web UI (Ctrl-C stops)."""
     from storyweave.feeds import (

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from storyweave.cli.app import StoreOption, app, console, eval_app
+from storyweave.cli.app import EmbedderOption, StoreOption, app, console, eval_app
 from storyweave.eval.extraction import evaluate_dir
 from storyweave.extract import ExtractionError, extract_page
 from storyweave.fetch import Fetcher
@@ -54,6 +54,7 @@ def ingest(
     allow_private: Annotated[
         bool, typer.Option("--allow-private", help="Allow fetching private, loopback, link-local hosts.")
     ] = False,
+    embedder: EmbedderOption = None,
 ) -> None:
     """Add articles from plain text (title on line 1), HTML (.html.gz), JSON Lines, folders or URLs."""
     from storyweave.cluster import StoryEngine

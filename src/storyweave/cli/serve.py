@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from storyweave.cli.app import StoreOption, app, console
+from storyweave.cli.app import EmbedderOption, StoreOption, app, console
 
 
 @app.command()
@@ -22,6 +22,7 @@ def serve(
         Path | None,
         typer.Option(help="OPML or feed list to poll while serving (skipped if the file is missing)"),
     ] = None,
+    embedder: EmbedderOption = None,
 ) -> None:
     """Serve the web UI and REST API (docs at /docs). Writes need STORYWEAVE_API_TOKEN, else read-only."""
     import uvicorn

@@ -3,24 +3,32 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
 
 from storyweave.embed import Embedder
 
+_LEGACY_NAME = "use"
+"""Cache files written before embedders had names hold only USE vectors (arrays `keys` and `vectors`)."""
+
 
 class CachedEmbedder:
-    """Wraps an `Embedder`; vectors are keyed by text hash and kept in one .npz file (`save()` writes it)."""
+    """Wraps an `Embedder`; vectors are keyed by embedder name and text hash, kept in one .npz file.
+
+    One file may hold several embedders' vectors (one group per name), which never mix. `save()` writes it.
+    """
 
     def __init__(self, inner: Embedder, path: str | Path) -> None:
         self.inner = inner
+        self.name: str = getattr(inner, "name", type(inner).__name__)
         self.dim = inner.dim
         self.path = Path(path)
-        self._vectors: dict[str, np.ndarray] = {}
+        self._groups: dict[str, dict[str, np.ndarray]] = {}
         if self.path.exists():
-            with np.load(self.path) as data:
-                self._vectors = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+            self._groups = _read(self.path)
+        self._vectors = self._groups.setdefault(self.name, {})
         self._dirty = False
 
     @staticmethod
@@ -29,9 +37,8 @@ class CachedEmbedder:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         keys = [self._key(t) for t in texts]
-        missing = list(dict.fromkeys(k for k in keys if k not in self._vectors))
-        if missing:
-            todo = {k: t for k, t in zip(keys, texts, strict=True) if k in set(missing)}
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._vectors}
+        if todo:
             vectors = self.inner.embed(list(todo.values()))
             self._vectors.update(zip(todo.keys(), vectors, strict=True))
             self._dirty = True
@@ -40,9 +47,27 @@ class CachedEmbedder:
         return np.stack([self._vectors[k] for k in keys]).astype(np.float32)
 
     def save(self) -> None:
+        """Write every group to the file (atomically: a crash leaves the previous file intact)."""
         if not self._dirty:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        keys = list(self._vectors)
-        np.savez(self.path, keys=np.array(keys), vectors=np.stack([self._vectors[k] for k in keys]))
+        groups = [(name, vectors) for name, vectors in self._groups.items() if vectors]
+        arrays: dict[str, np.ndarray] = {"names": np.array([name for name, _ in groups])}
+        for i, (_, vectors) in enumerate(groups):
+            arrays[f"keys{i}"] = np.array(list(vectors))
+            arrays[f"vectors{i}"] = np.stack(list(vectors.values()))
+        partial = self.path.with_name(self.path.name + ".partial")
+        with open(partial, "wb") as handle:
+            np.savez(handle, **arrays)
+        os.replace(partial, self.path)
         self._dirty = False
+
+
+def _read(path: Path) -> dict[str, dict[str, np.ndarray]]:
+    with np.load(path) as data:
+        if "names" not in data:
+            return {_LEGACY_NAME: dict(zip(data["keys"].tolist(), data["vectors"], strict=True))}
+        return {
+            name: dict(zip(data[f"keys{i}"].tolist(), data[f"vectors{i}"], strict=True))
+            for i, name in enumerate(data["names"].tolist())
+        }
