@@ -1,6 +1,9 @@
 """Fit the story engine's shipped decision model (src/storyweave/cluster/engine_model.json) deterministically.
 
-    .venv/bin/python scripts/fit_engine.py [--data ../shared/data] [--cache ~/.cache/storyweave/fit-use.npz]
+    .venv/bin/python scripts/fit_engine.py [--data ../shared/data] [--embedder use|e5|st:PATH] [--cache FILE]
+
+The default embedder's model goes to src/storyweave/cluster/engine_model.json; another embedder's model to
+`engine_model-<embedder>.json` beside it, which the engine then picks when it runs with that embedder.
 
 Join model: logistic regression over `profile.FEATURE_NAMES`, from a replay of each clustering set in file
 order with gold stories (Miranda et al. 2018): every article is compared with its nearest gold stories so
@@ -28,10 +31,10 @@ from sklearn.linear_model import LogisticRegression
 from storyweave.cluster.batch import article_from_record, cluster_articles, read_jsonl
 from storyweave.cluster.engine import StoryEngine, embed_text
 from storyweave.cluster.index import ExactIndex
-from storyweave.cluster.model import MODEL_FILE, EngineModel
+from storyweave.cluster.model import EngineModel, model_file
 from storyweave.cluster.profile import FEATURE_NAMES, DocumentFrequencies, Profile, features, text_features
 from storyweave.cluster.similarity import pair_feature_rows
-from storyweave.embed import USEEmbedder
+from storyweave.embed import embedder_name, make_embedder
 from storyweave.embed.cache import CachedEmbedder
 from storyweave.eval.clustering import score_clustering
 from storyweave.eval.pairs import lang_pair, score_pairs
@@ -164,11 +167,15 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "storyweave" / "fit-use.npz")
-    parser.add_argument("--out", type=Path, default=ROOT / "src" / "storyweave" / "cluster" / MODEL_FILE)
+    parser.add_argument("--embedder", default="use", help="use | e5 | st:/path/to/model")
+    parser.add_argument(  # one file holds every embedder's vectors, each under its own name
+        "--cache", type=Path, default=Path.home() / ".cache" / "storyweave" / "fit-use.npz"
+    )
+    parser.add_argument("--out", type=Path, help="model file (default: the packaged file for the embedder)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    embedder = CachedEmbedder(USEEmbedder(), args.cache)
+    out = args.out or ROOT / "src" / "storyweave" / "cluster" / model_file(embedder_name(args.embedder))
+    embedder = CachedEmbedder(make_embedder(args.embedder), args.cache)
 
     sets = {name: load_set(args.data / "clustering" / f"{name}.jsonl") for name in SETS}
     rows: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
@@ -235,7 +242,7 @@ def main() -> int:
     )
     shipped["fit_report"] = report
     lines = [f"{json.dumps(key)}: {json.dumps(value)}" for key, value in shipped.items()]
-    args.out.write_text("{\n" + ",\n".join(lines) + "\n}\n", encoding="utf-8")
+    out.write_text("{\n" + ",\n".join(lines) + "\n}\n", encoding="utf-8")
     print(json.dumps(report), file=sys.stderr)
     return 0
 

@@ -82,6 +82,32 @@ def test_restart_without_snapshot_replays_stored_decisions(seeds, tmp_path, embe
         assert store.get_article(second.id).story_id == store.get_article(first.id).story_id
 
 
+class _Renamed:
+    """The session's encoder under another name and with a flipped sign: another vector space."""
+
+    def __init__(self, inner, name: str) -> None:
+        self.inner, self.name, self.dim = inner, name, inner.dim
+
+    def embed(self, texts: list[str]):
+        return -self.inner.embed(texts)
+
+
+def test_snapshot_of_another_embedder_is_rebuilt_in_the_new_space(seeds, tmp_path, embedder, caplog):
+    first, second, _ = seeds
+    path = tmp_path / "store.db"
+    with SQLiteStore(path) as store:
+        Pipeline(store, StoryEngine(store, embedder, snapshot_every=1)).add(first)
+    other = _Renamed(embedder, "other")
+    with SQLiteStore(path) as store, caplog.at_level(logging.WARNING, "storyweave.cluster"):
+        engine = StoryEngine(store, other)
+        assert "made with embedder use, now other" in caplog.text
+        assert "no join model fitted for embedder other" in caplog.text
+        story = engine.stories[store.get_article(first.id).story_id]
+        assert story.profile.unit @ other.embed([first.title])[0] > 0  # re-embedded, not the old vectors
+        Pipeline(store, engine).add(second)
+        assert store.get_article(second.id).story_id == store.get_article(first.id).story_id
+
+
 def test_merge_and_split(seeds, sqlite_store, embedder):
     first, second, _ = seeds
     engine = StoryEngine(sqlite_store, embedder)

@@ -29,7 +29,7 @@ from storyweave.cluster.profile import (
     text_features,
 )
 from storyweave.dedup import DuplicateIndex
-from storyweave.embed import Embedder, default_embedder
+from storyweave.embed import Embedder, default_embedder, default_spec, embedder_name
 from storyweave.models import Article, Story
 from storyweave.store import Store
 
@@ -106,7 +106,9 @@ class StoryEngine:
     ) -> None:
         self.store = store
         self._embedder = embedder
-        self.model = model or default_model()
+        self.embedder_name = getattr(embedder, "name", "use") if embedder else embedder_name(default_spec())
+        """Which vector space the state lives in; a snapshot made with another embedder is rebuilt."""
+        self.model = model or default_model(self.embedder_name)
         self.index_kind = index
         self.candidates = candidates
         self.window_hours = window_days * 24.0
@@ -147,6 +149,7 @@ class StoryEngine:
         """Write the summary state into the store (decisions are already there)."""
         state = {
             "version": STATE_VERSION,
+            "embedder": self.embedder_name,
             "stories": self.stories,
             "next_key": self._next_key,
             "df": self.df,
@@ -164,6 +167,8 @@ class StoryEngine:
                 state = pickle.loads(raw)
                 if state.get("version") != STATE_VERSION:
                     raise ValueError(f"state version {state.get('version')}")
+                if state.get("embedder", "use") != self.embedder_name:  # version 2 snapshots: USE
+                    raise ValueError(f"made with embedder {state.get('embedder')}, now {self.embedder_name}")
             except Exception as exc:  # a corrupt or foreign snapshot must not stop the engine
                 log.warning("story engine snapshot unreadable (%s); rebuilding from stored articles", exc)
             else:

@@ -3,12 +3,15 @@
 Join: gradient-boosted trees (fitted with scikit-learn, exported, evaluated here with numpy: no pickles, no
 version lock-in). Pair similarity: a logistic model, whose smooth scores correlate best with human ratings.
 
-`scripts/fit_engine.py` fits them on the shared training data and writes `engine_model.json`.
+`scripts/fit_engine.py` fits them on the shared training data and writes `engine_model.json` (USE) or
+`engine_model-<embedder>.json`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -18,6 +21,8 @@ import numpy as np
 from storyweave.cluster.profile import FEATURE_NAMES
 
 MODEL_FILE = "engine_model.json"
+"""The model for the default USE embedder; other embedders' models sit beside it (`model_file`)."""
+log = logging.getLogger("storyweave.cluster")
 
 
 @dataclass(frozen=True)
@@ -105,8 +110,29 @@ class EngineModel:
         )
 
 
-@lru_cache(maxsize=1)
-def default_model() -> EngineModel:
-    """The one shipped default configuration."""
-    text = resources.files("storyweave.cluster").joinpath(MODEL_FILE).read_text(encoding="utf-8")
-    return EngineModel.from_dict(json.loads(text))
+def model_file(embedder: str = "use") -> str:
+    """Where the model fitted for `embedder` ships: the join model reads that embedder's cosines."""
+    if embedder == "use":
+        return MODEL_FILE
+    slug = re.sub(r"[^a-z0-9]+", "-", embedder.lower()).strip("-")
+    return MODEL_FILE.replace(".json", f"-{slug}.json")
+
+
+@lru_cache(maxsize=4)
+def default_model(embedder: str = "use") -> EngineModel:
+    """The shipped default configuration for `embedder`; the USE model (with a warning) when none was fitted.
+
+    Dense similarities of another encoder sit on another scale, so the USE model's decisions are then only a
+    starting point: `scripts/fit_engine.py --embedder SPEC` fits and writes the matching file.
+    """
+    package = resources.files("storyweave.cluster")
+    name = model_file(embedder)
+    if not package.joinpath(name).is_file():
+        log.warning(
+            "no join model fitted for embedder %s; using the USE model (fit one with "
+            "scripts/fit_engine.py --embedder %s)",
+            embedder,
+            embedder,
+        )
+        name = MODEL_FILE
+    return EngineModel.from_dict(json.loads(package.joinpath(name).read_text(encoding="utf-8")))

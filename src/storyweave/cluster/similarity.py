@@ -42,5 +42,6 @@ def pair_scores(
     """Scores in [0, 1], higher = same event; `model.pair_threshold` is the default decision point."""
     if not pairs:
         return np.zeros(0)
-    model = model or default_model()
-    return model.pair.probability(pair_feature_rows(pairs, embedder or default_embedder()))
+    embedder = embedder or default_embedder()
+    model = model or default_model(getattr(embedder, "name", "use"))
+    return model.pair.probability(pair_feature_rows(pairs, embedder))
