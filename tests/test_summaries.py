@@ -191,3 +191,23 @@ def test_loaded_wording_loses_to_the_same_fact_stated_plainly() -> None:
     cands, scores, _ = ExtractiveSummarizer().scores(docs)
     by_text = {c.text: score for c, score in zip(cands, scores, strict=True)}
     assert by_text[plain] > by_text[loaded]
+
+
+def test_support_features_and_word_budget() -> None:
+    from storyweave.analyse.summary import FEATURE_NAMES, _load_weights, candidates, sentence_features
+
+    cands = candidates(CLUSTER)
+    features, sim = sentence_features(CLUSTER, cands)
+    assert features.shape == (len(cands), len(FEATURE_NAMES)) and sim.shape == (len(cands), len(cands))
+    column = {name: features[:, i] for i, name in enumerate(FEATURE_NAMES)}
+    by_text = {c.text[:20]: k for k, c in enumerate(cands)}
+    shared, alone = by_text["Florida on Sunday re"], by_text["Hospitals are fillin"]
+    for name in ("terms_shared", "mean_best_support", "bigrams_shared", "max_support"):
+        assert column[name][shared] > column[name][alone], name  # the other outlet states the record
+    assert column["first"][shared] == 1 and column["position"][alone] == 2
+    short = ExtractiveSummarizer(min_sentences=1, word_budget=5).summarize(CLUSTER)
+    long = ExtractiveSummarizer(min_sentences=1, word_budget=200, max_sentences=4).summarize(CLUSTER)
+    assert len(short.sentences) == 1 and len(long.sentences) > 2
+    stale = {**_load_weights(), "features": ["position"]}
+    with pytest.raises(ValueError, match="fit_summary_weights"):
+        ExtractiveSummarizer(stale)
