@@ -168,3 +168,10 @@ def test_cli_refuses_an_unknown_embedder_before_doing_any_work(tmp_path: Path):
     message = " ".join(result.output.replace("│", " ").split())  # the error is in a Rich box
     assert result.exit_code == 2 and "unknown embedder 'x'" in message
     assert not out.exists()
+
+
+def test_worker_processes_embed_with_the_chosen_backend(e5):
+    texts = ["Flooding in Valencia kills 95.", "Central bank raises rates.", "Chess title decided in Madrid."]
+    with ParallelEmbedder(workers=2, spec="e5") as parallel:
+        assert parallel.dim == 384
+        assert np.allclose(parallel.embed(texts), e5.embed(texts), atol=1e-5)
