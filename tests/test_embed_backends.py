@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -175,3 +177,37 @@ def test_worker_processes_embed_with_the_chosen_backend(e5):
     with ParallelEmbedder(workers=2, spec="e5") as parallel:
         assert parallel.dim == 384
         assert np.allclose(parallel.embed(texts), e5.embed(texts), atol=1e-5)
+
+
+def test_sentence_transformers_model_loads_offline_from_the_directory(tmp_path, offline_env, monkeypatch):
+    """With a stand-in `sentence_transformers` package (the real one needs PyTorch, not installed here)."""
+    loaded: dict = {}
+
+    class FakeModel:
+        def __init__(self, path: str, **options) -> None:
+            loaded.update(path=path, offline=os.environ.get("HF_HUB_OFFLINE"), **options)
+
+        def encode(self, texts: list[str], convert_to_numpy: bool = True) -> np.ndarray:
+            return np.array([[len(t), 3.0, 4.0] for t in texts])
+
+    monkeypatch.setitem(
+        sys.modules, "sentence_transformers", types.SimpleNamespace(SentenceTransformer=FakeModel)
+    )
+    monkeypatch.setitem(
+        sys.modules, "torch", types.SimpleNamespace(set_num_threads=lambda n: loaded.update(n=n))
+    )
+    (tmp_path / "modules.json").write_text("[]")
+    embedder = make_embedder(f"st:{tmp_path}", threads=1)
+    assert loaded == {
+        "path": str(tmp_path),
+        "offline": "1",
+        "device": "cpu",
+        "local_files_only": True,
+        "n": 1,
+    }
+    assert embedder.name == f"st:{tmp_path.resolve()}" and embedder.dim == 3
+    embedder.max_chars = 4
+    vectors = embedder.embed(["abcdefgh", ""])
+    assert np.allclose(vectors[0], np.array([4, 3, 4]) / np.sqrt(41)) and vectors[1][0] == pytest.approx(
+        1 / np.sqrt(26)
+    )

