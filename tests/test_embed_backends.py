@@ -211,3 +211,12 @@ def test_sentence_transformers_model_loads_offline_from_the_directory(tmp_path, 
     assert np.allclose(vectors[0], np.array([4, 3, 4]) / np.sqrt(41)) and vectors[1][0] == pytest.approx(
         1 / np.sqrt(26)
     )
+
+
+def test_story_analysis_stays_in_use_space_whatever_the_engine_embeds(embedder):
+    from storyweave.analyse.report import _default_embedder
+    from storyweave.embed import shared_embedder, using_embedder
+
+    with using_embedder("e5"):
+        assert _default_embedder() is shared_embedder("use")
+        assert _default_embedder().name == "use"

@@ -167,9 +167,10 @@ def _facts(voices: list[Voice], sentences: list[Sentence], embedder) -> tuple[li
 
 
 def _default_embedder():
-    from storyweave.embed import default_embedder
+    """USE, whatever `--embedder` the engine runs with: the fact-matching thresholds live in USE's space."""
+    from storyweave.embed import DEFAULT_SPEC, shared_embedder
 
-    return default_embedder()
+    return shared_embedder(DEFAULT_SPEC)
 
 
 def _outlet_view(voices: list[Voice], facts: list[dict]) -> dict[str, dict]:
@@ -303,8 +304,9 @@ def analyse_story(
     """Compare the reports of one story (see `StoryReport` for the result's shape).
 
     `outlets` maps outlet names to user-supplied metadata (country, language, lean, tags) for the coverage
-    view; `summarizer` defaults to the offline `ExtractiveSummarizer`; `embedder` to
-    `storyweave.embed.default_embedder()` (loaded only when two independent reports need comparing).
+    view; `summarizer` defaults to the offline `ExtractiveSummarizer`; `embedder` to the USE encoder, in
+    whose space the fact-matching thresholds were set (loaded only when two independent reports need
+    comparing).
     """
     articles = [a for a in articles if a is not None]
     if not articles:

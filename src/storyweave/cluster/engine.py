@@ -246,7 +246,8 @@ class StoryEngine:
             self._warn(
                 "empty", "article %s has neither title nor text; it becomes a story of its own", article.id
             )
-            return self._record(article, None, published, _empty_profile(self._dim or 512), 0.0, None)
+            empty = _empty_profile(self._dim or self.embedder.dim)
+            return self._record(article, None, published, empty, 0.0, None)
         if vector is None:
             vector = self._pending.pop(article.id, None)
         if vector is None:
@@ -357,7 +358,7 @@ class StoryEngine:
         feats = text_features(article.title, article.text)
         moment = self._checked_date(article, quiet=True)
         if not _has_content(article):
-            return _empty_profile(self._dim or 512), feats, moment
+            return _empty_profile(self._dim or self.embedder.dim), feats, moment
         vector = self._pending.pop(article.id, None)
         if vector is None:
             vector = self.embedder.embed([embed_text(article)])[0]

@@ -190,8 +190,13 @@ _loading = threading.Lock()
 
 def default_embedder() -> Embedder:
     """The process's embedder (`default_spec()`), loaded once per spec (loading weights takes a moment)."""
+    return shared_embedder(default_spec())
+
+
+def shared_embedder(spec: str) -> Embedder:
+    """The embedder of `spec`, loaded once per process and shared (for parts fitted in one vector space)."""
     with _loading:  # server threads asking at once must not load the weights twice
-        return _load(default_spec())
+        return _load(spec)
 
 
 @lru_cache(maxsize=4)
@@ -209,6 +214,7 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "USEEmbedder",
     "default_embedder",
+    "shared_embedder",
     "default_spec",
     "embedder_name",
     "make_embedder",
