@@ -26,3 +26,14 @@ def test_seeds_through_the_python_api(seeds_dir, tmp_path):
         result = reopened.add(volcano)
         assert result.added
         assert reopened.story(reopened.store.get_article("x").story_id).article_ids == ["x"]
+
+
+def test_embedder_choice_in_the_python_api(tmp_path, embedder):
+    from storyweave.embed import EmbedderError
+
+    with pytest.raises(EmbedderError, match="unknown embedder"):
+        StoryWeave(tmp_path / "bad.db", embedder="word2vec")
+    with StoryWeave(tmp_path / "s.db", embedder="use") as sw:
+        sw.add(Article(id="a1", title="Dam opens", text="The new dam opened on the river today.", lang="en"))
+        assert sw.pipeline.engine.embedder is embedder
+        assert sw.pipeline.engine.embedder_name == "use"

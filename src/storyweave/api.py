@@ -18,6 +18,7 @@ from storyweave.store import Store, open_store
 
 if TYPE_CHECKING:
     from storyweave.analyse import StoryReport
+    from storyweave.embed import Embedder
     from storyweave.ingest import IngestSummary
 
 
@@ -29,10 +30,22 @@ def story_outlets(store: Store, articles: list[Article]) -> dict[str, Outlet]:
 class StoryWeave:
     """Ingest, place and compare news reports. `store` is a path, a `postgresql://` URL or an open `Store`."""
 
-    def __init__(self, store: str | Path | Store | None = None, *, allow_private: bool = False) -> None:
+    def __init__(
+        self,
+        store: str | Path | Store | None = None,
+        *,
+        allow_private: bool = False,
+        embedder: str | Embedder | None = None,
+    ) -> None:
+        """`embedder`: a spec ("use", "e5", "st:/path") or an `Embedder`; default: `STORYWEAVE_EMBEDDER`."""
+        if isinstance(embedder, str):
+            from storyweave.embed import embedder_name
+
+            embedder_name(embedder)  # a bad spec fails here, not at the first write
         self._owns_store = not isinstance(store, Store)
         self.store: Store = open_store(store) if self._owns_store else store  # type: ignore[arg-type]
         self.allow_private = allow_private
+        self._embedder = embedder
         self._pipeline: Pipeline | None = None
 
     @property
@@ -40,8 +53,10 @@ class StoryWeave:
         """Store + story engine, created on first write (loading the engine restores its state)."""
         if self._pipeline is None:
             from storyweave.cluster import StoryEngine
+            from storyweave.embed import shared_embedder
 
-            self._pipeline = Pipeline(self.store, StoryEngine(self.store))
+            embedder = shared_embedder(self._embedder) if isinstance(self._embedder, str) else self._embedder
+            self._pipeline = Pipeline(self.store, StoryEngine(self.store, embedder))
         return self._pipeline
 
     def ingest(self, *inputs: str | Path) -> IngestSummary:
