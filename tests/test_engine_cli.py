@@ -82,3 +82,63 @@ def test_eval_pairs_skips_unrated_pairs(tmp_path, embedder):
     result = runner.invoke(app, ["eval", "pairs", str(tmp_path / "pairs.jsonl")])
     assert result.exit_code == 0, result.output
     assert "1 pairs without a numeric" in result.output and "same event" in result.output
+
+
+def _two_stories(path, embedder):
+    from storyweave.cluster import StoryEngine
+    from storyweave.models import Article
+    from storyweave.pipeline import Pipeline
+    from storyweave.store import SQLiteStore
+
+    with SQLiteStore(path) as store:
+        engine = StoryEngine(store, embedder)
+        pipeline = Pipeline(store, engine)
+        for article in (
+            Article("flood", "Floods hit Valencia", "Heavy rain flooded the streets of Valencia.", lang="en"),
+            Article("chess", "Chess title decided", "A new chess world champion was crowned.", lang="en"),
+        ):
+            pipeline.add(article)
+        engine.snapshot()
+        return store.get_article("flood").story_id, store.get_article("chess").story_id
+
+
+def test_merge_and_split_commands(tmp_path, embedder):
+    from storyweave.store import SQLiteStore
+
+    db = tmp_path / "s.db"
+    flood, chess = _two_stories(db, embedder)
+    assert flood != chess
+    assert runner.invoke(app, ["merge", flood, "--store", str(db)]).exit_code == 2
+    missing = runner.invoke(app, ["merge", flood, "st-nope", "--store", str(db)])
+    assert missing.exit_code == 1 and "no such story: st-nope" in missing.output
+    merged = runner.invoke(app, ["merge", flood, chess, "--store", str(db)])
+    assert merged.exit_code == 0, merged.output
+    with SQLiteStore(db) as store:
+        assert store.get_story(chess) is None and store.get_article("chess").story_id == flood
+    bad = runner.invoke(app, ["split", flood, "flood", "chess", "--store", str(db)])
+    assert bad.exit_code == 1 and "some, but not all" in bad.output
+    result = runner.invoke(app, ["split", flood, "chess", "--store", str(db)])
+    assert result.exit_code == 0, result.output
+    with SQLiteStore(db) as store:
+        new_id = store.get_article("chess").story_id
+        assert new_id not in (flood, chess) and store.get_article("flood").story_id == flood
+        assert store.get_story(new_id).thread_id == store.get_story(flood).thread_id == flood
+
+
+def test_a_running_engine_picks_up_another_process_merge(tmp_path, embedder):
+    from storyweave.cluster import StoryEngine
+    from storyweave.models import Article
+    from storyweave.pipeline import Pipeline
+    from storyweave.store import SQLiteStore
+
+    db = tmp_path / "s.db"
+    flood, chess = _two_stories(db, embedder)
+    with SQLiteStore(db) as serving, SQLiteStore(db) as editing:
+        running = StoryEngine(serving, embedder, sync_seconds=0)
+        assert set(running.stories) == {flood, chess}
+        StoryEngine(editing, embedder).merge(flood, chess)  # as `storyweave merge` would, from elsewhere
+        budget = Article("budget", "Japan approves budget", "The cabinet agreed.", lang="en")
+        Pipeline(serving, running).add(budget)
+        assert chess not in running.stories and running.stories[flood].profile.n == 2
+        running.snapshot()
+        assert serving.get_story(chess) is None

@@ -73,6 +73,47 @@ def stories(
     Console(width=max(Console().width, 120)).print(table)
 
 
+@app.command()
+def merge(
+    story_ids: Annotated[list[str], typer.Argument(help="Stories to merge; the first one keeps its id.")],
+    store: StoreOption = None,
+) -> None:
+    """Merge stories by hand (a running server or ingest picks the change up within a second)."""
+    if len(set(story_ids)) < 2:
+        raise typer.BadParameter("give at least two different story ids", param_hint="STORY_IDS")
+    with open_store(store) as opened:
+        missing = [i for i in story_ids if opened.get_story(i) is None]
+        if missing:
+            console.print(f"[red]no such story: {', '.join(missing)}[/]")
+            raise typer.Exit(1)
+        engine = StoryEngine(opened)
+        survivor = story_ids[0]
+        for other in dict.fromkeys(story_ids[1:]):
+            survivor = engine.merge(survivor, other)
+        story = opened.get_story(survivor)
+        console.print(f"merged into {survivor}: {story.size if story else '?'} articles")
+
+
+@app.command()
+def split(
+    story_id: Annotated[str, typer.Argument(help="The story to split.")],
+    article_ids: Annotated[list[str], typer.Argument(help="Articles to move into a new story.")],
+    store: StoreOption = None,
+) -> None:
+    """Move articles out of a story into a new story of the same thread (periodic merges leave both alone)."""
+    with open_store(store) as opened:
+        if opened.get_story(story_id) is None:
+            console.print(f"[red]no such story: {story_id}[/]")
+            raise typer.Exit(1)
+        try:
+            new_id = StoryEngine(opened).split(story_id, article_ids)
+        except ValueError as exc:
+            console.print(f"[red]{exc}[/]")
+            raise typer.Exit(1) from None
+        moved = opened.get_story(new_id)
+        console.print(f"split {moved.size if moved else '?'} article(s) from {story_id} into {new_id}")
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import pickle
+import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,6 +38,8 @@ from storyweave.store import Store
 log = logging.getLogger("storyweave.cluster")
 
 STATE_KEY = "story_engine"
+REVISION_KEY = "story_engine_revision"
+"""A fresh token per snapshot: an engine that finds another process's token reloads (see `_sync`)."""
 STATE_VERSION = 2
 """Bump whenever the pickled state's classes or the embedded text change: an older snapshot is then
 rebuilt from the stored decisions instead of being loaded into objects of another shape (version 1
@@ -103,6 +107,7 @@ class StoryEngine:
         max_active: int = 20_000,
         merge_every: int = 200,
         snapshot_every: int = 1000,
+        sync_seconds: float = 1.0,
     ) -> None:
         self.store = store
         self._embedder = embedder
@@ -115,6 +120,9 @@ class StoryEngine:
         self.max_active = max_active
         self.merge_every = merge_every
         self.snapshot_every = snapshot_every
+        self.sync_seconds = sync_seconds
+        self._revision: bytes | None = None
+        self._synced_at = time.monotonic()
         self._pending: dict[str, np.ndarray] = {}
         self._warned: set[str] = set()
         self._reset()
@@ -157,10 +165,15 @@ class StoryEngine:
             "processed": self.processed,
             "now_hours": self.now_hours,
         }
-        self.store.put_state(STATE_KEY, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+        revision = uuid.uuid4().hex.encode()
+        with self.store.transaction():
+            self.store.put_state(STATE_KEY, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+            self.store.put_state(REVISION_KEY, revision)
+        self._revision = revision
         self._since_snapshot = 0
 
     def _restore(self) -> None:
+        self._revision = self.store.get_state(REVISION_KEY)
         raw = self.store.get_state(STATE_KEY)
         if raw is not None:
             try:
@@ -193,6 +206,20 @@ class StoryEngine:
                 self.add(article)
             else:
                 self.replay(article)
+
+    def _sync(self) -> None:
+        """Reload when another process (a `storyweave merge` next to a running server, a second ingest)
+        wrote a snapshot since ours: otherwise its edits would be undone by our next snapshot. Checked at most
+        every `sync_seconds`, one small read.
+        """
+        now = time.monotonic()
+        if now - self._synced_at < self.sync_seconds:
+            return
+        self._synced_at = now
+        if self.store.get_state(REVISION_KEY) != self._revision:
+            log.info("stories were changed by another process; reloading the story engine state")
+            self._reset()
+            self._restore()
 
     def replay(self, article: Article) -> None:
         """Replay a decision already in the store into the in-memory state."""
@@ -234,6 +261,7 @@ class StoryEngine:
 
     def add(self, article: Article, vector: np.ndarray | None = None) -> Decision:
         """Place one stored article: join a story or open one, and record the decision in the store."""
+        self._sync()
         stored = self.store.get_article(article.id)
         if stored is not None and stored.story_id is not None:
             self._warn(
