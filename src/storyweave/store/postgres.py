@@ -19,9 +19,9 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from storyweave.models import Article, Outlet, Story
-from storyweave.store.base import Store, StoreError, StorySort
+from storyweave.store.base import StoreError, StorySort
 from storyweave.store.sql import ARTICLE_COLUMNS as _ARTICLE_COLUMNS
-from storyweave.store.sql import article_filters, article_from_row, story_filters
+from storyweave.store.sql import SQLStore, article_from_row, story_filters
 
 # Each entry migrates the schema from version i to i+1. Append, never edit.
 MIGRATIONS: list[str] = [
@@ -71,8 +71,12 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class PostgresStore(Store):
+class PostgresStore(SQLStore):
     """A `Store` on a PostgreSQL server, e.g. `PostgresStore("postgresql://user:pw@127.0.0.1/storyweave")`."""
+
+    mark = "%s"
+    no_limit = None  # LIMIT NULL
+    to_db = staticmethod(_utc)
 
     def __init__(self, url: str, *, pool_size: int = 4, connect_timeout: float = 10.0) -> None:
         self.url = redact(url)  # shown in messages and logs: never the password
@@ -170,34 +174,6 @@ class PostgresStore(Store):
     @staticmethod
     def _article(row: tuple) -> Article:
         return article_from_row(row, _utc, list)
-
-    def get_article(self, article_id: str) -> Article | None:
-        rows = self._query(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = %s", (article_id,))
-        return self._article(rows[0]) if rows else None
-
-    def iter_articles(
-        self,
-        *,
-        story_id: str | None = None,
-        source: str | None = None,
-        lang: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> Iterator[Article]:
-        where, params = article_filters(
-            "%s", _utc, story_id=story_id, source=source, lang=lang, since=since, until=until
-        )
-        sql = f"SELECT {_ARTICLE_COLUMNS} FROM articles"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY seq LIMIT %s OFFSET %s"  # LIMIT NULL = no limit
-        for row in self._query(sql, [*params, limit, offset]):
-            yield self._article(row)
-
-    def count_articles(self) -> int:
-        return self._query("SELECT COUNT(*) FROM articles")[0][0]
 
     def search(self, query: str, *, limit: int = 20, offset: int = 0) -> list[Article]:
         if not query.split():
@@ -317,9 +293,6 @@ class PostgresStore(Store):
             [*params, limit, offset],
         )
         return [self._story(r) for r in rows]
-
-    def count_stories(self) -> int:
-        return self._query("SELECT COUNT(*) FROM stories WHERE size > 0")[0][0]
 
     # -- engine state ------------------------------------------------------------------------------------
     def put_state(self, key: str, value: bytes) -> None:

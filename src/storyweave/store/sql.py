@@ -1,4 +1,5 @@
-"""SQL shared by the relational backends (SQLite, PostgreSQL): filter clauses and row mapping.
+"""SQL shared by the relational backends (SQLite, PostgreSQL): filter clauses, row mapping, and `SQLStore`,
+the reads that are the same statement in both.
 
 `mark` is the driver's parameter placeholder (`?` or `%s`); `to_db`/`from_db` convert datetimes to and from
 the backend's time representation.
@@ -6,11 +7,13 @@ the backend's time representation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from abc import abstractmethod
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 from storyweave.models import Article
+from storyweave.store.base import Store
 
 ARTICLE_COLUMNS = (
     "id, url, canonical_url, source, title, text, lead, lang, published, fetched, author, raw_ref, chrome, "
@@ -88,3 +91,54 @@ def article_from_row(
         published=from_db(published), fetched=from_db(fetched), author=author, raw_ref=raw_ref,
         chrome=chrome(chrome_value), story_id=story_id, duplicate_of=duplicate_of, hash=hash_,
     )  # fmt: skip
+
+
+class SQLStore(Store):
+    """Reads shared by the relational backends; a backend names its placeholder (`mark`), the LIMIT value
+    meaning "no limit", its time conversion (`to_db`) and how it runs a query and maps an article row.
+    """
+
+    mark: str
+    no_limit: Any
+
+    @staticmethod
+    @abstractmethod
+    def to_db(value: datetime | None) -> Any: ...
+
+    @abstractmethod
+    def _query(self, sql: str, params: tuple | list = ()) -> list: ...
+
+    @staticmethod
+    @abstractmethod
+    def _article(row: Any) -> Article: ...
+
+    def get_article(self, article_id: str) -> Article | None:
+        rows = self._query(f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = {self.mark}", (article_id,))
+        return self._article(rows[0]) if rows else None
+
+    def iter_articles(
+        self,
+        *,
+        story_id: str | None = None,
+        source: str | None = None,
+        lang: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Iterator[Article]:
+        where, params = article_filters(
+            self.mark, self.to_db, story_id=story_id, source=source, lang=lang, since=since, until=until
+        )
+        sql = f"SELECT {ARTICLE_COLUMNS} FROM articles"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY seq LIMIT {self.mark} OFFSET {self.mark}"
+        for row in self._query(sql, [*params, self.no_limit if limit is None else limit, offset]):
+            yield self._article(row)
+
+    def count_articles(self) -> int:
+        return self._query("SELECT COUNT(*) FROM articles")[0][0]
+
+    def count_stories(self) -> int:
+        return self._query("SELECT COUNT(*) FROM stories WHERE size > 0")[0][0]

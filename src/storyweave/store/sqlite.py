@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from storyweave.models import Article, Outlet, Story
-from storyweave.store.base import Store, StoreError, StorySort
+from storyweave.store.base import StoreError, StorySort
 from storyweave.store.sql import ARTICLE_COLUMNS as _ARTICLE_COLUMNS
-from storyweave.store.sql import article_filters, article_from_row, story_filters
+from storyweave.store.sql import SQLStore, article_from_row, story_filters
 
 # Each entry migrates the schema from version i to i+1. Append, never edit.
 MIGRATIONS: list[str] = [
@@ -77,8 +77,12 @@ def fts_query(query: str) -> str:
     return " ".join(f'"{t}"' for t in terms)
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLStore):
     """Thread-safe (one connection behind a lock); other processes may read concurrently thanks to WAL."""
+
+    mark = "?"
+    no_limit = -1
+    to_db = staticmethod(to_db_time)
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -175,35 +179,6 @@ class SQLiteStore(Store):
     @staticmethod
     def _article(row: sqlite3.Row | tuple) -> Article:
         return article_from_row(tuple(row), from_db_time, json.loads)
-
-    def get_article(self, article_id: str) -> Article | None:
-        rows = self._query(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,))
-        return self._article(rows[0]) if rows else None
-
-    def iter_articles(
-        self,
-        *,
-        story_id: str | None = None,
-        source: str | None = None,
-        lang: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> Iterator[Article]:
-        where, params = article_filters(
-            "?", to_db_time, story_id=story_id, source=source, lang=lang, since=since, until=until
-        )
-        sql = f"SELECT {_ARTICLE_COLUMNS} FROM articles"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY seq LIMIT ? OFFSET ?"
-        params += [-1 if limit is None else limit, offset]
-        for row in self._query(sql, params):
-            yield self._article(row)
-
-    def count_articles(self) -> int:
-        return self._query("SELECT COUNT(*) FROM articles")[0][0]
 
     def search(self, query: str, *, limit: int = 20, offset: int = 0) -> list[Article]:
         match = fts_query(query)
@@ -345,9 +320,6 @@ class SQLiteStore(Store):
             [*params, limit, offset],
         )
         return [self._story(r) for r in rows]
-
-    def count_stories(self) -> int:
-        return self._query("SELECT COUNT(*) FROM stories WHERE size > 0")[0][0]
 
     # -- engine state ------------------------------------------------------------------------------------
     def put_state(self, key: str, value: bytes) -> None:
