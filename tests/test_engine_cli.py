@@ -125,7 +125,7 @@ def test_merge_and_split_commands(tmp_path, embedder):
         assert store.get_story(new_id).thread_id == store.get_story(flood).thread_id == flood
 
 
-def test_a_running_engine_picks_up_another_process_merge(tmp_path, embedder):
+def test_a_running_engine_picks_up_another_process_merge(tmp_path, embedder, caplog):
     from storyweave.cluster import StoryEngine
     from storyweave.models import Article
     from storyweave.pipeline import Pipeline
@@ -139,6 +139,8 @@ def test_a_running_engine_picks_up_another_process_merge(tmp_path, embedder):
         StoryEngine(editing, embedder).merge(flood, chess)  # as `storyweave merge` would, from elsewhere
         budget = Article("budget", "Japan approves budget", "The cabinet agreed.", lang="en")
         Pipeline(serving, running).add(budget)
+        assert "already placed" not in caplog.text  # the reload's catch-up placed it, not a repeated id
+        assert serving.get_article("budget").story_id in running.stories
         assert chess not in running.stories and running.stories[flood].profile.n == 2
         running.snapshot()
         assert serving.get_story(chess) is None

@@ -207,19 +207,21 @@ class StoryEngine:
             else:
                 self.replay(article)
 
-    def _sync(self) -> None:
+    def _sync(self) -> bool:
         """Reload when another process (a `storyweave merge` next to a running server, a second ingest)
         wrote a snapshot since ours: otherwise its edits would be undone by our next snapshot. Checked at most
-        every `sync_seconds`, one small read.
+        every `sync_seconds`, one small read. True when the state was reloaded.
         """
         now = time.monotonic()
         if now - self._synced_at < self.sync_seconds:
-            return
+            return False
         self._synced_at = now
-        if self.store.get_state(REVISION_KEY) != self._revision:
-            log.info("stories were changed by another process; reloading the story engine state")
-            self._reset()
-            self._restore()
+        if self.store.get_state(REVISION_KEY) == self._revision:
+            return False
+        log.info("stories were changed by another process; reloading the story engine state")
+        self._reset()
+        self._restore()
+        return True
 
     def replay(self, article: Article) -> None:
         """Replay a decision already in the store into the in-memory state."""
@@ -261,12 +263,13 @@ class StoryEngine:
 
     def add(self, article: Article, vector: np.ndarray | None = None) -> Decision:
         """Place one stored article: join a story or open one, and record the decision in the store."""
-        self._sync()
+        reloaded = self._sync()  # a reload's catch-up may place this very article (stored, not yet placed)
         stored = self.store.get_article(article.id)
         if stored is not None and stored.story_id is not None:
-            self._warn(
-                f"dup-id:{article.id}", "article id %s was already placed; keeping its story", article.id
-            )
+            if not reloaded:
+                self._warn(
+                    f"dup-id:{article.id}", "article id %s was already placed; keeping its story", article.id
+                )
             self._pending.pop(article.id, None)
             return Decision(article.id, stored.story_id, False, stored.duplicate_of, 1.0)
         published = self._checked_date(article)
