@@ -22,7 +22,7 @@ from storyweave.cli.app import EmbedderOption, StoreOption, app, console, eval_a
 from storyweave.cluster import StoryEngine, default_model
 from storyweave.cluster.batch import Record, article_from_record, cluster_articles, read_articles, read_jsonl
 from storyweave.cluster.similarity import pair_scores
-from storyweave.embed import Embedder, default_embedder
+from storyweave.embed import Embedder, default_embedder, default_spec, embedder_name
 from storyweave.embed.parallel import ParallelEmbedder
 from storyweave.eval.clustering import score_clustering
 from storyweave.eval.pairs import lang_pair, score_pairs
@@ -261,7 +261,8 @@ def eval_pairs(
         )
     langs = [lang_pair(records[i].get("lang1"), records[i].get("lang2")) for i in rated]
     overall = [float(records[i]["overall"]) for i in rated]
-    result = score_pairs(scores[rated], overall, langs, default_model().pair_threshold)
+    threshold = default_model(embedder_name(default_spec())).pair_threshold
+    result = score_pairs(scores[rated], overall, langs, threshold)
     table = Table(title=f"{file.name}: {result.n} pairs")
     table.add_column("languages")
     table.add_column("pairs", justify="right")
@@ -271,7 +272,7 @@ def eval_pairs(
     table.add_row("overall", str(result.n), f"{result.pearson:.4f}", style="bold")
     console.print(table)
     console.print(
-        f"same event (overall ≤ 2) at score ≥ {default_model().pair_threshold:g}: "
+        f"same event (overall ≤ 2) at score ≥ {threshold:g}: "
         f"precision {result.precision:.4f}, recall {result.recall:.4f}, F1 {result.f1:.4f}"
     )
 

@@ -38,13 +38,17 @@ def article_filters(
         if value is not None:
             where.append(f"{column} = {mark}")
             params.append(value)
-    if since is not None:
-        where.append(f"published >= {mark}")
-        params.append(to_db(since))
-    if until is not None:
-        where.append(f"published < {mark}")
-        params.append(to_db(until))
+    bounds = (f"published >= {mark}", since), (f"published < {mark}", until)
+    _time_bounds(where, params, to_db, *bounds)
     return where, params
+
+
+def _time_bounds(where: list[str], params: list, to_db: ToDb, *bounds: tuple[str, datetime | None]) -> None:
+    """Append each (condition, moment) whose moment is given, the moment converted for the backend."""
+    for condition, moment in bounds:
+        if moment is not None:
+            where.append(condition)
+            params.append(to_db(moment))
 
 
 def story_filters(
@@ -68,12 +72,8 @@ def story_filters(
         if value is not None:
             where.append(f"EXISTS (SELECT 1 FROM articles a WHERE a.story_id = s.id AND a.{column} = {mark})")
             params.append(value)
-    if since is not None:
-        where.append(f"s.last_seen >= {mark}")
-        params.append(to_db(since))
-    if until is not None:
-        where.append(f"s.first_seen < {mark}")
-        params.append(to_db(until))
+    bounds = (f"s.last_seen >= {mark}", since), (f"s.first_seen < {mark}", until)
+    _time_bounds(where, params, to_db, *bounds)
     if thread_id is not None:
         where.append(f"s.thread_id = {mark}")
         params.append(thread_id)
