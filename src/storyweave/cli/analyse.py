@@ -10,8 +10,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
+from rich.text import Text
 
 from storyweave.analyse import (
     ExtractiveSummarizer,
@@ -25,6 +27,7 @@ from storyweave.api import story_outlets
 from storyweave.cli.app import StoreOption, app, console, eval_app
 from storyweave.cluster.batch import read_jsonl
 from storyweave.eval.summaries import evaluate_summaries, source_texts
+from storyweave.jsonsafe import json_safe
 from storyweave.models import Outlet
 from storyweave.store import open_store
 
@@ -132,7 +135,7 @@ def _table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) ->
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))  # untrusted text: never parsed as Rich markup
     return table
 
 
@@ -190,10 +193,11 @@ def _report_tables(report: dict) -> list[Table]:
 
 def _print_tables(story_title: str, report: dict) -> None:
     out = Console()
-    out.rule(story_title or "story")
+    out.rule(Text(story_title or "story"))
     out.print("[bold]Summary[/]")
     for sentence in report["summary"]["sentences"]:
-        out.print(f"• {sentence['text']} [dim][{', '.join(sentence['sources'])}][/]", highlight=False)
+        sources = escape(f"[{', '.join(sentence['sources'])}]")
+        out.print(f"• {escape(sentence['text'])} [dim]{sources}[/]", highlight=False)
     for table in _report_tables(report):
         out.print(table)
     coverage = report["coverage"]
@@ -247,7 +251,7 @@ def story(
     with open_store(store) as opened:
         found = opened.get_story(story_id)
         if found is None:
-            console.print(f"[red]no story {story_id!r} in {opened.url}[/red]")
+            console.print(f"[red]no story {escape(repr(story_id))} in {escape(opened.url)}[/red]")
             raise typer.Exit(1)
         articles = list(opened.iter_articles(story_id=story_id))
         outlets = story_outlets(opened, articles)
@@ -256,7 +260,10 @@ def story(
     data = report.to_dict()
     if format == "json":
         typer.echo(
-            json.dumps({"story": story_id, "title": found.title, **data}, ensure_ascii=False, indent=2)
+            json.dumps(
+                json_safe({"story": story_id, "title": found.title, **data}),
+                ensure_ascii=False, indent=2, allow_nan=False,
+            )
         )
     elif format == "markdown":
         typer.echo(report_markdown(found.title, data))

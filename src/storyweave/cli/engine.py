@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from storyweave.cli.app import EmbedderOption, StoreOption, app, console, eval_app
 from storyweave.cluster import StoryEngine, default_model
@@ -51,7 +52,7 @@ def stories(
         raise typer.BadParameter("sort must be recency, size or velocity", param_hint="--sort")
     with open_store(store) as opened:
         listed = opened.list_stories(sort=sort, limit=limit)  # type: ignore[arg-type]
-        table = Table(title=f"{opened.count_stories()} stories in {opened.url}")
+        table = Table(title=Text(f"{opened.count_stories()} stories in {opened.url}"))
         table.add_column("story", no_wrap=True, min_width=15)  # whole: copied into `storyweave story ID`
         table.add_column("size", justify="right")
         for column in ("outlets", "languages", "span", "thread"):
@@ -61,7 +62,7 @@ def stories(
             articles = [a for a in (opened.get_article(i) for i in story.article_ids) if a is not None]
             outlets = Counter(a.source or "?" for a in articles)
             langs = Counter(a.lang or "?" for a in articles)
-            table.add_row(
+            cells = (
                 story.id,
                 str(story.size),
                 ", ".join(name for name, _ in outlets.most_common(3)) + (" …" if len(outlets) > 3 else ""),
@@ -70,6 +71,7 @@ def stories(
                 story.thread_id or "",
                 story.title,
             )
+            table.add_row(*(Text(cell) for cell in cells))  # untrusted text: never parsed as markup
     Console(width=max(Console().width, 120)).print(table)
 
 

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 
 from storyweave.cli.app import EmbedderOption, StoreOption, app, console
@@ -24,12 +25,12 @@ def _open(store: str | None) -> Store:
     try:
         return open_store(store)
     except StoreError as exc:
-        console.print(f"[red]error:[/] {exc}", highlight=False)
+        console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
 
 
 def _fail(message: object) -> typer.Exit:
-    console.print(f"[red]error:[/] {message}", highlight=False)
+    console.print(f"[red]error:[/] {escape(str(message))}", highlight=False)
     return typer.Exit(1)
 
 
@@ -115,7 +116,7 @@ def list_(store: StoreOption = None) -> None:
                 typer.echo("\t".join(row))
         if out.is_terminal:
             out.print(table)
-        console.print(f"{len(feeds)} feeds in {opened.url}", highlight=False)
+        console.print(f"{len(feeds)} feeds in {opened.url}", highlight=False, markup=False)
 
 
 @app.command()
@@ -175,12 +176,12 @@ def watch(
                 f"{report.stored} new articles, {report.duplicates} duplicates, {report.bad} skipped, "
                 f"{report.retry} to retry, in {time.perf_counter() - started:.1f} s — "
                 f"{opened.count_articles()} articles, {opened.count_stories()} stories in {opened.url}",
-                highlight=False,
+                highlight=False, markup=False,
             )
             if report.feeds and report.feeds_failed == report.feeds:
                 raise typer.Exit(1)
             return
-        console.print(f"watching feeds into {opened.url} (Ctrl-C to stop)", highlight=False)
+        console.print(f"watching feeds into {opened.url} (Ctrl-C to stop)", highlight=False, markup=False)
         handle = poller.start()
         try:
             while handle.thread.is_alive():

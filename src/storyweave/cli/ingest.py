@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from storyweave.cli.app import EmbedderOption, StoreOption, app, console, eval_app
@@ -35,7 +36,7 @@ def progress_bar(label: str, total: int):
 
 
 def _report(error: IngestError) -> None:
-    console.print(f"[red]error[/red] {error}", markup=True, highlight=False, soft_wrap=True)
+    console.print(f"[red]error[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
 
 
 def _split_sources(inputs: list[str]) -> tuple[list[Source], list[IngestError]]:
@@ -69,7 +70,7 @@ def ingest(
         console.print(
             f"added {summary.added}, duplicates {summary.duplicates}, failed {summary.failed}"
             f" — {opened.count_articles()} articles in {opened.url}",
-            highlight=False,
+            highlight=False, markup=False,
         )
     if not summary.ingested:
         raise typer.Exit(1)
@@ -112,7 +113,7 @@ def extract(
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
                 written += 1
             advance()
-    console.print(f"extracted {written} of {len(sources)} inputs into {out}", highlight=False)
+    console.print(f"extracted {written} of {len(sources)} inputs into {out}", highlight=False, markup=False)
     if not written:
         raise typer.Exit(1)
 

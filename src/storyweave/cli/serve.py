@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from storyweave.cli.app import EmbedderOption, StoreOption, app, console
 
@@ -33,16 +34,19 @@ def serve(
     try:
         opened = open_store(store)
     except StoreError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(1) from None
     if feeds is not None and not feeds.exists():
-        console.print(f"[yellow]warning:[/] feeds file {feeds} not found; serving without feed polling")
+        console.print(
+            f"[yellow]warning:[/] feeds file {escape(str(feeds))} not found; serving without feed polling"
+        )
         feeds = None
     token = os.environ.get("STORYWEAVE_API_TOKEN") or None
     console.print(
         f"storyweave on http://{host}:{port}/ (store {opened.url}; "
         + ("writes need the API token" if token else "read-only: set STORYWEAVE_API_TOKEN to allow writes")
-        + ")"
+        + ")",
+        markup=False,
     )
     app = create_app(opened, api_token=token, feeds=feeds)
     if token:  # load the story engine's state now, in the background, rather than on the first write

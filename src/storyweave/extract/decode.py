@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zlib
 
 import charset_normalizer
@@ -71,6 +72,10 @@ def decode_bytes(data: bytes) -> str:
     return fix_text(text)
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def fix_text(text: str) -> str:
-    """Repair mojibake and broken Unicode; typographic quotes are kept as the outlet wrote them."""
-    return ftfy.fix_text(text, _FIX)
+    """Repair mojibake and broken Unicode; typographic quotes are kept as the outlet wrote them. Lone
+    surrogates (valid in JSON escapes, not encodable as UTF-8) become U+FFFD, so the text can be stored."""
+    return _LONE_SURROGATE.sub("\ufffd", ftfy.fix_text(text, _FIX))

@@ -47,13 +47,15 @@ def _html_lang(html: bytes) -> str | None:
 
 
 def parse_date(value: str | None) -> datetime | None:
+    """An ISO 8601 time in UTC (naive means UTC); None when unparsable or not representable in UTC
+    (`9999-12-31T23:59:59-23:59` overflows)."""
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _clean(value: str | None) -> str | None:
@@ -63,13 +65,16 @@ def _clean(value: str | None) -> str | None:
 
 def canonical(url: str | None, declared: str | None = None) -> str | None:
     """The page's declared canonical URL when it is plausible (same host, not a home page), else `url`."""
-    chosen = url
-    if declared and urlsplit(declared).scheme in ("http", "https"):
-        parts = urlsplit(declared)
-        same_host = url is None or parts.hostname == urlsplit(url).hostname
-        if same_host and parts.path.strip("/"):
-            chosen = declared
-    if not chosen or urlsplit(chosen).scheme not in ("http", "https"):
+    try:
+        chosen = url
+        if declared and urlsplit(declared).scheme in ("http", "https"):
+            parts = urlsplit(declared)
+            same_host = url is None or parts.hostname == urlsplit(url).hostname
+            if same_host and parts.path.strip("/"):
+                chosen = declared
+        if not chosen or urlsplit(chosen).scheme not in ("http", "https") or not urlsplit(chosen).hostname:
+            return None
+    except ValueError:  # malformed URL (`http://[::1`): no canonical form
         return None
     try:
         return normalize_url(chosen, strict=True)
@@ -118,6 +123,14 @@ def without_title(text: str, title: str) -> str:
     return rest.lstrip() if title and _normalised(first) == _normalised(title) else text
 
 
+def host_of(url: str | None) -> str | None:
+    """The URL's host name; None when there is none or the URL is malformed (`http://[::1`)."""
+    try:
+        return urlsplit(url).hostname if url else None
+    except ValueError:
+        return None
+
+
 def derive_id(*keys: str | None) -> str:
     """A stable id from the first available key (URL or content), for inputs that bring none."""
     key = next(k for k in keys if k)
@@ -139,7 +152,7 @@ def article_from_page(
         text=page.text,
         url=url,
         canonical_url=page.canonical_url,
-        source=source or page.site or (urlsplit(url).hostname if url else None),
+        source=source or page.site or host_of(url),
         lang=page.lang,
         published=page.published,
         author=page.author,
@@ -180,7 +193,7 @@ def article_from_text(text: str, *, id: str, source: str | None = None, url: str
         text=cleaned.text,
         url=url,
         canonical_url=canonical(url),
-        source=source or (urlsplit(url).hostname if url else None),
+        source=source or host_of(url),
         lang=detect_language(f"{title}\n{cleaned.text}"),
         chrome=cleaned.chrome,
     )

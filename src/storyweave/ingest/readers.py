@@ -12,13 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from storyweave.extract import ExtractionError, article_from_page, article_from_text, decode_bytes
 from storyweave.extract.chrome import strip_chrome
 from storyweave.extract.decode import MAX_PAGE_BYTES, check_size, fix_text, maybe_gunzip
 from storyweave.extract.language import detect_language, normalise_lang
-from storyweave.extract.page import canonical, parse_date
+from storyweave.extract.page import canonical, host_of, parse_date
 from storyweave.fetch import Fetcher, FetchError
 from storyweave.models import Article, utcnow
 
@@ -27,6 +28,11 @@ JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 TEXT_SUFFIXES = frozenset({"", ".txt", ".text"})
 SUPPORTED = ".txt, .html, .htm, .xhtml (each also .gz) and .jsonl"
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+COUNT_MAX_BYTES = 200_000_000
+MAX_RECORD_BYTES = MAX_PAGE_BYTES
+"""A JSON Lines record longer than this is refused without being held in memory."""
+MAX_JSON_DEPTH = 64
+"""Article records are flat; deeper nesting is refused before `json.loads` could recurse on it."""
 
 
 @dataclass(frozen=True)
@@ -51,12 +57,18 @@ class Source:
     location: str
 
     def records(self) -> int:
-        """How many records this source holds (for progress bars): lines of JSON Lines, else one."""
+        """How many records this source holds (for progress bars): lines of JSON Lines, else one. Counted in
+        chunks, and only over the first `COUNT_MAX_BYTES` (a gzip bomb is not inflated just to count)."""
         if self.kind != "jsonl":
             return 1
+        lines, read = 0, 0
         try:
             with _open_lines(Path(self.location)) as handle:
-                return sum(1 for line in handle if line.strip())
+                while read < COUNT_MAX_BYTES and (chunk := handle.read(1 << 20)):
+                    lines += chunk.count(b"\n")
+                    read += len(chunk)
+                    last = chunk
+                return max(1, lines + (read > 0 and not last.endswith(b"\n")))
         except (OSError, EOFError, zlib.error):
             return 1
 
@@ -89,7 +101,10 @@ def file_id(path: Path) -> str:
 
 
 def is_url(value: str) -> bool:
-    return urlsplit(value).scheme.lower() in ("http", "https")
+    try:
+        return urlsplit(value).scheme.lower() in ("http", "https")
+    except ValueError:
+        return False
 
 
 def expand(inputs: list[str]) -> Iterator[Source | IngestError]:
@@ -173,30 +188,73 @@ def _open_lines(path: Path):
     return path.open("rb")
 
 
+def bounded_lines(handle: BinaryIO, limit: int = MAX_RECORD_BYTES) -> Iterator[bytes | int]:
+    """The lines of a binary stream; a line longer than `limit` comes as its length (an int) instead, read
+    and dropped in `limit`-sized pieces, so one huge line never sits in memory whole."""
+    while line := handle.readline(limit + 1):
+        if len(line) <= limit or line.endswith(b"\n"):
+            yield line
+            continue
+        size = len(line)
+        while (rest := handle.readline(limit)) and not rest.endswith(b"\n"):
+            size += len(rest)
+        yield size + len(rest)
+
+
+def json_depth_ok(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """False when brackets nest deeper than `limit` (a cheap scan: brackets inside strings count too, which
+    only ever over-estimates)."""
+    depth = 0
+    for byte in raw.translate(None, _NOT_BRACKETS):
+        depth += 1 if byte in b"[{" else -1
+        if depth > limit:
+            return False
+    return True
+
+
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
 def read_jsonl(path: Path) -> Iterator[Item]:
-    """Records of a JSON Lines file in the shared article schema; `cluster_id` (gold label) is never read."""
+    """Records of a JSON Lines file in the shared article schema; `cluster_id` (gold label) is never read.
+    Each bad record is one error naming its line; nothing in a record can end the run."""
     line_no = 0
     try:
         with _open_lines(path) as handle:
-            for line_no, raw in enumerate(handle, start=1):  # noqa: B007  (line_no names the failing line)
-                if not raw.strip():
-                    continue
+            for line_no, raw in enumerate(bounded_lines(handle), start=1):  # noqa: B007  (names the line)
                 where = f"{path}:{line_no}"
-                if len(raw) > MAX_PAGE_BYTES:
-                    yield IngestError(where, f"record too large ({len(raw)} bytes)")
-                    continue
-                try:
-                    yield with_provenance(article_from_record(json.loads(raw)), where)
-                except json.JSONDecodeError as exc:
-                    yield IngestError(where, f"invalid JSON ({exc.msg} at column {exc.colno})")
-                except UnicodeDecodeError:
-                    yield IngestError(where, "invalid JSON (not UTF-8)")
-                except ExtractionError as exc:
-                    yield IngestError(where, exc.reason)
+                if isinstance(raw, int):
+                    yield IngestError(where, f"record too large ({raw} bytes > {MAX_RECORD_BYTES} limit)")
+                elif raw.strip():
+                    yield record_item(raw, where)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         yield IngestError(f"{path}:{line_no + 1}", f"truncated or corrupt gzip ({exc})")
     except OSError as exc:
         yield IngestError(str(path), f"cannot read ({exc.strerror or exc})")
+
+
+def record_item(raw: bytes | str, where: str) -> Item:
+    """One JSON Lines record as an Article, or the one-line reason it is not one."""
+    try:
+        if not json_depth_ok(raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")):
+            return IngestError(where, f"invalid JSON (nested deeper than {MAX_JSON_DEPTH} levels)")
+        return with_provenance(article_from_record(json.loads(raw)), where)
+    except json.JSONDecodeError as exc:
+        return IngestError(where, f"invalid JSON ({exc.msg} at column {exc.colno})")
+    except UnicodeDecodeError:
+        return IngestError(where, "invalid JSON (not UTF-8)")
+    except ExtractionError as exc:
+        return IngestError(where, exc.reason)
+    except (ValueError, RecursionError) as exc:  # e.g. an integer of more than 4,300 digits
+        return IngestError(where, f"invalid JSON ({one_line(exc)})")
+    except Exception as exc:  # a record must never end the run; report what broke
+        return IngestError(where, f"unreadable record ({type(exc).__name__}: {one_line(exc)})")
+
+
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    """An exception message as one bounded line (messages may quote hostile input)."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _text_field(record: dict, name: str) -> str | None:
@@ -208,6 +266,9 @@ def _text_field(record: dict, name: str) -> str | None:
     return fix_text(value)
 
 
+MAX_ID_CHARS = 512
+
+
 def article_from_record(record: object) -> Article:
     """An Article from one JSON object (id, lang, title, text, published, source, url)."""
     if not isinstance(record, dict):
@@ -215,8 +276,10 @@ def article_from_record(record: object) -> Article:
     missing = [name for name in REQUIRED_FIELDS if record.get(name) in (None, "")]
     if missing and not (missing == ["title"] and record.get("text")):
         raise ExtractionError(f"missing field {missing[0]!r}")
-    if not isinstance(record["id"], str | int):
+    if isinstance(record["id"], bool) or not isinstance(record["id"], str | int):
         raise ExtractionError("field 'id' must be a string or number")
+    if len(str(record["id"])) > MAX_ID_CHARS:
+        raise ExtractionError(f"field 'id' is longer than {MAX_ID_CHARS} characters")
     text = _text_field(record, "text") or ""
     cleaned = strip_chrome(text)
     title = _text_field(record, "title") or ""
@@ -231,7 +294,7 @@ def article_from_record(record: object) -> Article:
         text=cleaned.text,
         url=url,
         canonical_url=canonical(url),
-        source=_text_field(record, "source") or (urlsplit(url).hostname if url else None),
+        source=_text_field(record, "source") or host_of(url),
         lang=normalise_lang(_text_field(record, "lang")) or detect_language(f"{title}\n{cleaned.text}"),
         published=parsed.astimezone(UTC) if parsed else None,
         chrome=cleaned.chrome,

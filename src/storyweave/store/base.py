@@ -17,6 +17,32 @@ class StoreError(RuntimeError):
     """A store could not be opened or used (bad URL, newer schema, server unreachable)."""
 
 
+class QueryTimeout(StoreError):
+    """A read ran past its time budget and was interrupted (an expensive full-text query)."""
+
+
+MAX_QUERY_TERMS = 32
+"""Full-text queries use at most this many distinct terms: each term costs a posting-list scan, and one term
+repeated 20,000 times once froze every read for minutes."""
+MAX_TERM_CHARS = 64
+MAX_QUERY_CHARS = MAX_QUERY_TERMS * (MAX_TERM_CHARS + 1) * 4
+SEARCH_BUDGET_S = 2.0
+"""A full-text read taking longer than this is interrupted (`QueryTimeout`) instead of holding the reader."""
+
+
+def search_terms(query: str) -> list[str]:
+    """The distinct words of a user query (first occurrence order, case-folded duplicates dropped), at most
+    `MAX_QUERY_TERMS`, each cut to `MAX_TERM_CHARS`; NUL and other control characters are dropped."""
+    cleaned = "".join(ch if ch.isprintable() or ch.isspace() else " " for ch in query[:MAX_QUERY_CHARS])
+    terms: dict[str, str] = {}
+    for word in cleaned.split():
+        word = word[:MAX_TERM_CHARS]
+        terms.setdefault(word.casefold(), word)
+        if len(terms) >= MAX_QUERY_TERMS:
+            break
+    return list(terms.values())
+
+
 class Store(ABC):
     """Persistent articles, outlets, stories and engine state.
 

@@ -19,7 +19,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from storyweave.models import Article, Outlet, Story
-from storyweave.store.base import StoreError, StorySort
+from storyweave.store.base import SEARCH_BUDGET_S, QueryTimeout, StoreError, StorySort, search_terms
 from storyweave.store.sql import ARTICLE_COLUMNS as _ARTICLE_COLUMNS
 from storyweave.store.sql import SQLStore, article_from_row, story_filters
 
@@ -142,6 +142,15 @@ class PostgresStore(SQLStore):
         with self._pool.connection() as conn:
             return _fetch(conn.execute(sql, params))
 
+    def _budgeted(self, sql: str, params: tuple | list, seconds: float = SEARCH_BUDGET_S) -> list[tuple]:
+        """One read under a statement timeout: the server cancels it after `seconds` (QueryTimeout)."""
+        try:
+            with self.transaction():
+                self._query(f"SET LOCAL statement_timeout = {int(seconds * 1000)}")
+                return self._query(sql, params)
+        except psycopg.errors.QueryCanceled as exc:
+            raise QueryTimeout(f"query cancelled after {seconds:.0f} s") from exc
+
     # -- articles ----------------------------------------------------------------------------------------
     def find_duplicate(self, article: Article) -> str | None:
         rows = self._query(
@@ -176,12 +185,13 @@ class PostgresStore(SQLStore):
         return article_from_row(row, _utc, list)
 
     def search(self, query: str, *, limit: int = 20, offset: int = 0) -> list[Article]:
-        if not query.split():
+        terms = search_terms(query)
+        if not terms:
             return []
-        rows = self._query(
+        rows = self._budgeted(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles, plainto_tsquery('simple', %s) q WHERE tsv @@ q"
             " ORDER BY ts_rank(tsv, q) DESC, seq LIMIT %s OFFSET %s",
-            (query, limit, offset),
+            (" ".join(terms), limit, offset),
         )
         return [self._article(r) for r in rows]
 
@@ -271,12 +281,13 @@ class PostgresStore(SQLStore):
         limit: int = 50,
         offset: int = 0,
     ) -> list[Story]:
+        terms = search_terms(query or "")
         text_match = (
             "s.id IN (SELECT a.story_id FROM articles a WHERE a.tsv @@ plainto_tsquery('simple', %s))",
-            query,
+            " ".join(terms),
         )
         where, params = story_filters(
-            "%s", _utc, text_match=text_match if query and query.split() else None, lang=lang, source=source,
+            "%s", _utc, text_match=text_match if terms else None, lang=lang, source=source,
             since=since, until=until, thread_id=thread_id,
         )
         # NULLS LAST and byte-order ids: the same order as SQLite gives.
@@ -286,7 +297,7 @@ class PostgresStore(SQLStore):
             "velocity": "s.size / (1.0 + COALESCE(EXTRACT(EPOCH FROM s.last_seen - s.first_seen) / 3600, 0))"
             " DESC, s.last_seen DESC NULLS LAST",
         }[sort]
-        rows = self._query(
+        rows = self._budgeted(
             f"SELECT {_STORY_COLUMNS} FROM stories s WHERE "
             + " AND ".join(where)
             + f' ORDER BY {order}, s.id COLLATE "C" LIMIT %s OFFSET %s',

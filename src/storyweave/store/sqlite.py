@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from storyweave.models import Article, Outlet, Story
-from storyweave.store.base import StoreError, StorySort
+from storyweave.store.base import SEARCH_BUDGET_S, QueryTimeout, StoreError, StorySort, search_terms
 from storyweave.store.sql import ARTICLE_COLUMNS as _ARTICLE_COLUMNS
 from storyweave.store.sql import SQLStore, article_from_row, story_filters
 
@@ -72,9 +73,8 @@ def from_db_time(value: str | None) -> datetime | None:
 
 
 def fts_query(query: str) -> str:
-    """Quote each term so that user input is never parsed as FTS5 syntax."""
-    terms = [t.replace('"', '""') for t in query.split() if t.strip()]
-    return " ".join(f'"{t}"' for t in terms)
+    """Quote each term so that user input is never parsed as FTS5 syntax; terms capped and deduplicated."""
+    return " ".join('"' + t.replace('"', '""') + '"' for t in search_terms(query))
 
 
 class SQLiteStore(SQLStore):
@@ -97,7 +97,28 @@ class SQLiteStore(SQLStore):
         self._db.execute("PRAGMA foreign_keys=ON")
         self._lock = threading.RLock()
         self._depth = 0
+        self._deadline: float | None = None
+        self._db.set_progress_handler(self._past_deadline, 20_000)
         self._migrate()
+
+    def _past_deadline(self) -> int:
+        """SQLite's progress callback: non-zero interrupts the running statement (see `_budget`)."""
+        return int(self._deadline is not None and time.monotonic() > self._deadline)
+
+    @contextmanager
+    def _budget(self, seconds: float = SEARCH_BUDGET_S) -> Iterator[None]:
+        """Interrupt the statements run inside after `seconds` (QueryTimeout), so that one expensive query
+        cannot hold the connection's lock, and every read behind it, for minutes."""
+        with self._lock:
+            self._deadline = time.monotonic() + seconds
+            try:
+                yield
+            except sqlite3.OperationalError as exc:
+                if "interrupt" in str(exc):
+                    raise QueryTimeout(f"query interrupted after {seconds:.0f} s") from exc
+                raise
+            finally:
+                self._deadline = None
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -185,11 +206,12 @@ class SQLiteStore(SQLStore):
         if not match:
             return []
         columns = ", ".join(f"a.{c.strip()}" for c in _ARTICLE_COLUMNS.split(","))
-        rows = self._query(
-            f"SELECT {columns} FROM articles_fts f JOIN articles a ON a.seq = f.rowid"
-            " WHERE articles_fts MATCH ? ORDER BY f.rank LIMIT ? OFFSET ?",
-            (match, limit, offset),
-        )
+        with self._budget():
+            rows = self._query(
+                f"SELECT {columns} FROM articles_fts f JOIN articles a ON a.seq = f.rowid"
+                " WHERE articles_fts MATCH ? ORDER BY f.rank LIMIT ? OFFSET ?",
+                (match, limit, offset),
+            )
         return [self._article(r) for r in rows]
 
     def set_article_story(
@@ -313,12 +335,13 @@ class SQLiteStore(SQLStore):
             "velocity": "s.size / (1.0 + COALESCE(julianday(s.last_seen) - julianday(s.first_seen), 0) * 24)"
             " DESC, s.last_seen DESC",
         }[sort]
-        rows = self._query(
-            "SELECT s.id, s.first_seen, s.last_seen, s.title, s.thread_id FROM stories s WHERE "
-            + " AND ".join(where)
-            + f" ORDER BY {order}, s.id LIMIT ? OFFSET ?",
-            [*params, limit, offset],
-        )
+        with self._budget():
+            rows = self._query(
+                "SELECT s.id, s.first_seen, s.last_seen, s.title, s.thread_id FROM stories s WHERE "
+                + " AND ".join(where)
+                + f" ORDER BY {order}, s.id LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            )
         return [self._story(r) for r in rows]
 
     # -- engine state ------------------------------------------------------------------------------------
