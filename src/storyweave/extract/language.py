@@ -11,6 +11,8 @@ _SPACE = re.compile(r"\s+")
 MIN_CHARS = 20
 """Below this the model is guessing; a page's declared language is then the better answer."""
 CONFIDENT = 0.5
+SAMPLE_CHARS = 5_000
+"""Language id reads at most this much (the start of the text): more adds no accuracy, only time."""
 HINT_SUPPORT = 0.05
 """A declared language the model also finds plausible wins: it settles close pairs (es/gl, no/da, hr/sr)."""
 
@@ -31,7 +33,7 @@ def normalise_lang(code: str | None) -> str | None:
 def detect_language(text: str, hint: str | None = None) -> str | None:
     """ISO 639-1 code of `text`; `hint` (e.g. the HTML lang attribute) decides short or ambiguous cases."""
     hint = normalise_lang(hint)
-    sample = _SPACE.sub(" ", text or "").strip()
+    sample = _SPACE.sub(" ", (text or "")[: 4 * SAMPLE_CHARS]).strip()[:SAMPLE_CHARS]
     if len(sample) < MIN_CHARS:
         return hint
     candidates = _detector().detect(sample, model="lite", k=3)
