@@ -228,6 +228,11 @@ class Poller:
             self._feed_failed(feed, state, exc.reason if isinstance(exc, FetchError) else str(exc))
             report.feeds_failed = 1
             return report
+        except Exception as exc:  # whatever else breaks on this feed: back it off, never end the poller
+            log.exception("feed %s failed unexpectedly", feed.url)
+            self._feed_failed(feed, state, f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+            report.feeds_failed = 1
+            return report
 
         listed = [FeedItem.from_json(p) for p in state.pending] + fresh
         unique: dict[str, FeedItem] = {}
@@ -303,6 +308,10 @@ class Poller:
             return _Fetched(item, self._article(feed, item), attempts)
         except ItemError as exc:
             return self._item_failed(feed, item, exc, attempts)
+        except Exception as exc:  # an unexpected failure on one item: skip it, never the rest of the feed
+            log.exception("item %s of feed %s failed unexpectedly", item.link, feed.url)
+            reason = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+            return self._item_failed(feed, item, ItemError(reason, transient=False), attempts)
 
     def _add_all(self, feed: Feed, fetched: list[_Fetched]) -> list[str]:
         """Embedding (the slow part of placing an article) runs as one batch outside the write lock when the

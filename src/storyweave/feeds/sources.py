@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
 
 from storyweave.store import Store
 
@@ -127,10 +129,12 @@ def put_item(store: Store, key: str, record: ItemRecord) -> None:
 def read_opml(path: Path) -> list[Feed]:
     """Feeds of an OPML file: every <outline> with an xmlUrl, at any depth (categories are folders)."""
     try:
-        root = ET.parse(path).getroot()
-    except ET.ParseError as exc:
+        root = SafeET.parse(path).getroot()
+    except SafeET.ParseError as exc:
         line = exc.position[0] if exc.position else "?"
         raise FeedListError(f"{path}:{line}: not valid OPML ({exc})") from exc
+    except DefusedXmlException as exc:  # entity expansion or external entities: never expanded
+        raise FeedListError(f"{path}: refused, the file declares entities ({exc})") from exc
     except OSError as exc:
         raise FeedListError(f"{path}: cannot read ({exc.strerror})") from exc
     if root.tag != "opml":

@@ -21,6 +21,7 @@ from storyweave.extract.decode import MAX_PAGE_BYTES, check_size, fix_text, mayb
 from storyweave.extract.language import detect_language, normalise_lang
 from storyweave.extract.page import canonical, host_of, parse_date
 from storyweave.fetch import Fetcher, FetchError
+from storyweave.jsonsafe import MAX_JSON_DEPTH, json_depth_ok
 from storyweave.models import Article, utcnow
 
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".shtml"})
@@ -31,8 +32,6 @@ PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 COUNT_MAX_BYTES = 200_000_000
 MAX_RECORD_BYTES = MAX_PAGE_BYTES
 """A JSON Lines record longer than this is refused without being held in memory."""
-MAX_JSON_DEPTH = 64
-"""Article records are flat; deeper nesting is refused before `json.loads` could recurse on it."""
 
 
 @dataclass(frozen=True)
@@ -199,20 +198,6 @@ def bounded_lines(handle: BinaryIO, limit: int = MAX_RECORD_BYTES) -> Iterator[b
         while (rest := handle.readline(limit)) and not rest.endswith(b"\n"):
             size += len(rest)
         yield size + len(rest)
-
-
-def json_depth_ok(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
-    """False when brackets nest deeper than `limit` (a cheap scan: brackets inside strings count too, which
-    only ever over-estimates)."""
-    depth = 0
-    for byte in raw.translate(None, _NOT_BRACKETS):
-        depth += 1 if byte in b"[{" else -1
-        if depth > limit:
-            return False
-    return True
-
-
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 def read_jsonl(path: Path) -> Iterator[Item]:
