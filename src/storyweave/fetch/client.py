@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import time
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 from urllib.robotparser import RobotFileParser
@@ -24,6 +25,15 @@ ROBOTS_MAX_BYTES = 500_000
 METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254"))
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+REFUSED_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "192.0.0.0/24",  # IETF protocol assignments (192.0.0.8 and friends: not reachable hosts)
+        "fec0::/10",  # deprecated site-local, still routed inside some networks
+        "::/96",  # IPv4-compatible IPv6 (deprecated): would reach the embedded IPv4 address
+    )
+)
+NAT64_NETWORKS = tuple(ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48"))
 
 
 class FetchError(RuntimeError):
@@ -66,10 +76,28 @@ class FetchResult:
         return self.content
 
 
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address leads to: mapped (::ffff:a.b.c.d), 6to4 (2002::/16) or NAT64."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if any(ip in network for network in NAT64_NETWORKS):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public_address(ip: IPAddress) -> bool:
-    """False for private, loopback, link-local, multicast, reserved, unspecified and cloud-metadata IPs."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    """False for private, loopback, link-local, site-local, multicast, reserved, unspecified, protocol
+    (192.0.0.0/24) and cloud-metadata IPs, and for IPv6 addresses that wrap a non-public IPv4 address."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.teredo is not None:  # a tunnel whose far end the address does not show: refused
+            return False
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            return is_public_address(embedded)
+    if any(ip.version == n.version and ip in n for n in REFUSED_NETWORKS):
+        return False
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip in METADATA_ADDRESSES)
 
 
@@ -96,8 +124,12 @@ class Fetcher:
         max_redirects: int = 5,
         user_agent: str = DEFAULT_USER_AGENT,
         respect_robots: bool = True,
+        deadline: float | None = None,
     ) -> None:
         self.allow_private = allow_private
+        self.deadline = deadline if deadline is not None else 4 * timeout
+        """Overall seconds for one request, headers and body: a server trickling a byte at a time never
+        trips the per-read `timeout`, so a watchdog closes the connection when this passes."""
         self.allowed_hosts = frozenset(h.lower().strip("[]") for h in allowed_hosts)
         self.timeout = timeout
         self.max_bytes = max_bytes
@@ -108,6 +140,7 @@ class Fetcher:
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False,
             headers={"User-Agent": user_agent},
+            limits=httpx.Limits(max_keepalive_connections=0),  # a fresh socket per request: see _watchdog
         )
 
     def close(self) -> None:
@@ -128,7 +161,18 @@ class Fetcher:
         last_modified: str | None = None,
         accept: tuple[str, ...] | None = None,
     ) -> FetchResult:
-        """GET `url`; FetchError for refused addresses, HTTP errors, oversize or unwanted content types."""
+        """GET `url`; FetchError for refused addresses, HTTP errors, oversize or unwanted content types, and
+        for anything else that goes wrong (a malformed redirect target, say): nothing else escapes."""
+        try:
+            return self._get(url, etag=etag, last_modified=last_modified, accept=accept)
+        except FetchError:
+            raise
+        except (httpx.InvalidURL, httpx.HTTPError, ValueError, UnicodeError, OSError) as exc:
+            raise FetchError(url, f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from exc
+
+    def _get(
+        self, url: str, *, etag: str | None, last_modified: str | None, accept: tuple[str, ...] | None
+    ) -> FetchResult:
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -205,17 +249,51 @@ class Fetcher:
         refused: httpx.ConnectError | None = None
         for address in addresses:  # the next checked address when one cannot be reached (e.g. no IPv6 route)
             pinned = url.copy_with(host=str(address))
-            try:
-                stream = self._client.stream("GET", pinned, headers=request_headers, extensions=extensions)
-                with stream as response:
-                    return self._read(url, response, accept, max_bytes)
-            except httpx.ConnectError as exc:
-                refused = exc
-            except httpx.TimeoutException as exc:
-                raise FetchError(str(url), f"timed out after {self.timeout:.0f} s") from exc
-            except httpx.HTTPError as exc:
-                raise FetchError(str(url), f"{type(exc).__name__}: {exc}") from exc
+            with self._watchdog() as (trace, expired):
+                try:
+                    stream = self._client.stream(
+                        "GET", pinned, headers=request_headers, extensions={**extensions, "trace": trace}
+                    )
+                    with stream as response:
+                        return self._read(url, response, accept, max_bytes)
+                except httpx.HTTPError as exc:
+                    if expired.is_set():
+                        reason = f"timed out (no full response in {self.deadline:.0f} s)"
+                        raise FetchError(str(url), reason) from exc
+                    if isinstance(exc, httpx.ConnectError):
+                        refused = exc
+                        continue
+                    if isinstance(exc, httpx.TimeoutException):
+                        raise FetchError(str(url), f"timed out after {self.timeout:.0f} s") from exc
+                    raise FetchError(str(url), f"{type(exc).__name__}: {exc}") from exc
         raise FetchError(str(url), f"cannot connect ({refused})") from refused
+
+    @contextmanager
+    def _watchdog(self) -> Iterator[tuple[object, threading.Event]]:
+        """An httpcore trace hook that notes the request's sockets, and a timer that shuts them down when the
+        overall deadline passes: the blocked read then fails and the request ends (`expired` is set)."""
+        sockets: list[socket.socket] = []
+        expired = threading.Event()
+
+        def trace(event: str, info: dict) -> None:
+            if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+                sock = info["return_value"].get_extra_info("socket")
+                if sock is not None:
+                    sockets.append(sock)
+
+        def expire() -> None:
+            expired.set()
+            for sock in sockets:
+                with suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+        timer = threading.Timer(self.deadline, expire)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield trace, expired
+        finally:
+            timer.cancel()
 
     def _read(
         self, url: httpx.URL, response: httpx.Response, accept: tuple[str, ...] | None, limit: int
@@ -238,14 +316,11 @@ class Fetcher:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise FetchError(where, f"too large ({int(declared)} bytes > {limit} limit)")
-        deadline = time.monotonic() + 4 * self.timeout
         chunks, size = [], 0
         for chunk in response.iter_bytes():
             size += len(chunk)
             if size > limit:
                 raise FetchError(where, f"too large (more than {limit} bytes)")
-            if time.monotonic() > deadline:
-                raise FetchError(where, f"timed out (download took over {4 * self.timeout:.0f} s)")
             chunks.append(chunk)
         result.content = b"".join(chunks)
         return result
