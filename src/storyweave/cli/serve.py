@@ -24,6 +24,13 @@ def serve(
         typer.Option(help="OPML or feed list to poll while serving (skipped if the file is missing)"),
     ] = None,
     embedder: EmbedderOption = None,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="STORYWEAVE_PUBLIC_URL",
+            help="The server's public base URL (https://news.example.org) for absolute links in exports",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web UI and REST API (docs at /docs). Writes need STORYWEAVE_API_TOKEN, else read-only."""
     import uvicorn
@@ -48,7 +55,7 @@ def serve(
         + ")",
         markup=False,
     )
-    app = create_app(opened, api_token=token, feeds=feeds)
+    app = create_app(opened, api_token=token, feeds=feeds, public_url=public_url)
     if token:  # load the story engine's state now, in the background, rather than on the first write
         threading.Thread(target=app.state.writer.pipeline, name="engine-start", daemon=True).start()
     app.state.reports.warm()

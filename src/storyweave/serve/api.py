@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import hashlib
 import hmac
+import logging
 import threading
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
+from starlette.convertors import PathConvertor, register_url_convertor
 
+from storyweave.jsonsafe import json_safe
 from storyweave.models import Article, Outlet, utcnow
 from storyweave.pipeline import Pipeline
 from storyweave.serve.views import (
+    MAX_OFFSET,
     MAX_PAGE,
     StoryFilter,
     analysis_installed,
@@ -27,7 +33,23 @@ from storyweave.serve.views import (
 )
 from storyweave.store import Store
 
+log = logging.getLogger(__name__)
+
+class IdConvertor(PathConvertor):
+    """Article ids may hold '/' (they come from files and feeds): matched like a path, but written into links
+    percent-encoded as one segment, so an id such as `a/../../docs` cannot turn a link into `/docs`."""
+
+    def to_string(self, value: str) -> str:
+        return quote(str(value), safe="")
+
+
+register_url_convertor("id", IdConvertor())
+
 router = APIRouter(prefix="/api", tags=["api"])
+MAX_WAITERS = 1000
+"""Requests waiting (`wait=true`) for a report at once; more are answered at once with the current status."""
+WAIT_TIMEOUT_S = 60.0
+"""The longest a `wait=true` request waits before it is answered with the current status."""
 bearer = HTTPBearer(auto_error=False, description="The server's STORYWEAVE_API_TOKEN")
 
 
@@ -80,23 +102,55 @@ def story_detail(request: Request, story_id: str, *, wait: bool = False) -> dict
     return {
         **card(store, story, articles).to_dict(),
         "articles": [article_dict(a, with_text=False) for a in articles],
-        "report": report,
+        "report": json_safe(report),
         "report_status": status,
         "thread": thread[:20],
     }
 
 
+class Waiters:
+    """Bounds the requests waiting for a report. Waiting is an awaited future on the event loop, never a
+    thread: hundreds of waiters cost no worker thread, so pages and reads stay fast meanwhile."""
+
+    def __init__(self, limit: int = MAX_WAITERS, timeout: float = WAIT_TIMEOUT_S) -> None:
+        self.limit, self.timeout = limit, timeout
+        self.waiting = 0
+
+    async def wait(self, request: Request, story_id: str) -> None:
+        """Wait (up to `timeout`) until the story's report job ends; at once when `limit` others wait."""
+        if self.waiting >= self.limit:
+            return
+        self.waiting += 1
+        try:
+            job = request.app.state.reports.schedule(story_id)
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(job)), self.timeout)
+        except TimeoutError:
+            pass
+        except Exception:  # the job failed: the answer says so through report_status
+            log.debug("report job for %s failed", story_id, exc_info=True)
+        finally:
+            self.waiting -= 1
+
+
 @router.get("/stories/{story_id}", summary="One story with its comparison")
-def get_story(
+async def get_story(
     request: Request,
     story_id: str,
     wait: bool = Query(
-        False, description="Wait for a missing or outdated report instead of answering at once"
+        False,
+        description=f"Wait (at most {WAIT_TIMEOUT_S:.0f} s) for a missing or outdated report instead of"
+        " answering at once",
     ),
 ) -> dict[str, Any]:
     """`report_status`: `ready`; `stale` (the story has changed since `report`, a new one is being computed);
-    `pending` (no report yet, `report` is null; ask again or use `wait=true`); `unavailable` (no analysis)."""
-    return story_detail(request, story_id, wait=wait)
+    `pending` (no report yet, `report` is null; ask again or use `wait=true`); `unavailable` (no analysis).
+    With `wait=true` the answer comes when the report is ready, or after the wait's time limit with the
+    status then (also at once when too many requests are already waiting)."""
+    detail = await run_in_threadpool(story_detail, request, story_id)
+    if wait and detail["report_status"] in ("pending", "stale"):
+        await request.app.state.waiters.wait(request, story_id)
+        detail = await run_in_threadpool(story_detail, request, story_id)
+    return detail
 
 
 @router.get("/status", summary="What the server holds and whether it is ready")
@@ -120,7 +174,7 @@ def list_articles(
     outlet: str | None = None,
     lang: str | None = None,
     limit: int = Query(50, ge=1, le=MAX_PAGE),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     if q:
         found = store.search(q, limit=limit, offset=offset)
@@ -136,7 +190,7 @@ def list_articles(
     }
 
 
-@router.get("/articles/{article_id:path}", summary="One article with its text")
+@router.get("/articles/{article_id:id}", summary="One article with its text")
 def get_article(article_id: str, store: Store = Depends(get_store)) -> dict[str, Any]:
     return article_dict(get_article_or_404(store, article_id))
 
@@ -284,7 +338,7 @@ def _article_id(*parts: str | None) -> str:
 
 @router.post("/ingest/articles", summary="Add articles given as JSON", dependencies=[Depends(require_token)])
 def ingest_articles(
-    articles: list[dict[str, Any]] = Body(
+    articles: list[Any] = Body(
         description="Articles: id?, title, text, url, source, lang, published (ISO 8601); each fails alone",
         examples=[
             [
@@ -302,22 +356,49 @@ def ingest_articles(
     writer: Writer = Depends(get_writer),
 ) -> list[IngestResult]:
     """Read like `storyweave ingest` reads JSON Lines (chrome stripped, language detected when missing)."""
-    from storyweave.extract import ExtractionError
-    from storyweave.ingest.readers import article_from_record
 
-    out = []
-    for number, record in enumerate(articles):
-        label = str(record.get("id") or record.get("url") or record.get("title") or f"item {number}")
+    return [_ingest_record(number, record, writer) for number, record in enumerate(articles)]
+
+
+def _label(number: int, record: object) -> str:
+    if isinstance(record, dict):
+        for key in ("id", "url", "title"):
+            value = record.get(key)
+            if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+                return _printable(str(value))[:200]
+    return f"item {number}"
+
+
+def _printable(text: str) -> str:
+    """Text that encodes as UTF-8 (lone surrogates replaced), for labels echoed back to the client."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _ingest_record(number: int, record: Any, writer: Writer) -> IngestResult:
+    """One item of a REST batch, alone: whatever is wrong with it (or fails while storing it) is this item's
+    `failed` result; the items before it stay stored and say so, the items after it are still tried."""
+    from storyweave.extract import ExtractionError
+    from storyweave.ingest.readers import article_from_record, one_line
+
+    label = _label(number, record)
+    try:
+        if not isinstance(record, dict):
+            raise ExtractionError(f"expected a JSON object, got {type(record).__name__}")
         if not record.get("id"):
-            record = {**record, "id": _article_id(record.get("url"), record.get("title"), record.get("text"))}
-        try:
-            article = article_from_record(record)
-        except ExtractionError as exc:
-            out.append(IngestResult(input=label, status="failed", error=f"item {number}: {exc}"))
-            continue
+            parts = [v if isinstance(v, str) else None for v in map(record.get, ("url", "title", "text"))]
+            record = {**record, "id": _article_id(*(p and _printable(p) for p in parts))}
+        article = article_from_record(record)
         article.fetched = utcnow()
-        out.append(writer.add(article, label))
-    return out
+    except ExtractionError as exc:
+        return IngestResult(input=label, status="failed", error=f"item {number}: {exc}")
+    except Exception as exc:  # a record of a shape no check foresaw: this item fails, not the batch
+        return IngestResult(input=label, status="failed", error=f"item {number}: {one_line(exc)}")
+    try:
+        return writer.add(article, label)
+    except Exception as exc:  # rolled back: nothing of this item was stored
+        log.exception("could not store item %d of a REST batch", number)
+        reason = f"item {number}: not stored ({type(exc).__name__}: {one_line(exc)})"
+        return IngestResult(input=label, status="failed", error=reason)
 
 
 def _extract(content: bytes | str, *, url: str | None, source: str | None, id: str | None) -> Article:
@@ -332,12 +413,15 @@ def _extract(content: bytes | str, *, url: str | None, source: str | None, id: s
 def ingest_html(page: HtmlIn, writer: Writer = Depends(get_writer)) -> IngestResult:
     from storyweave.extract import ExtractionError
 
-    label = page.url or page.id or "html"
+    label = _printable(page.url or page.id or "html")[:200]
     try:
         article = _extract(page.html, url=page.url, source=page.source, id=page.id)
+        return writer.add(article, label)
     except ExtractionError as exc:
         return IngestResult(input=label, status="failed", error=str(exc))
-    return writer.add(article, label)
+    except Exception as exc:  # rolled back: nothing was stored
+        log.exception("could not store the posted page %s", label)
+        return IngestResult(input=label, status="failed", error=f"not stored ({type(exc).__name__})")
 
 
 @router.post(
@@ -355,13 +439,17 @@ def _fetch_and_add(urls: UrlsIn, writer: Writer) -> list[IngestResult]:
     out = []
     with Fetcher(allow_private=False) as fetcher:
         for url in urls.urls:
+            label = _printable(url)[:200]
             try:
                 page = fetcher.get(url)
                 article = _extract(page.content, url=page.url, source=urls.source, id=None)
+                out.append(writer.add(article, label))
             except (FetchError, ExtractionError) as exc:
-                out.append(IngestResult(input=url, status="failed", error=str(exc)))
-                continue
-            out.append(writer.add(article, url))
+                out.append(IngestResult(input=label, status="failed", error=_printable(str(exc))))
+            except Exception as exc:  # rolled back: nothing of this page was stored
+                log.exception("could not store the page of %s", label)
+                error = f"not stored ({type(exc).__name__})"
+                out.append(IngestResult(input=label, status="failed", error=error))
     return out
 
 

@@ -10,15 +10,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from storyweave.serve import api, exports, web
-from storyweave.serve.api import Writer
+from storyweave.serve.api import Waiters, Writer
 from storyweave.serve.views import QueryCache, Reports
-from storyweave.store import SQLiteStore, Store
+from storyweave.store import QueryTimeout, SQLiteStore, Store
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,13 @@ def _docs_page() -> tuple[bytes, str]:
     return page, csp
 
 
-def create_app(store: Store, *, api_token: str | None = None, feeds: Path | None = None) -> FastAPI:
+def create_app(
+    store: Store, *, api_token: str | None = None, feeds: Path | None = None, public_url: str | None = None
+) -> FastAPI:
     """The storyweave web app over `store`. Writes need `Authorization: Bearer <api_token>`; with no token the
-    server is read-only. With `feeds`, the feed poller runs for the app's lifetime."""
+    server is read-only. With `feeds`, the feed poller runs for the app's lifetime. `public_url` (e.g.
+    `https://news.example.org`) makes export links absolute; without it they are relative to the server,
+    never built from the request's `Host` header, which any client sets."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -84,11 +89,16 @@ def create_app(store: Store, *, api_token: str | None = None, feeds: Path | None
     app.state.reports = Reports(reader)
     app.state.writer = Writer(store)
     app.state.queries = QueryCache()
+    app.state.waiters = Waiters()
+    app.state.public_url = public_url.rstrip("/") if public_url else None
     docs_body, docs_csp = _docs_page()
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # noqa: ANN001
-        response = await call_next(request)
+        if "\x00" in request.url.path or b"%00" in request.scope.get("query_string", b""):
+            response = JSONResponse({"detail": "NUL characters are not allowed in the URL"}, status_code=422)
+        else:
+            response = await call_next(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
@@ -103,6 +113,14 @@ def create_app(store: Store, *, api_token: str | None = None, feeds: Path | None
     app.include_router(exports.router)
     app.include_router(web.router)
     web.install_error_pages(app)
+
+    @app.exception_handler(QueryTimeout)
+    async def query_timeout(request: Request, exc: QueryTimeout) -> Response:
+        """An over-budget search is the client's too-expensive query: 503 (try a narrower one), through the
+        same JSON or HTML error answer as any HTTP error."""
+        handler = app.exception_handlers[StarletteHTTPException]
+        return await handler(request, HTTPException(503, f"search too expensive: {exc}; narrow the query"))
+
     return app
 
 

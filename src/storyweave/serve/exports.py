@@ -20,6 +20,17 @@ router = APIRouter(prefix="/export", tags=["exports"])
 ATOM = "http://www.w3.org/2005/Atom"
 
 
+def _link(request: Request, name: str, **params: str) -> str:
+    """The server's public URL (`serve --public-url`) plus the path; just the path without one. Never the
+    request's `Host` header: a client could make every exported link point at its own site."""
+    return (request.app.state.public_url or "") + request.app.url_path_for(name, **params)
+
+
+def _atom_id(request: Request, link: str, fallback: str) -> str:
+    """Atom ids must be absolute IRIs: the public link when there is a public URL, else a URN."""
+    return link if request.app.state.public_url else f"urn:storyweave:{fallback}"
+
+
 def _cards(f: StoryFilter, store: Store) -> list[StoryCard]:
     return [card(store, s) for s in f.stories(store)]  # exports are fresh, never from the query cache
 
@@ -63,7 +74,7 @@ def export_csv(
                     "; ".join(o["name"] for o in d["outlets"]),
                     "; ".join(x["lang"] for x in d["languages"]),
                     d["thread_id"],
-                    str(request.url_for("story_page", story_id=c.id)),
+                    _link(request, "story_page", story_id=c.id),
                 )
             ]
         )
@@ -82,21 +93,21 @@ def export_atom(
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
     query = urlencode(f.params())
-    self_url = str(request.url_for("export_atom")) + (f"?{query}" if query else "")
+    self_url = _link(request, "export_atom") + (f"?{query}" if query else "")
     cards = _cards(f, store)
     title = "storyweave stories" + (f": {f.text_query}" if f.text_query else "")
     ET.SubElement(feed, f"{{{ATOM}}}title").text = title
-    ET.SubElement(feed, f"{{{ATOM}}}id").text = self_url
+    ET.SubElement(feed, f"{{{ATOM}}}id").text = _atom_id(request, self_url, f"stories?{query}")
     ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=self_url)
-    ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", href=str(request.url_for("front_page")))
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", href=_link(request, "front_page"))
     updated = max((c.story.last_seen for c in cards if c.story.last_seen), default=utcnow())
     ET.SubElement(feed, f"{{{ATOM}}}updated").text = updated.isoformat()
     ET.SubElement(ET.SubElement(feed, f"{{{ATOM}}}author"), f"{{{ATOM}}}name").text = "storyweave"
     for c in cards:
-        url = str(request.url_for("story_page", story_id=c.id))
+        url = _link(request, "story_page", story_id=c.id)
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
         ET.SubElement(entry, f"{{{ATOM}}}title").text = c.title
-        ET.SubElement(entry, f"{{{ATOM}}}id").text = url
+        ET.SubElement(entry, f"{{{ATOM}}}id").text = _atom_id(request, url, f"story:{c.id}")
         ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=url)
         ET.SubElement(entry, f"{{{ATOM}}}updated").text = (c.story.last_seen or updated).isoformat()
         if c.story.first_seen:

@@ -29,6 +29,8 @@ from storyweave.store import Store
 log = logging.getLogger(__name__)
 
 MAX_PAGE = 200
+MAX_OFFSET = 1_000_000_000
+"""Paging further is refused with a 422 (an offset of 2^63 overflowed SQLite's integers: a 500)."""
 
 
 def parse_time(value: str | None, name: str) -> datetime | None:
@@ -44,7 +46,10 @@ def parse_time(value: str | None, name: str) -> datetime | None:
             raise HTTPException(
                 422, f"{name}: expected a date (2017-12-01) or ISO-8601 time, got {value!r}"
             ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:  # 9999-12-31T23:59:59-23:59 is valid ISO 8601 but past the end of time in UTC
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except OverflowError:
+        raise HTTPException(422, f"{name}: {value!r} is out of range") from None
 
 
 def safe_url(url: str | None) -> str | None:
@@ -182,7 +187,7 @@ def story_filter(
     until: str | None = Query(None, description="Stories first reported before this date/time"),
     sort: Literal["recency", "size", "velocity"] = Query("recency", description="Order of the stories"),
     limit: int = Query(30, ge=1, le=MAX_PAGE),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> StoryFilter:
     """FastAPI dependency: the story filter from the query string (empty form fields count as absent)."""
     return StoryFilter(
@@ -367,13 +372,14 @@ class Reports:
             return entry["report"], "ready"
         if self._failed.get(story.id) == digest or not analysis_installed():
             return (entry["report"], "stale") if entry else (None, "unavailable")
-        job = self._schedule(story.id)
+        job = self.schedule(story.id)
         if wait:
             job.result()
             return self.get(story)
         return (entry["report"], "stale") if entry else (None, "pending")
 
-    def _schedule(self, story_id: str) -> Future:
+    def schedule(self, story_id: str) -> Future:
+        """The job computing the story's report (one per story at a time); the API awaits it."""
         with self._guard:
             job = self._queued.get(story_id)
             if job is None:
@@ -402,9 +408,17 @@ class Reports:
             self._queue.submit(self._analyse, [])
 
     def close(self) -> None:
+        """Stop at once: queued reports are dropped and the worker process is ended even mid-analysis (a
+        shutdown must not wait minutes for one story, nor leave the child behind)."""
         self._queue.shutdown(wait=False, cancel_futures=True)
         if self._pool is not None:
+            # ProcessPoolExecutor has no public way to end busy workers before Python 3.14.
+            workers = list((getattr(self._pool, "_processes", None) or {}).values())
             self._pool.shutdown(wait=False, cancel_futures=True)
+            for worker in workers:
+                worker.terminate()
+            for worker in workers:
+                worker.join(timeout=5)
 
     def _analyse(self, articles: list[Article]) -> dict[str, Any] | None:
         outlets = story_outlets(self.store, articles)

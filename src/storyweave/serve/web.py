@@ -180,7 +180,7 @@ def _render_story(request: Request, detail: dict[str, Any]) -> HTMLResponse:
     )
 
 
-@router.get("/articles/{article_id:path}", name="article_page")
+@router.get("/articles/{article_id:id}", name="article_page")
 def article_page(request: Request, article_id: str, store: Store = Depends(get_store)) -> Response:
     article = get_article_or_404(store, article_id)
     story = store.get_story(article.story_id) if article.story_id else None
