@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from storyweave.models import Article
 from storyweave.store import Store
 
@@ -31,7 +33,9 @@ class Pipeline:
         self.store = store
         self.engine = engine
 
-    def add(self, article: Article) -> AddResult:
+    def add(self, article: Article, vector: np.ndarray | None = None) -> AddResult:
+        """Store one article and place it. `vector`, its embedding computed ahead (see `add_many`), is kept
+        with it in the same transaction, so that a restarted engine replays it without embedding again."""
         with self.store.transaction():
             existing = self.store.find_duplicate(article)
             if existing is not None:
@@ -40,12 +44,25 @@ class Pipeline:
                 return AddResult(article.id, False, self.store.find_duplicate(article))
             if self.engine is not None:
                 self.engine.add(article)
+            space = getattr(self.engine, "embedder_name", None)
+            if vector is not None and space is not None:
+                self.store.put_vectors(space, {article.id: vector})
         return AddResult(article.id, True)
 
-    def add_many(self, articles: Sequence[Article]) -> list[AddResult]:
-        """Add a batch in one transaction; an engine with `prepare` first embeds the new ones in one go."""
+    def embed(self, articles: Sequence[Article]) -> dict[str, np.ndarray]:
+        """Embed the articles not yet stored in one batch and hand the vectors to the engine (`prepare`);
+        empty when the engine embeds nothing ahead. Runs outside any transaction: it is the slow part."""
         prepare = getattr(self.engine, "prepare", None)
-        if prepare is not None:
-            prepare([a for a in articles if self.store.find_duplicate(a) is None])
+        embed = getattr(self.engine, "embed_articles", None)
+        if prepare is None:
+            return {}
+        new = [a for a in articles if self.store.find_duplicate(a) is None]
+        vectors = embed(new) if embed is not None else None
+        prepare(new, vectors)
+        return vectors or {}
+
+    def add_many(self, articles: Sequence[Article]) -> list[AddResult]:
+        """Add a batch in one transaction, embedded first in one go (see `embed`); vectors are stored."""
+        vectors = self.embed(articles)
         with self.store.transaction():
-            return [self.add(article) for article in articles]
+            return [self.add(article, vectors.get(article.id)) for article in articles]

@@ -200,7 +200,9 @@ class StoryEngine:
         if not behind:
             return
         log.info("story engine catching up on %d stored articles", len(behind))
-        self.prepare(behind)
+        # Vectors stored with the articles (Pipeline.add) are replayed, not embedded again: a restart after
+        # a crash costs milliseconds per article instead of an embedding each.
+        self.prepare(behind, self.store.get_vectors(self.embedder_name, [a.id for a in behind]))
         for article in behind:
             if article.story_id is None:
                 self.add(article)

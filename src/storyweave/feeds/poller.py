@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from urllib.parse import urlsplit
 
+import numpy as np
+
 from storyweave.extract import ExtractionError, article_from_page
 from storyweave.feeds.parse import FeedItem, FeedParseError, parse_feed
 from storyweave.feeds.sources import (
@@ -326,13 +328,13 @@ class Poller:
         with self._write_lock:
             if vectors is not None:
                 engine.prepare([f.article for f in fetched], vectors)
-            return [self._add(feed, f) for f in fetched]
+            return [self._add(feed, f, (vectors or {}).get(f.article.id)) for f in fetched]
 
-    def _add(self, feed: Feed, fetched: _Fetched) -> str:
+    def _add(self, feed: Feed, fetched: _Fetched, vector: np.ndarray | None = None) -> str:
         item, article, attempts = fetched.item, fetched.article, fetched.attempts
         try:
             with self.store.transaction():
-                added = self.pipeline.add(article)
+                added = self.pipeline.add(article, vector)
                 status = "stored" if added.added else "duplicate"
                 record = ItemRecord(
                     status, attempts=attempts, article_id=added.duplicate_of or added.article_id

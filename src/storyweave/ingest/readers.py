@@ -8,7 +8,7 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -45,7 +45,18 @@ class IngestError:
         return f"{self.where}: {self.reason}"
 
 
-Item = Article | IngestError
+@dataclass(frozen=True)
+class AlreadyStored:
+    """A record the store holds from the very same place (a re-run after a crash): skipped before extraction,
+    which is what makes a restart cheap."""
+
+    article_id: str
+    where: str
+
+
+Item = Article | IngestError | AlreadyStored
+Known = Callable[[str, str], bool]
+"""`known(article_id, where)`: True when the store already holds that id, read from `where`."""
 
 
 @dataclass(frozen=True)
@@ -133,15 +144,16 @@ def _read_file(path: Path) -> bytes:
     return maybe_gunzip(data)
 
 
-def read_source(source: Source, fetcher: Fetcher | None = None) -> Iterator[Item]:
-    """Articles (or errors) of one source. URL sources need a `fetcher`."""
+def read_source(source: Source, fetcher: Fetcher | None = None, known: Known | None = None) -> Iterator[Item]:
+    """Articles (or errors) of one source. URL sources need a `fetcher`; JSON Lines records that `known`
+    says are stored come as `AlreadyStored`, unextracted."""
     where = source.location
     if source.kind == "unsupported":
         suffix = _suffixes(Path(where))[0]
         yield IngestError(where, f"unsupported file type {suffix!r} (storyweave reads {SUPPORTED})")
         return
     if source.kind == "jsonl":
-        yield from read_jsonl(Path(where))
+        yield from read_jsonl(Path(where), known)
         return
     try:
         if source.kind == "url":
@@ -200,9 +212,10 @@ def bounded_lines(handle: BinaryIO, limit: int = MAX_RECORD_BYTES) -> Iterator[b
         yield size + len(rest)
 
 
-def read_jsonl(path: Path) -> Iterator[Item]:
+def read_jsonl(path: Path, known: Known | None = None) -> Iterator[Item]:
     """Records of a JSON Lines file in the shared article schema; `cluster_id` (gold label) is never read.
-    Each bad record is one error naming its line; nothing in a record can end the run."""
+    Each bad record is one error naming its line; nothing in a record can end the run. Records `known` to be
+    stored from the same line are `AlreadyStored` (see `read_source`)."""
     line_no = 0
     try:
         with _open_lines(path) as handle:
@@ -211,19 +224,23 @@ def read_jsonl(path: Path) -> Iterator[Item]:
                 if isinstance(raw, int):
                     yield IngestError(where, f"record too large ({raw} bytes > {MAX_RECORD_BYTES} limit)")
                 elif raw.strip():
-                    yield record_item(raw, where)
+                    yield record_item(raw, where, known)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         yield IngestError(f"{path}:{line_no + 1}", f"truncated or corrupt gzip ({exc})")
     except OSError as exc:
         yield IngestError(str(path), f"cannot read ({exc.strerror or exc})")
 
 
-def record_item(raw: bytes | str, where: str) -> Item:
+def record_item(raw: bytes | str, where: str, known: Known | None = None) -> Item:
     """One JSON Lines record as an Article, or the one-line reason it is not one."""
     try:
         if not json_depth_ok(raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")):
             return IngestError(where, f"invalid JSON (nested deeper than {MAX_JSON_DEPTH} levels)")
-        return with_provenance(article_from_record(json.loads(raw)), where)
+        record = json.loads(raw)
+        record_id = record.get("id") if isinstance(record, dict) else None
+        if known is not None and isinstance(record_id, str | int) and known(str(record_id), where):
+            return AlreadyStored(str(record_id), where)
+        return with_provenance(article_from_record(record), where)
     except json.JSONDecodeError as exc:
         return IngestError(where, f"invalid JSON ({exc.msg} at column {exc.colno})")
     except UnicodeDecodeError:

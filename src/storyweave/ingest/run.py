@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from storyweave.fetch import Fetcher
-from storyweave.ingest.readers import IngestError, Source, read_source
+from storyweave.ingest.readers import AlreadyStored, IngestError, Source, read_source
 from storyweave.models import Article, Outlet
 from storyweave.pipeline import AddResult, Pipeline
 
 BATCH_SIZE = 32
-"""Articles embedded and stored together (one transaction); a batch that fails is retried one by one."""
+"""At most this many articles are embedded and stored together (one transaction); a batch that fails is
+retried one by one."""
+BATCH_SECONDS = 2.0
+"""A commit unit is also bounded by time: batches are sized from the measured cost per article so that each
+takes about this long, and a batch is flushed once its records took this long to read. A kill loses at most
+one unit, and a restart (after its start-up) commits new articles within seconds."""
+SNAPSHOT_SECONDS = 30.0
+"""The story engine's state is snapshotted at least this often during a run, so that a restart replays at
+most this much work (with the stored vectors: no embedding)."""
 
 
 @dataclass
@@ -55,26 +64,54 @@ class Ingestor:
         self.summary = IngestSummary()
         self._seen: dict[str, tuple[str, str]] = {}
         self._outlets: set[str] = set()
+        self._per_article: float | None = None
+        """Measured seconds per article of the last batch (embedding and placing), to size the next."""
+        self._snapshot_at = time.monotonic()
+        self._added_at_snapshot = 0
+
+    def _known(self, article_id: str, where: str) -> bool:
+        return self.store.raw_refs([article_id]).get(article_id) == where
+
+    def _target(self) -> int:
+        """Articles in the next batch: as many as fit in `BATCH_SECONDS` (a small first one: commit early)."""
+        if self._per_article is None:
+            return min(self.batch_size, 4)
+        return max(1, min(self.batch_size, int(BATCH_SECONDS / max(self._per_article, 1e-6))))
 
     def run(self, sources: Iterable[Source | IngestError]) -> IngestSummary:
         batch: list[Article] = []
+        started = time.monotonic()
         for source in sources:
-            items = [source] if isinstance(source, IngestError) else read_source(source, self.fetcher)
+            if isinstance(source, IngestError):
+                items: Iterable = [source]
+            else:
+                items = read_source(source, self.fetcher, self._known)
             for item in items:
                 if isinstance(item, IngestError):
                     self._fail(item)
+                elif isinstance(item, AlreadyStored):
+                    self.summary.duplicates += 1
                 elif self._first_time(item):
+                    if not batch:
+                        started = time.monotonic()
                     batch.append(item)
                 if self.on_record is not None:
                     self.on_record()
-                if len(batch) >= self.batch_size:
+                if batch and (len(batch) >= self._target() or time.monotonic() - started >= BATCH_SECONDS):
                     self._flush(batch)
                     batch = []
+                    self._maybe_snapshot(SNAPSHOT_SECONDS)
         self._flush(batch)
-        snapshot = getattr(self.pipeline.engine, "snapshot", None)
-        if snapshot is not None and self.summary.added:
-            snapshot()
+        self._maybe_snapshot(0.0)
         return self.summary
+
+    def _maybe_snapshot(self, every: float) -> None:
+        """Snapshot the engine's state when articles were added since the last one and `every` s passed."""
+        snapshot = getattr(self.pipeline.engine, "snapshot", None)
+        due = time.monotonic() - self._snapshot_at >= every
+        if snapshot is not None and due and self.summary.added > self._added_at_snapshot:
+            snapshot()
+            self._snapshot_at, self._added_at_snapshot = time.monotonic(), self.summary.added
 
     def _fail(self, error: IngestError) -> None:
         self.summary.failed += 1
@@ -95,12 +132,14 @@ class Ingestor:
     def _flush(self, batch: list[Article]) -> None:
         if not batch:
             return
+        started = time.monotonic()
         try:
             results = self.pipeline.add_many(batch)
         except Exception:  # the batch rolled back as a whole: isolate the article at fault
             for article in batch:
                 self._add_one(article)
             return
+        self._per_article = (time.monotonic() - started) / len(batch)
         for article, result in zip(batch, results, strict=True):
             self._count(article, result)
 

@@ -299,9 +299,7 @@ class Writer:
     def add(self, article: Article, label: str) -> IngestResult:
         pipeline = self.pipeline()
         with self.lock:
-            if self.store.find_duplicate(article) is None:
-                pipeline.engine.prepare([article])  # embed before the store's write transaction begins
-            result = pipeline.add(article)
+            result = pipeline.add_many([article])[0]  # embedded before the write transaction begins
         if not result.added:
             return IngestResult(
                 input=label,

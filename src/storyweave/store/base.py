@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Literal
+
+import numpy as np
 
 from storyweave.models import Article, Outlet, Story
 
@@ -154,3 +156,18 @@ class Store(ABC):
 
     @abstractmethod
     def get_state(self, key: str) -> bytes | None: ...
+
+    # -- restart support ---------------------------------------------------------------------------------
+    @abstractmethod
+    def put_vectors(self, space: str, vectors: Mapping[str, np.ndarray]) -> None:
+        """Keep articles' embeddings (float32) in vector space `space` (the embedder's name), so that a
+        restarted story engine replays them instead of embedding again."""
+
+    @abstractmethod
+    def get_vectors(self, space: str, article_ids: Iterable[str]) -> dict[str, np.ndarray]:
+        """The stored embeddings in `space` of those of `article_ids` that have one."""
+
+    @abstractmethod
+    def raw_refs(self, article_ids: Iterable[str]) -> dict[str, str | None]:
+        """`raw_ref` (where it was read from) of those of `article_ids` that are stored: lets a re-run skip
+        records it stored before without extracting them again."""

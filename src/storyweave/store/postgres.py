@@ -21,7 +21,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from storyweave.models import Article, Outlet, Story
 from storyweave.store.base import SEARCH_BUDGET_S, QueryTimeout, StoreError, StorySort, search_terms
 from storyweave.store.sql import ARTICLE_COLUMNS as _ARTICLE_COLUMNS
-from storyweave.store.sql import SQLStore, article_from_row, story_filters
+from storyweave.store.sql import VECTORS_TABLE, SQLStore, article_from_row, story_filters
 
 # Each entry migrates the schema from version i to i+1. Append, never edit.
 MIGRATIONS: list[str] = [
@@ -51,6 +51,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX stories_thread ON stories(thread_id);
     CREATE TABLE state (key TEXT PRIMARY KEY, value BYTEA NOT NULL);
     """,
+    VECTORS_TABLE.format(blob="BYTEA"),
 ]
 
 _OUTLET_COLUMNS = "name, domain, country, language, lean, tags"

@@ -8,9 +8,11 @@ the backend's time representation.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
+
+import numpy as np
 
 from storyweave.models import Article
 from storyweave.store.base import Store
@@ -20,6 +22,11 @@ ARTICLE_COLUMNS = (
     "story_id, duplicate_of, hash"
 )
 ToDb = Callable[[datetime | None], Any]
+_IN_CHUNK = 500
+VECTORS_TABLE = (
+    "CREATE TABLE vectors (article_id TEXT PRIMARY KEY, space TEXT NOT NULL, vector {blob} NOT NULL)"
+)
+"""Article embeddings kept for restarts (`Store.put_vectors`); the same table in both backends."""
 
 
 def article_filters(
@@ -139,6 +146,35 @@ class SQLStore(Store):
 
     def count_articles(self) -> int:
         return self._query("SELECT COUNT(*) FROM articles")[0][0]
+
+    def _in_chunks(self, sql: str, leading: list, ids: Iterable[str]) -> Iterator[tuple]:
+        """Rows of `sql` (ending in `IN ({marks})`) for `ids`, a few hundred ids per statement."""
+        ids = list(dict.fromkeys(ids))
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            yield from self._query(sql.format(marks=", ".join([self.mark] * len(chunk))), [*leading, *chunk])
+
+    def raw_refs(self, article_ids: Iterable[str]) -> dict[str, str | None]:
+        rows = self._in_chunks("SELECT id, raw_ref FROM articles WHERE id IN ({marks})", [], article_ids)
+        return dict(rows)
+
+    def put_vectors(self, space: str, vectors: Mapping[str, np.ndarray]) -> None:
+        m = self.mark
+        sql = (
+            f"INSERT INTO vectors (article_id, space, vector) VALUES ({m}, {m}, {m}) ON CONFLICT (article_id)"
+            " DO UPDATE SET space = excluded.space, vector = excluded.vector"
+        )
+        with self.transaction():
+            for article_id, vector in vectors.items():
+                self._query(sql, (article_id, space, np.asarray(vector, dtype=np.float32).tobytes()))
+
+    def get_vectors(self, space: str, article_ids: Iterable[str]) -> dict[str, np.ndarray]:
+        sql = f"SELECT article_id, vector FROM vectors WHERE space = {self.mark} AND article_id IN "
+        sql += "({marks})"
+        return {
+            article_id: np.frombuffer(bytes(blob), dtype=np.float32).copy()
+            for article_id, blob in self._in_chunks(sql, [space], article_ids)
+        }
 
     def count_stories(self) -> int:
         return self._query("SELECT COUNT(*) FROM stories WHERE size > 0")[0][0]

@@ -14,7 +14,7 @@ from pathlib import Path
 from storyweave.models import Article, Outlet, Story
 from storyweave.store.base import SEARCH_BUDGET_S, QueryTimeout, StoreError, StorySort, search_terms
 from storyweave.store.sql import ARTICLE_COLUMNS as _ARTICLE_COLUMNS
-from storyweave.store.sql import SQLStore, article_from_row, story_filters
+from storyweave.store.sql import VECTORS_TABLE, SQLStore, article_from_row, story_filters
 
 # Each entry migrates the schema from version i to i+1. Append, never edit.
 MIGRATIONS: list[str] = [
@@ -56,6 +56,7 @@ MIGRATIONS: list[str] = [
         INSERT INTO articles_fts(rowid, title, text) VALUES (new.seq, new.title, new.text);
     END;
     """,
+    VECTORS_TABLE.format(blob="BLOB") + ";",
 ]
 
 
