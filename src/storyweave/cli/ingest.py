@@ -55,6 +55,12 @@ def ingest(
         bool, typer.Option("--allow-private", help="Allow fetching private, loopback, link-local hosts.")
     ] = False,
     embedder: EmbedderOption = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source", metavar="NAME", help="Outlet of every article read (default: from each page or record)."
+        ),
+    ] = None,
 ) -> None:
     """Add articles from plain text (title on line 1), HTML (.html.gz), JSON Lines, folders or URLs."""
     from storyweave.cluster import StoryEngine
@@ -64,7 +70,7 @@ def ingest(
         pipeline = Pipeline(opened, StoryEngine(opened))
         total = sum(source.records() for source in sources)
         with progress_bar("ingesting", total) as advance:
-            ingestor = Ingestor(pipeline, fetcher=fetcher, on_error=_report, on_record=advance)
+            ingestor = Ingestor(pipeline, fetcher=fetcher, on_error=_report, on_record=advance, source=source)
             summary = ingestor.run([*missing, *sources])
         console.print(
             f"added {summary.added}, duplicates {summary.duplicates}, failed {summary.failed}"

@@ -21,6 +21,7 @@ from storyweave.extract.language import detect_language, normalise_lang
 from storyweave.extract.page import canonical, parse_date
 from storyweave.fetch import Fetcher, FetchError
 from storyweave.models import Article, utcnow
+from storyweave.outlets import outlet_name
 
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".shtml"})
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
@@ -231,7 +232,7 @@ def article_from_record(record: object) -> Article:
         text=cleaned.text,
         url=url,
         canonical_url=canonical(url),
-        source=_text_field(record, "source") or (urlsplit(url).hostname if url else None),
+        source=outlet_name(_text_field(record, "source"), url),
         lang=normalise_lang(_text_field(record, "lang")) or detect_language(f"{title}\n{cleaned.text}"),
         published=parsed.astimezone(UTC) if parsed else None,
         chrome=cleaned.chrome,

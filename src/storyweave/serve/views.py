@@ -148,7 +148,7 @@ class StoryFilter:
         return store.list_stories(
             query=self.text_query,
             lang=self.lang,
-            source=self.outlet,
+            source=resolve_outlet(store, self.outlet),
             since=self.since,
             until=self.until,
             sort=self.sort,
@@ -173,6 +173,23 @@ class StoryFilter:
         return {k: v for k, v in values.items() if v}
 
 
+def resolve_outlet(store: Store, name: str | None) -> str | None:
+    """The stored outlet a user means: the outlet whose name, domain or domain without its suffix (`nytimes`
+    for nytimes.com) equals `name`, ignoring case, names first. An unknown name is kept (it matches nothing)."""
+    if not name:
+        return None
+    wanted = name.strip().casefold()
+    outlets = store.list_outlets()
+    for outlet in outlets:
+        if outlet.name.casefold() == wanted:
+            return outlet.name
+    for outlet in outlets:
+        domain = (outlet.domain or "").casefold()
+        if domain and wanted in (domain, domain.partition(".")[0], domain.removeprefix("www.")):
+            return outlet.name
+    return name.strip()
+
+
 def story_filter(
     q: str | None = Query(None, description="Full-text query over the stories' articles"),
     lang: str | None = Query(None, description="Only stories with an article in this language (ISO 639-1)"),
@@ -187,8 +204,8 @@ def story_filter(
     """FastAPI dependency: the story filter from the query string (empty form fields count as absent)."""
     return StoryFilter(
         q=q or None,
-        lang=lang or None,
-        outlet=outlet or None,
+        lang=lang.strip().lower() if lang and lang.strip() else None,
+        outlet=outlet.strip() if outlet and outlet.strip() else None,
         entity=entity or None,
         since=parse_time(since, "since"),
         until=parse_time(until, "until"),
