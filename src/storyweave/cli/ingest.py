@@ -58,7 +58,7 @@ def ingest(
     source: Annotated[
         str | None,
         typer.Option(
-            "--source", metavar="NAME", help="Outlet of every article read (default: from each page or record)."
+            "--source", metavar="NAME", help="Outlet of every article read (default: from each input)."
         ),
     ] = None,
 ) -> None:

@@ -175,7 +175,7 @@ class StoryFilter:
 
 def resolve_outlet(store: Store, name: str | None) -> str | None:
     """The stored outlet a user means: the outlet whose name, domain or domain without its suffix (`nytimes`
-    for nytimes.com) equals `name`, ignoring case, names first. An unknown name is kept (it matches nothing)."""
+    for nytimes.com) equals `name`, ignoring case, names first. An unknown name is kept (matches nothing)."""
     if not name:
         return None
     wanted = name.strip().casefold()
