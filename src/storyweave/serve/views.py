@@ -449,24 +449,42 @@ class Cell:
     """Reported with other outlets, by this outlet only, a main fact it leaves out, or not reported."""
 
 
+Row = tuple[dict[str, Any], list[Cell]]
+
+
+@dataclass
+class MatrixSection:
+    key: str
+    title: str
+    rows: list[Row]
+
+
 @dataclass
 class Matrix:
-    """Facts (rows) × outlets (columns): which outlet reports which fact, alone or with others."""
+    """Facts (rows) × outlets (columns): which outlet reports which fact, alone or with others. The facts
+    that matter lead (`sections`: shared by most outlets, unique details, omissions); `rest` is collapsed."""
 
     outlets: list[str]
-    rows: list[tuple[dict[str, Any], list[Cell]]]
+    sections: list[MatrixSection]
+    rest: list[Row]
     total_facts: int
 
+    @property
+    def shown(self) -> int:
+        return sum(len(s.rows) for s in self.sections) + len(self.rest)
 
-def fact_matrix(report: dict[str, Any] | None, outlets: list[str], *, max_facts: int = 40) -> Matrix | None:
-    """Facts reported by most outlets first; a fact's outlets are its `sources`, and an outlet's omissions
-    come from the report's per-outlet `omitted` fact ids."""
+
+def fact_matrix(
+    report: dict[str, Any] | None, outlets: list[str], *, per_section: int = 8, max_rest: int = 60
+) -> Matrix | None:
+    """A fact's outlets are its `sources`; an outlet's omissions come from the report's per-outlet `omitted`
+    fact ids. Sections: facts reported by at least half of the outlets (at least two), most widely reported
+    first; facts only one outlet reports; facts some outlets leave out, most often left out first."""
     if not report or not report.get("facts"):
         return None
     omitted = {name: set(info.get("omitted") or []) for name, info in (report.get("outlets") or {}).items()}
-    ranked = sorted(report["facts"], key=lambda f: -len(f.get("sources") or []))
-    rows = []
-    for fact in ranked[:max_facts]:
+
+    def row(fact: dict[str, Any]) -> Row:
         sources = set(fact.get("sources") or [])
         cells = []
         for outlet in outlets:
@@ -474,5 +492,29 @@ def fact_matrix(report: dict[str, Any] | None, outlets: list[str], *, max_facts:
                 cells.append(Cell("unique" if len(sources) == 1 else "shared"))
             else:
                 cells.append(Cell("omitted" if fact.get("id") in omitted.get(outlet, ()) else "absent"))
-        rows.append((fact, cells))
-    return Matrix(outlets, rows, len(report["facts"]))
+        return fact, cells
+
+    facts = sorted(report["facts"], key=lambda f: -len(f.get("sources") or []))
+    most = max(2, -(-len(outlets) // 2))
+    left_out = Counter(fid for ids in omitted.values() for fid in ids)
+    picks = {
+        "shared": [f for f in facts if len(f.get("sources") or []) >= most],
+        "unique": [f for f in facts if len(f.get("sources") or []) == 1],
+        "omitted": sorted(
+            (f for f in facts if left_out.get(f.get("id"))), key=lambda f: -left_out[f.get("id")]
+        ),
+    }
+    titles = {
+        "shared": "Reported by most outlets",
+        "unique": "Details only one outlet reports",
+        "omitted": "Main facts some outlets leave out",
+    }
+    taken: set[int] = set()
+    sections = []
+    for key, chosen in picks.items():
+        rows = [f for f in chosen if id(f) not in taken][:per_section]
+        taken.update(id(f) for f in rows)
+        if rows:
+            sections.append(MatrixSection(key, titles[key], [row(f) for f in rows]))
+    rest = [row(f) for f in facts if id(f) not in taken][:max_rest]
+    return Matrix(outlets, sections, rest, len(report["facts"]))
