@@ -203,6 +203,7 @@ def test_status(client):
         "writes": "enabled",
         "engine": "not loaded",
         "analysis": "installed",
+        "feeds": {"followed": 0, "ok": 0, "failing": 0, "not_polled_yet": 0, "last_ok": None, "errors": []},
     }
 
 
@@ -360,7 +361,7 @@ def test_pages_render_story_matrix_citations_and_charts(client):
     assert "Kim Jong-un" in page and "Camp Humphreys" in page
     assert "North Korea tests a missile" in page  # related story of the thread
     assert client.get("/stories/nope").status_code == 404
-    assert "data-reload" in client.get("/stories/st-evil").text  # comparison pending: the page reloads itself
+    assert "data-poll" in client.get("/stories/st-evil").text  # comparison pending: the page refreshes itself
     outlet = client.get("/outlets/Korea Herald").text
     assert "North Korea tests a missile" in outlet
     assert "EFE" in client.get("/outlets").text
