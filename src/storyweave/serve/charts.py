@@ -47,7 +47,7 @@ def outlet_bars(counts: list[tuple[str, int]], *, limit: int = 10, width: int = 
     if rest:
         others = len(counts) - limit
         shown.append((f"{others} other outlet{'s' if others != 1 else ''}", rest))
-    row, label_w, pad = 26, 130, 30
+    row, label_w, pad = 26, 150, 30
     top = max(c for _, c in shown)
     span = width - label_w - pad
     bars = [

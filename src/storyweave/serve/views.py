@@ -510,7 +510,7 @@ class Matrix:
 
 
 def fact_matrix(
-    report: dict[str, Any] | None, outlets: list[str], *, per_section: int = 8, max_rest: int = 60
+    report: dict[str, Any] | None, outlets: list[str], *, per_section: int = 6, max_rest: int = 60
 ) -> Matrix | None:
     """A fact's outlets are its `sources`; an outlet's omissions come from the report's per-outlet `omitted`
     fact ids. Sections: facts reported by at least half of the outlets (at least two), most widely reported
