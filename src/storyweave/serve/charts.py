@@ -64,15 +64,13 @@ MAX_BINS = 24
 
 
 def _floor(moment: datetime, unit: str) -> datetime:
-    """The start of the calendar hour, day, month or year holding `moment` (UTC)."""
+    """The start of the calendar hour, day or month holding `moment` (UTC)."""
     moment = moment.astimezone(UTC)
     if unit == "hour":
         return moment.replace(minute=0, second=0, microsecond=0)
     if unit == "day":
         return moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    if unit == "month":
-        return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return moment.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def _next(start: datetime, unit: str) -> datetime:
@@ -81,24 +79,29 @@ def _next(start: datetime, unit: str) -> datetime:
         return start.replace(hour=start.hour + 1) if start.hour < 23 else _next(_floor(start, "day"), "day")
     if unit == "day":
         return datetime.fromordinal(start.toordinal() + 1).replace(tzinfo=UTC)
-    if unit == "month":
-        return start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
-    return start.replace(year=start.year + 1)
+    return start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
 
 
 def calendar_bins(times: list[datetime]) -> tuple[str, list[tuple[datetime, int]]]:
     """The finest calendar unit (hour, day, month, year) giving at most MAX_BINS bins from the first report
-    to the last, and each bin's start with its report count (empty bins included)."""
+    to the last, and each bin's start with its report count (empty bins included). Spans of more than
+    MAX_BINS years get bins of several whole years (unit `years`)."""
     first, last = min(times), max(times)
-    for unit in UNITS:
+    for unit in ("hour", "day", "month"):
         starts = [_floor(first, unit)]
         end = _floor(last, unit)
         while starts[-1] < end and len(starts) <= MAX_BINS:
             starts.append(_next(starts[-1], unit))
-        if len(starts) <= MAX_BINS or unit == "year":
-            break
-    counts = Counter(_floor(t, unit) for t in times)
-    return unit, [(s, counts.get(s, 0)) for s in starts]
+        if len(starts) <= MAX_BINS:
+            counts = Counter(_floor(t, unit) for t in times)
+            return unit, [(s, counts.get(s, 0)) for s in starts]
+    first_year, last_year = first.astimezone(UTC).year, last.astimezone(UTC).year
+    step = -(-(last_year - first_year + 1) // MAX_BINS)
+    years = range(first_year, last_year + 1, step)
+    counts = Counter((t.astimezone(UTC).year - first_year) // step for t in times)
+    return ("year" if step == 1 else "years"), [
+        (datetime(y, 1, 1, tzinfo=UTC), counts.get(i, 0)) for i, y in enumerate(years)
+    ]
 
 
 def time_columns(times: list[datetime], *, width: int = CHART_WIDTH, height: int = 170) -> Chart | None:
@@ -108,7 +111,8 @@ def time_columns(times: list[datetime], *, width: int = CHART_WIDTH, height: int
         return None
     times = sorted(t if t.tzinfo else t.replace(tzinfo=UTC) for t in times)
     unit, bins = calendar_bins(times)
-    fmt = UNITS[unit]
+    fmt = UNITS.get(unit, "%Y")
+    years = bins[1][0].year - bins[0][0].year if unit == "years" else 0
     left, bottom, top_pad = 28, 34, 16
     plot_w, plot_h = width - left - 8, height - bottom - top_pad
     slot = min(plot_w / len(bins), 64.0)
@@ -116,13 +120,13 @@ def time_columns(times: list[datetime], *, width: int = CHART_WIDTH, height: int
     bars = []
     for i, (start, n) in enumerate(bins):
         h = plot_h * n / peak
-        bars.append(
-            Bar(start.strftime(fmt), n, left + i * slot + slot * 0.12, top_pad + plot_h - h, slot * 0.76, h,
-                highlight=(i == 0))
-        )  # fmt: skip
+        label = f"{start.year}–{start.year + years - 1}" if years else start.strftime(fmt)
+        x = left + i * slot + slot * 0.12
+        bars.append(Bar(label, n, x, top_pad + plot_h - h, slot * 0.76, h, highlight=(i == 0)))
     label_w = max(len(b.label) for b in bars) * TICK_CHAR_PX + 8
     every = max(1, -(-int(label_w) // max(1, int(slot))))
     ticks = [(bar.x + bar.width / 2, bar.label) for i, bar in enumerate(bars) if i % every == 0]
     span = f"{times[0]:%d %b %Y %H:%M} to {times[-1]:%d %b %Y %H:%M} UTC"
-    desc = f"Reports per {unit}, {len(times)} report{'s' if len(times) != 1 else ''} from {span}"
+    per = "period of years" if unit == "years" else unit
+    desc = f"Reports per {per}, {len(times)} report{'s' if len(times) != 1 else ''} from {span}"
     return Chart(width, height, bars, ticks, desc)
