@@ -281,6 +281,7 @@ def test_ingest_refuses_loopback_urls(client):
     auth = {"Authorization": f"Bearer {TOKEN}"}
     result = client.post("/api/ingest/urls", json={"urls": ["http://127.0.0.1:9/x"]}, headers=auth).json()
     assert result[0]["status"] == "failed" and "127.0.0.1" in result[0]["error"]
+    assert "--allow-private" not in result[0]["error"]  # serve has no such option: name none
 
 
 def test_exports(client):

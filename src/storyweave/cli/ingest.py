@@ -17,6 +17,7 @@ from storyweave.fetch import Fetcher
 from storyweave.ingest import IngestError, Ingestor, Source, expand, read_source
 from storyweave.pipeline import Pipeline
 from storyweave.store import open_store
+from storyweave.words import counted
 
 PROGRESS_MIN_RECORDS = 20
 """Short runs print just the summary; longer ones get a progress bar."""
@@ -26,8 +27,13 @@ PROGRESS_MIN_RECORDS = 20
 def progress_bar(label: str, total: int):
     """A Rich progress bar on stderr (hidden for short runs); yields an `advance()` callable."""
     progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=console, transient=True, disable=total < PROGRESS_MIN_RECORDS,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=total < PROGRESS_MIN_RECORDS,
     )
     with progress:
         task = progress.add_task(label, total=total)
@@ -74,9 +80,12 @@ def ingest(
             summary = ingestor.run([*missing, *sources])
         console.print(
             f"added {summary.added}, duplicates {summary.duplicates}, failed {summary.failed}"
-            f" — {opened.count_articles()} articles in {opened.url}",
+            f" — {counted(opened.count_articles(), 'article')} in {opened.url}",
             highlight=False,
+            soft_wrap=True,
         )
+    if any("non-public address" in e.reason for e in summary.errors):
+        console.print("private and loopback addresses were refused; `--allow-private` allows them")
     if not summary.ingested:
         raise typer.Exit(1)
 
@@ -118,7 +127,7 @@ def extract(
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
                 written += 1
             advance()
-    console.print(f"extracted {written} of {len(sources)} inputs into {out}", highlight=False)
+    console.print(f"extracted {written} of {counted(len(sources), 'input')} into {out}", highlight=False)
     if not written:
         raise typer.Exit(1)
 
