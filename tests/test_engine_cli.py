@@ -68,7 +68,7 @@ def test_stories_lists_the_store(tmp_path, embedder):
         app, ["cluster", str(tmp_path / "in.jsonl"), "--out", str(tmp_path / "o.jsonl"), "--store", store]
     )
     result = runner.invoke(app, ["stories", "--store", store])
-    assert result.exit_code == 0 and "1 stories" in result.output and "RTS" in result.output
+    assert result.exit_code == 0 and "1 story in" in result.output and "RTS" in result.output
 
 
 def test_eval_pairs_skips_unrated_pairs(tmp_path, embedder):

@@ -203,6 +203,7 @@ def test_status(client):
         "writes": "enabled",
         "engine": "not loaded",
         "analysis": "installed",
+        "feeds": {"followed": 0, "ok": 0, "failing": 0, "not_polled_yet": 0, "last_ok": None, "errors": []},
     }
 
 
@@ -280,6 +281,7 @@ def test_ingest_refuses_loopback_urls(client):
     auth = {"Authorization": f"Bearer {TOKEN}"}
     result = client.post("/api/ingest/urls", json={"urls": ["http://127.0.0.1:9/x"]}, headers=auth).json()
     assert result[0]["status"] == "failed" and "127.0.0.1" in result[0]["error"]
+    assert "--allow-private" not in result[0]["error"]  # serve has no such option: name none
 
 
 def test_exports(client):
@@ -360,7 +362,7 @@ def test_pages_render_story_matrix_citations_and_charts(client):
     assert "Kim Jong-un" in page and "Camp Humphreys" in page
     assert "North Korea tests a missile" in page  # related story of the thread
     assert client.get("/stories/nope").status_code == 404
-    assert "data-reload" in client.get("/stories/st-evil").text  # comparison pending: the page reloads itself
+    assert "data-poll" in client.get("/stories/st-evil").text  # comparison pending: the page refreshes itself
     outlet = client.get("/outlets/Korea Herald").text
     assert "North Korea tests a missile" in outlet
     assert "EFE" in client.get("/outlets").text
@@ -431,3 +433,173 @@ def test_query_cache_recomputes_once_and_answers_meanwhile():
     release.set()
     worker.join(5)
     assert cache.get(("k",), lambda: "other") == "new"
+
+
+# -- the story page and the first hour (issue 12) ---------------------------------------------------------
+def test_calendar_bins_are_labelled_by_the_calendar():
+    from storyweave.serve.charts import calendar_bins, time_columns
+
+    leap = [datetime(2016, 1, 31, tzinfo=UTC), datetime(2016, 2, 29, 23, tzinfo=UTC),
+            datetime(2016, 12, 31, 23, 59, tzinfo=UTC)]  # fmt: skip
+    unit, bins = calendar_bins(leap)
+    assert unit == "month" and len(bins) == 12 and [n for _, n in bins][:3] == [1, 1, 0]
+    assert [b.label for b in time_columns(leap).bars][::11] == ["Jan 2016", "Dec 2016"]
+    unit, bins = calendar_bins([datetime(2021, 12, 31, 22, tzinfo=UTC), datetime(2022, 1, 1, 3, tzinfo=UTC)])
+    assert unit == "hour" and [s.hour for s, _ in bins] == [22, 23, 0, 1, 2, 3]
+    years = time_columns([datetime(y, 12, 31, 23, tzinfo=UTC) for y in (2012, 2016, 2020, 2024, 2035)])
+    assert [b.label for b in years.bars][::4] == ["2012", "2016", "2020", "2024", "2028", "2032"]
+    assert [b.value for b in years.bars if b.value] == [1, 1, 1, 1, 1] and len(years.bars) == 24
+    gap = years.ticks[1][0] - years.ticks[0][0]
+    assert gap >= 4 * 7.5, "tick labels are spaced wider than a four-digit year"
+    ages = time_columns([datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)])
+    assert len(ages.bars) <= 24 and ages.bars[0].label.startswith("1–") and ages.bars[-1].value == 1
+
+
+@pytest.mark.parametrize(
+    ("source", "url", "name"),
+    [
+        ("africa.chinadaily.com.cn", None, "chinadaily.com.cn"),
+        ("www.chinadaily.com.cn", None, "chinadaily.com.cn"),
+        (None, "https://europe.chinadaily.com.cn/a/1.html", "chinadaily.com.cn"),
+        (None, "https://news.bbc.co.uk/x", "bbc.co.uk"),
+        ("The Verge", "https://www.theverge.com/x", "The Verge"),
+        ("  Korea   Herald ", None, "Korea Herald"),
+        (None, "http://127.0.0.1:8000/x", "127.0.0.1"),
+        (None, None, None),
+    ],
+)
+def test_outlet_names_fold_subdomains(source, url, name):
+    from storyweave.outlets import outlet_name
+
+    assert outlet_name(source, url) == name
+
+
+def test_filters_ignore_case_and_find_outlets_by_domain(client):
+    assert ids(client.get("/api/stories?outlet=efe")) == ["st-kim"]
+    assert ids(client.get("/api/stories?outlet=koreaherald")) == ["st-missile", "st-kim"]
+    assert ids(client.get("/api/stories?lang=ES")) == ["st-kim"]
+    assert "Kim calls for offensive deterrent" in client.get("/?outlet=EFE&lang=En").text
+    assert ids(client.get("/api/stories?outlet=nobody")) == []
+
+
+def test_story_page_without_ratings_explains_how_to_import_them(client, filled):
+    page = client.get("/stories/st-kim").text
+    assert 'id="cov-country"' in page and "no-ratings" not in page  # the fixture's outlets have countries
+    for outlet in filled.list_outlets():
+        outlet.country, outlet.tags = None, []
+        filled.upsert_outlet(outlet)
+    client.post("/api/ingest/articles", json=[], headers={"Authorization": f"Bearer {TOKEN}"})
+    page = client.get("/stories/st-missile").text
+    assert 'id="no-ratings"' in page and "storyweave outlets import outlets.csv" in page
+    blind = client.get("/blindspots").text
+    assert 'id="how-to-rate"' in blind and "name,domain,country,language,lean,tags" in blind
+
+
+def test_blindspots_from_ratings(client, filled):
+    filled.upsert_outlet(Outlet("EFE", "efe.com", "ES", "es", lean="left"))
+    filled.upsert_outlet(Outlet("Korea Herald", "koreaherald.com", "KR", "en", lean="right"))
+    assert "North Korea tests a missile" not in client.get("/blindspots").text  # one outlet is too few
+    filled.upsert_outlet(Outlet("Yonhap", "yna.co.kr", "KR", "en", lean="right"))
+    when = T0 + timedelta(days=2)
+    yonhap = Article("yh-1", "Missile test", "Pyongyang fired a missile.", source="Yonhap", published=when)
+    yonhap.story_id = "st-missile"
+    filled.add_article(yonhap)
+    page = client.get("/blindspots").text
+    right = page[page.index("Covered mostly by <b>right</b>") :]
+    assert "North Korea tests a missile" in right  # two outlets, both rated right
+    assert "Kim calls for offensive deterrent" not in page  # 2 of 3 reports left: under 75 %
+    story = client.get("/stories/st-missile").text
+    assert "Mostly covered by outlets you rate <b>right</b>" in story
+
+
+def test_cohesion_is_shown_when_the_engine_gives_it(client, monkeypatch):
+    assert client.get("/api/stories/st-kim").json()["cohesion"] is None
+    assert 'id="cohesion"' not in client.get("/stories/st-kim").text
+    monkeypatch.setattr(Story, "cohesion", 0.31, raising=False)
+    assert client.get("/api/stories/st-missile").json()["cohesion"] == 0.31
+    page = client.get("/stories/st-missile").text
+    assert 'class="cohesion loose"' in page and "more than one event" in page
+    assert "loose</span>" in client.get("/").text
+
+
+def test_status_and_empty_front_page_tell_what_is_happening(sqlite_store):
+    from storyweave.feeds.sources import FeedState, add_feed, put_feed_state
+
+    with TestClient(create_app(sqlite_store)) as c:
+        front = c.get("/").text
+        assert 'id="empty-store"' in front and "No feeds are followed" in front
+        assert "storyweave ingest" in front
+        for n in range(3):
+            add_feed(sqlite_store, f"https://feeds.example.org/{n}.xml")
+            state = FeedState(failures=2, last_error="timed out")
+            put_feed_state(sqlite_store, f"https://feeds.example.org/{n}.xml", state)
+        front = c.get("/").text
+        assert "All 3 followed feeds are failing" in front and "timed out" in front
+        feeds = c.get("/api/status").json()["feeds"]
+        assert feeds["followed"] == 3 and feeds["failing"] == 3 and feeds["ok"] == 0
+        assert "3 feeds followed: 0 ok, 3 failing" in c.get("/feeds").text
+
+
+def test_cards_lead_with_a_statement_not_page_furniture(sqlite_store):
+    from storyweave.serve.views import card
+
+    furniture = "next\nPhoto\nImage copyright Getty Images\nVjeran Pavic/The Verge\n"
+    text = furniture + "The rocket lifted off from the launch pad at dawn on Sunday."
+    put_story(sqlite_store, "st-x", [Article("x1", "Rocket launch", text, source="A", published=T0)])
+    assert card(sqlite_store, sqlite_store.get_story("st-x")).lead.startswith("The rocket lifted off")
+
+
+def test_undated_stories_come_last_in_latest(client, filled):
+    filled.add_article(Article("u1", "Undated report", "Text without a date.", source="EFE", story_id="st-u"))
+    filled.save_story(Story("st-u", first_seen=None, last_seen=None))
+    assert ids(client.get("/api/stories"))[-1] == "st-u"
+    assert "undated" in client.get("/").text
+
+
+def test_article_meta_has_no_leading_separator(client, filled):
+    filled.add_article(Article("nodate", "No date", "Text.", source="EFE", author="Ana", story_id="st-kim"))
+    page = client.get("/articles/nodate").text
+    meta = page[page.index('<p class="meta">') : page.index("</p>", page.index('<p class="meta">'))]
+    assert meta.split(">", 1)[1].strip().startswith("Ana")
+
+
+def test_outlets_page_says_what_it_counts(client):
+    page = client.get("/outlets").text
+    assert "the latest 3 stories" in page.replace("\n", " ")
+
+
+def test_docs_page_needs_no_network(client):
+    page = client.get("/docs")
+    assert page.status_code == 200 and "https://" not in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
+
+
+def test_split_and_merge_from_the_page_need_the_token(client, filled):
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    added = [
+        {"id": "m1", "title": "Flood hits Valencia", "text": "Heavy rain flooded Valencia on Tuesday.",
+         "source": "EFE", "lang": "en", "published": "2024-10-29T10:00:00Z"},
+        {"id": "m2", "title": "Flood hits Valencia again", "text": "Heavy rain flooded Valencia again.",
+         "source": "Korea Herald", "lang": "en", "published": "2024-10-29T11:00:00Z"},
+    ]  # fmt: skip
+    results = client.post("/api/ingest/articles", json=added, headers=auth).json()
+    story = results[0]["story_id"]
+    if results[1]["story_id"] != story:
+        client.post("/api/stories/merge", json={"story_ids": [story, results[1]["story_id"]]}, headers=auth)
+    form = {"article_ids": ["m2"], "token": "wrong"}
+    assert client.post(f"/stories/{story}/split", data=form, follow_redirects=False).status_code == 401
+    form["token"] = TOKEN
+    split = client.post(f"/stories/{story}/split", data=form, follow_redirects=False)
+    assert split.status_code == 303
+    new = split.headers["location"].rsplit("/", 1)[1]
+    assert filled.get_story(new).article_ids == ["m2"] and filled.get_story(story).article_ids == ["m1"]
+    page = client.get(f"/stories/{story}").text
+    assert f'action="/stories/{story}/merge"' in page
+    merged = client.post(f"/stories/{story}/merge", data={"other": f"http://x/stories/{new}", "token": TOKEN},
+                         follow_redirects=False)  # fmt: skip
+    assert merged.status_code == 303
+    assert set(filled.get_story(merged.headers["location"].rsplit("/", 1)[1]).article_ids) == {"m1", "m2"}
+    with TestClient(create_app(filled)) as read_only:
+        refused = read_only.post(f"/stories/{story}/merge", data={"other": new, "token": TOKEN})
+        assert refused.status_code == 403 and "read-only" in refused.text

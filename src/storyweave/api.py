@@ -22,6 +22,17 @@ if TYPE_CHECKING:
     from storyweave.ingest import IngestSummary
 
 
+class NothingIngested(ValueError):
+    """`StoryWeave.ingest` read nothing it could store (no inputs found, or every one failed)."""
+
+    def __init__(self, summary: IngestSummary, inputs: tuple[str | Path, ...]) -> None:
+        self.summary = summary
+        reasons = "; ".join(str(e) for e in summary.errors[:3]) or "no articles found"
+        more = f" (and {len(summary.errors) - 3} more)" if len(summary.errors) > 3 else ""
+        names = ", ".join(str(i) for i in inputs) or "no inputs"
+        super().__init__(f"nothing ingested from {names}: {reasons}{more}")
+
+
 def story_outlets(store: Store, articles: list[Article]) -> dict[str, Outlet]:
     """User-supplied metadata of the outlets that published `articles`, for the coverage view."""
     return {a.source: o for a in articles if a.source and (o := store.get_outlet(a.source))}
@@ -59,13 +70,20 @@ class StoryWeave:
             self._pipeline = Pipeline(self.store, StoryEngine(self.store, embedder))
         return self._pipeline
 
-    def ingest(self, *inputs: str | Path) -> IngestSummary:
-        """Add files, folders or URLs (as `storyweave ingest` does); errors are collected in the summary."""
+    def ingest(self, *inputs: str | Path, source: str | None = None) -> IngestSummary:
+        """Add files, folders or URLs (as `storyweave ingest` does; `source` names the outlet of all of them).
+        Errors of single inputs are collected in the summary; `NothingIngested` (a ValueError saying why) when
+        nothing could be read at all, as `storyweave ingest` exits 1 then. Re-ingesting stored articles is
+        not an error."""
         from storyweave.fetch import Fetcher
         from storyweave.ingest import Ingestor, expand
 
         with Fetcher(allow_private=self.allow_private) as fetcher:
-            return Ingestor(self.pipeline, fetcher=fetcher).run(expand([str(i) for i in inputs]))
+            ingestor = Ingestor(self.pipeline, fetcher=fetcher, source=source)
+            summary = ingestor.run(expand([str(i) for i in inputs]))
+        if not summary.ingested:
+            raise NothingIngested(summary, inputs)
+        return summary
 
     def add(self, article: Article) -> AddResult:
         """Store one article and place it in a story (nothing new if it is already stored)."""

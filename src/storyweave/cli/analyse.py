@@ -24,12 +24,13 @@ from storyweave.analyse import (
     analyse_story,
 )
 from storyweave.api import story_outlets
-from storyweave.cli.app import StoreOption, app, console, eval_app
+from storyweave.cli.app import StoreOption, app, console, eval_app, read_store
 from storyweave.cluster.batch import read_jsonl
 from storyweave.eval.summaries import evaluate_summaries, source_texts
 from storyweave.jsonsafe import json_safe
 from storyweave.models import Outlet
 from storyweave.store import open_store
+from storyweave.words import counted
 
 outlets_app = typer.Typer(help="Outlet metadata supplied by the user (country, language, lean, tags).")
 app.add_typer(outlets_app, name="outlets")
@@ -91,7 +92,9 @@ def summarize(
             written += 1
             progress.advance(task)
     seconds = time.perf_counter() - start
-    console.print(f"{written} summaries → {out} ({written / max(seconds, 1e-9):.1f} stories/s)")
+    console.print(
+        f"{counted(written, 'summary', 'summaries')} → {out} ({written / max(seconds, 1e-9):.1f} stories/s)"
+    )
 
 
 @eval_app.command("summaries")
@@ -248,7 +251,7 @@ def story(
     """Compare the reports of one story: facts per outlet, quotes, entities, figures, timeline, summary."""
     if format not in ("table", "json", "markdown"):
         raise typer.BadParameter("format must be table, json or markdown", param_hint="--format")
-    with open_store(store) as opened:
+    with read_store(store) as opened:
         found = opened.get_story(story_id)
         if found is None:
             console.print(f"[red]no story {escape(repr(story_id))} in {escape(opened.url)}[/red]")
@@ -303,4 +306,4 @@ def import_outlets(
             }
             opened.upsert_outlet(Outlet(name=name, tags=tags, **fields))
             imported += 1
-    console.print(f"{imported} outlets imported from {csv_file}")
+    console.print(f"{counted(imported, 'outlet')} imported from {csv_file}")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from storyweave.embed import ENV_VAR, EmbedderError, using_embedder
+from storyweave.store import DEFAULT_STORE, Store, StoreError, open_store
 
 app = typer.Typer(
     name="storyweave",
@@ -27,6 +29,25 @@ StoreOption = Annotated[
         "--store", help="SQLite file path or postgresql:// URL [default: storyweave-data/storyweave.db]"
     ),
 ]
+
+
+def read_store(location: str | None) -> Store:
+    """Open an existing store for a command that reads it: a mistyped `--store` path is an error here, not
+    a new empty store (writing commands such as `ingest` create the store)."""
+    where = str(location or DEFAULT_STORE)
+    if not where.startswith(("postgresql://", "postgres://")) and not Path(where).is_file():
+        console.print(
+            f"[red]error:[/] no store at {where} — check --store, or create one with `storyweave ingest PATH"
+            + (f" --store {where}`" if location else "`"),
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    try:
+        return open_store(where)
+    except StoreError as exc:
+        console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 def _use_embedder(ctx: typer.Context, spec: str | None) -> str | None:

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from storyweave.cli.app import EmbedderOption, StoreOption, app, console, eval_app
+from storyweave.cli.app import EmbedderOption, StoreOption, app, console, eval_app, read_store
 from storyweave.cluster import StoryEngine, default_model
 from storyweave.cluster.batch import Record, article_from_record, cluster_articles, read_articles, read_jsonl
 from storyweave.cluster.similarity import pair_scores
@@ -29,6 +29,7 @@ from storyweave.eval.clustering import score_clustering
 from storyweave.eval.pairs import lang_pair, score_pairs
 from storyweave.models import Article
 from storyweave.store import Store, open_store
+from storyweave.words import counted
 
 
 def _span(first, last) -> str:
@@ -50,9 +51,9 @@ def stories(
     """List stories: size, outlets, languages and time span."""
     if sort not in ("recency", "size", "velocity"):
         raise typer.BadParameter("sort must be recency, size or velocity", param_hint="--sort")
-    with open_store(store) as opened:
+    with read_store(store) as opened:
         listed = opened.list_stories(sort=sort, limit=limit)  # type: ignore[arg-type]
-        table = Table(title=Text(f"{opened.count_stories()} stories in {opened.url}"))
+        table = Table(title=Text(f"{counted(opened.count_stories(), 'story', 'stories')} in {opened.url}"))
         table.add_column("story", no_wrap=True, min_width=15)  # whole: copied into `storyweave story ID`
         table.add_column("size", justify="right")
         for column in ("outlets", "languages", "span", "thread"):
@@ -83,7 +84,7 @@ def merge(
     """Merge stories by hand (a running server or ingest picks the change up within a second)."""
     if len(set(story_ids)) < 2:
         raise typer.BadParameter("give at least two different story ids", param_hint="STORY_IDS")
-    with open_store(store) as opened:
+    with read_store(store) as opened:
         missing = [i for i in story_ids if opened.get_story(i) is None]
         if missing:
             console.print(f"[red]no such story: {', '.join(missing)}[/]")
@@ -93,7 +94,7 @@ def merge(
         for other in dict.fromkeys(story_ids[1:]):
             survivor = engine.merge(survivor, other)
         story = opened.get_story(survivor)
-        console.print(f"merged into {survivor}: {story.size if story else '?'} articles")
+        console.print(f"merged into {survivor}: {counted(story.size, 'article') if story else '? articles'}")
 
 
 @app.command()
@@ -103,7 +104,7 @@ def split(
     store: StoreOption = None,
 ) -> None:
     """Move articles out of a story into a new story of the same thread (periodic merges leave both alone)."""
-    with open_store(store) as opened:
+    with read_store(store) as opened:
         if opened.get_story(story_id) is None:
             console.print(f"[red]no such story: {story_id}[/]")
             raise typer.Exit(1)
@@ -178,7 +179,8 @@ def cluster(
         for record, story_id in zip(records, story_ids, strict=True):
             handle.write(json.dumps({"id": record.article.id, "story_id": story_id}) + "\n")
     console.print(
-        f"{len(records)} articles → {len(set(story_ids))} stories in {seconds:.1f}s "
+        f"{counted(len(records), 'article')} → {counted(len(set(story_ids)), 'story', 'stories')}"
+        f" in {seconds:.1f}s "
         f"({len(records) / max(seconds, 1e-9):.1f} articles/s); wrote {out}"
     )
 
@@ -220,7 +222,7 @@ def similarity(
     with open(out, "w", encoding="utf-8") as handle:
         for record, score in zip(records, scores, strict=True):
             handle.write(json.dumps({"pair_id": record["pair_id"], "score": round(float(score), 6)}) + "\n")
-    console.print(f"scored {len(records)} pairs; wrote {out}")
+    console.print(f"scored {counted(len(records), 'pair')}; wrote {out}")
 
 
 @eval_app.command("clustering")
@@ -245,8 +247,9 @@ def eval_clustering(
     table.add_row(
         "pairwise", f"{scores.pair_precision:.4f}", f"{scores.pair_recall:.4f}", f"{scores.pair_f1:.4f}"
     )
-    console.print(table)
-    console.print(f"stories: {scores.n_predicted} predicted, {scores.n_gold} gold")
+    out = Console()  # results to stdout, like the other evals; diagnostics stay on stderr
+    out.print(table)
+    out.print(f"stories: {scores.n_predicted} predicted, {scores.n_gold} gold", highlight=False)
 
 
 @eval_app.command("pairs")
@@ -272,16 +275,39 @@ def eval_pairs(
     for lang, (value, count) in result.by_lang.items():
         table.add_row(lang, str(count), f"{value:.4f}")
     table.add_row("overall", str(result.n), f"{result.pearson:.4f}", style="bold")
-    console.print(table)
-    console.print(
+    out = Console()  # results to stdout, like the other evals
+    out.print(table)
+    out.print(
         f"same event (overall ≤ 2) at score ≥ {threshold:g}: "
-        f"precision {result.precision:.4f}, recall {result.recall:.4f}, F1 {result.f1:.4f}"
+        f"precision {result.precision:.4f}, recall {result.recall:.4f}, F1 {result.f1:.4f}",
+        highlight=False,
     )
 
 
+def _data_dir(given: Path | None) -> Path:
+    if given is None:
+        return _default_data_dir()
+    if not (given / "clustering").is_dir():
+        raise typer.BadParameter(f"{given} has no clustering/ folder of JSON Lines sets", param_hint="--data")
+    return given
+
+
 def _default_data_dir() -> Path:
+    """$STORYWEAVE_SHARED/data, else ../shared/data beside the working directory or beside the checkout, so
+    `bench` runs from any directory; a clear one-line error when none holds the clustering sets."""
     shared = os.environ.get("STORYWEAVE_SHARED")
-    return Path(shared) / "data" if shared else Path("..") / "shared" / "data"
+    repo = Path(__file__).resolve().parents[3]
+    beside = [Path("..") / "shared" / "data", repo.parent / "shared" / "data"]
+    candidates = [Path(shared) / "data"] if shared else beside
+    for folder in candidates:
+        if (folder / "clustering").is_dir():
+            return folder
+    looked = ", ".join(str(c) for c in candidates)
+    raise typer.BadParameter(
+        f"no shared data folder with clustering/*.jsonl (looked in {looked});"
+        " pass --data DIR or set STORYWEAVE_SHARED",
+        param_hint="--data",
+    )
 
 
 @app.command()
@@ -304,6 +330,7 @@ def bench(
         raise typer.BadParameter("every size must exceed --sample", param_hint="--sizes")
     from storyweave.bench import run_bench
 
+    data_dir = _data_dir(data)
     with _progress() as progress:
         task = progress.add_task("preparing", total=targets[-1])
 
@@ -313,7 +340,7 @@ def bench(
         results = run_bench(
             targets,
             default_embedder(),
-            data or _default_data_dir(),
+            data_dir,
             sample=sample,
             index=index,
             per_day=per_day,

@@ -14,8 +14,9 @@ from rich.logging import RichHandler
 from rich.markup import escape
 from rich.table import Table
 
-from storyweave.cli.app import EmbedderOption, StoreOption, app, console
+from storyweave.cli.app import EmbedderOption, StoreOption, app, console, read_store
 from storyweave.store import Store, StoreError, open_store
+from storyweave.words import counted
 
 feeds_app = typer.Typer(help="Follow outlets' RSS, Atom and JSON feeds.", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
@@ -89,7 +90,7 @@ def list_(store: StoreOption = None) -> None:
     """The followed feeds with their health: last success, next poll, errors, articles stored."""
     from storyweave.feeds import get_feed_state, list_feeds
 
-    with _open(store) as opened:
+    with read_store(store) as opened:
         feeds = list_feeds(opened)
         out = Console(soft_wrap=True)  # data: to stdout; tab-separated when piped
         columns = ("feed", "title", "last ok (UTC)", "next poll (UTC)", "stored", "status")
@@ -116,7 +117,23 @@ def list_(store: StoreOption = None) -> None:
                 typer.echo("\t".join(row))
         if out.is_terminal:
             out.print(table)
-        console.print(f"{len(feeds)} feeds in {opened.url}", highlight=False, markup=False)
+        console.print(f"{counted(len(feeds), 'feed')} in {opened.url}", highlight=False, markup=False)
+
+
+def _print_failures(store: Store, shown: int = 10) -> None:
+    from storyweave.feeds import get_feed_state, list_feeds
+
+    failing = [
+        (f.url, state.last_error)
+        for f in list_feeds(store)
+        if (state := get_feed_state(store, f.url)).failures
+    ]
+    for url, error in failing[:shown]:
+        console.print(
+            f"[yellow]failed[/] {escape(url)}: {escape(str(error))}", soft_wrap=True, highlight=False
+        )
+    if len(failing) > shown:
+        console.print(f"… and {len(failing) - shown} more failing feeds (`storyweave feeds list` shows all)")
 
 
 @app.command()
@@ -168,15 +185,23 @@ def watch(
         settings = PollSettings(interval=interval, per_domain=per_host, domain_delay=host_delay)
         poller = Poller(opened, default_pipeline(opened), fetcher, settings)
         if once:
+            # One pass: the per-feed warnings ("unreachable … next in 60 s") describe a schedule that --once
+            # does not follow; the failures are summarised below instead, one line each.
+            logging.getLogger("storyweave.feeds").setLevel(logging.ERROR)
             started = time.perf_counter()
             report = poller.poll_all()
             poller.save_engine_state()
+            _print_failures(opened)
             console.print(
-                f"{report.feeds} feeds ({report.feeds_failed} failed, {report.not_modified} unchanged): "
+                f"{counted(report.feeds, 'feed')} ({report.feeds_failed} failed,"
+                f" {report.not_modified} unchanged): "
                 f"{report.stored} new articles, {report.duplicates} duplicates, {report.bad} skipped, "
                 f"{report.retry} to retry, in {time.perf_counter() - started:.1f} s — "
-                f"{opened.count_articles()} articles, {opened.count_stories()} stories in {opened.url}",
-                highlight=False, markup=False,
+                f"{counted(opened.count_articles(), 'article')},"
+                f" {counted(opened.count_stories(), 'story', 'stories')} in {opened.url}",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
             )
             if report.feeds and report.feeds_failed == report.feeds:
                 raise typer.Exit(1)

@@ -18,6 +18,7 @@ from storyweave.fetch import Fetcher
 from storyweave.ingest import IngestError, Ingestor, Source, expand, read_source
 from storyweave.pipeline import Pipeline
 from storyweave.store import open_store
+from storyweave.words import counted
 
 PROGRESS_MIN_RECORDS = 20
 """Short runs print just the summary; longer ones get a progress bar."""
@@ -27,8 +28,13 @@ PROGRESS_MIN_RECORDS = 20
 def progress_bar(label: str, total: int):
     """A Rich progress bar on stderr (hidden for short runs); yields an `advance()` callable."""
     progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=console, transient=True, disable=total < PROGRESS_MIN_RECORDS,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=total < PROGRESS_MIN_RECORDS,
     )
     with progress:
         task = progress.add_task(label, total=total)
@@ -56,6 +62,12 @@ def ingest(
         bool, typer.Option("--allow-private", help="Allow fetching private, loopback, link-local hosts.")
     ] = False,
     embedder: EmbedderOption = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source", metavar="NAME", help="Outlet of every article read (default: from each input)."
+        ),
+    ] = None,
 ) -> None:
     """Add articles from plain text (title on line 1), HTML (.html.gz), JSON Lines, folders or URLs."""
     from storyweave.cluster import StoryEngine
@@ -65,13 +77,17 @@ def ingest(
         pipeline = Pipeline(opened, StoryEngine(opened))
         total = sum(source.records() for source in sources)
         with progress_bar("ingesting", total) as advance:
-            ingestor = Ingestor(pipeline, fetcher=fetcher, on_error=_report, on_record=advance)
+            ingestor = Ingestor(pipeline, fetcher=fetcher, on_error=_report, on_record=advance, source=source)
             summary = ingestor.run([*missing, *sources])
         console.print(
             f"added {summary.added}, duplicates {summary.duplicates}, failed {summary.failed}"
-            f" — {opened.count_articles()} articles in {opened.url}",
-            highlight=False, markup=False,
+            f" — {counted(opened.count_articles(), 'article')} in {opened.url}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
         )
+    if any("non-public address" in e.reason for e in summary.errors):
+        console.print("private and loopback addresses were refused; `--allow-private` allows them")
     if not summary.ingested:
         raise typer.Exit(1)
 
@@ -113,7 +129,9 @@ def extract(
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
                 written += 1
             advance()
-    console.print(f"extracted {written} of {len(sources)} inputs into {out}", highlight=False, markup=False)
+    console.print(
+        f"extracted {written} of {counted(len(sources), 'input')} into {out}", highlight=False, markup=False
+    )
     if not written:
         raise typer.Exit(1)
 

@@ -15,6 +15,7 @@ from storyweave.extract.chrome import strip_chrome
 from storyweave.extract.decode import ExtractionError, check_size, fix_text, looks_binary, maybe_gunzip
 from storyweave.extract.language import detect_language
 from storyweave.models import Article
+from storyweave.outlets import outlet_name
 
 MIN_ARTICLE_WORDS, MIN_ARTICLE_CHARS = 20, 150
 """Below both, text is a stub, an error page or navigation, not a news article (chars count for scripts
@@ -197,7 +198,7 @@ def article_from_page(
         text=page.text,
         url=url,
         canonical_url=page.canonical_url,
-        source=source or page.site or host_of(url),
+        source=outlet_name(source or page.site, url),
         lang=page.lang,
         published=page.published,
         author=page.author,
@@ -238,7 +239,7 @@ def article_from_text(text: str, *, id: str, source: str | None = None, url: str
         text=cleaned.text,
         url=url,
         canonical_url=canonical(url),
-        source=source or host_of(url),
+        source=outlet_name(source, url),
         lang=detect_language(f"{title}\n{cleaned.text}"),
         chrome=cleaned.chrome,
     )

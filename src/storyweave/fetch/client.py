@@ -235,7 +235,7 @@ class Fetcher:
             if refused:
                 raise FetchError(
                     str(url),
-                    f"refused: {host} resolves to non-public address {refused[0]} (see --allow-private)",
+                    f"refused: {host} resolves to non-public address {refused[0]}",
                 )
         return addresses
 

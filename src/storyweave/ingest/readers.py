@@ -19,10 +19,11 @@ from storyweave.extract import ExtractionError, article_from_page, article_from_
 from storyweave.extract.chrome import strip_chrome
 from storyweave.extract.decode import MAX_PAGE_BYTES, check_size, fix_text, maybe_gunzip
 from storyweave.extract.language import detect_language, normalise_lang
-from storyweave.extract.page import canonical, host_of, parse_date
+from storyweave.extract.page import canonical, parse_date
 from storyweave.fetch import Fetcher, FetchError
 from storyweave.jsonsafe import MAX_JSON_DEPTH, json_depth_ok
 from storyweave.models import Article, utcnow
+from storyweave.outlets import outlet_name
 
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".shtml"})
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
@@ -296,7 +297,7 @@ def article_from_record(record: object) -> Article:
         text=cleaned.text,
         url=url,
         canonical_url=canonical(url),
-        source=_text_field(record, "source") or host_of(url),
+        source=outlet_name(_text_field(record, "source"), url),
         lang=normalise_lang(_text_field(record, "lang")) or detect_language(f"{title}\n{cleaned.text}"),
         published=parsed.astimezone(UTC) if parsed else None,
         chrome=cleaned.chrome,

@@ -54,8 +54,11 @@ class Ingestor:
         batch_size: int = BATCH_SIZE,
         on_error: Callable[[IngestError], None] | None = None,
         on_record: Callable[[], None] | None = None,
+        source: str | None = None,
     ) -> None:
+        """`source` names the outlet of every article read (e.g. two text files compared as two outlets)."""
         self.pipeline = pipeline
+        self.source = " ".join((source or "").split()) or None
         self.store = pipeline.store
         self.fetcher = fetcher
         self.batch_size = batch_size
@@ -94,6 +97,7 @@ class Ingestor:
                 elif self._first_time(item):
                     if not batch:
                         started = time.monotonic()
+                    item.source = self.source or item.source
                     batch.append(item)
                 if self.on_record is not None:
                     self.on_record()

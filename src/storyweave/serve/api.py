@@ -27,6 +27,8 @@ from storyweave.serve.views import (
     analysis_installed,
     article_dict,
     card,
+    feed_health,
+    feed_summary,
     get_article_or_404,
     get_story_or_404,
     story_filter,
@@ -155,9 +157,11 @@ async def get_story(
 
 @router.get("/status", summary="What the server holds and whether it is ready")
 def status(request: Request, store: Store = Depends(get_store)) -> dict[str, Any]:
-    """`engine` is `loading` while the story engine restores its state (writes wait for it meanwhile)."""
+    """`engine` is `loading` while the story engine restores its state (writes wait for it meanwhile);
+    `feeds` counts the followed feeds by health (`ok`, `failing`, `not_polled_yet`; details at /feeds)."""
     state = request.app.state
     return {
+        "feeds": feed_summary(feed_health(store)),
         "articles": store.count_articles(),
         "stories": store.count_stories(),
         "writes": "enabled" if state.api_token else "read-only",

@@ -15,6 +15,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from swagger_ui_bundle import swagger_ui_path
 
 from storyweave.serve import api, exports, web
 from storyweave.serve.api import Waiters, Writer
@@ -37,20 +38,26 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
-SWAGGER_CDN = "https://cdn.jsdelivr.net"
+DOCS_ASSETS = "/docs-assets"
 
 
 def _docs_page() -> tuple[bytes, str]:
-    """Swagger UI (scripts from its CDN) with a CSP that allows exactly its one inline script, by hash."""
-    page = get_swagger_ui_html(openapi_url="/openapi.json", title="storyweave API").body
+    """Swagger UI from the packaged copy (swagger-ui-bundle-v2, served under /docs-assets: /docs works
+    offline) with a CSP that allows exactly its one inline script, by hash."""
+    page = get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="storyweave API",
+        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+        swagger_favicon_url="/static/favicon.svg",
+    ).body
     hashes = [
         "'sha256-" + base64.b64encode(hashlib.sha256(m.encode()).digest()).decode() + "'"
         for m in re.findall(r"<script>(.*?)</script>", page.decode(), flags=re.S)
     ]
     csp = (
-        f"default-src 'none'; script-src {SWAGGER_CDN} {' '.join(hashes)}; style-src {SWAGGER_CDN}; "
-        "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; base-uri 'none'; "
-        "frame-ancestors 'none'"
+        f"default-src 'none'; script-src 'self' {' '.join(hashes)}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
     )
     return page, csp
 
@@ -109,6 +116,7 @@ def create_app(
         return HTMLResponse(docs_body, headers={"Content-Security-Policy": docs_csp})
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
     app.include_router(api.router)
     app.include_router(exports.router)
     app.include_router(web.router)

@@ -15,6 +15,7 @@ from storyweave.models import utcnow
 from storyweave.serve.api import get_store
 from storyweave.serve.views import StoryCard, StoryFilter, card, story_filter
 from storyweave.store import Store
+from storyweave.words import counted
 
 router = APIRouter(prefix="/export", tags=["exports"])
 ATOM = "http://www.w3.org/2005/Atom"
@@ -113,7 +114,7 @@ def export_atom(
         if c.story.first_seen:
             ET.SubElement(entry, f"{{{ATOM}}}published").text = c.story.first_seen.isoformat()
         outlets = ", ".join(name for name, _ in c.outlets[:8])
-        summary = f"{c.story.size} reports from {len(c.outlets)} outlets ({outlets})."
+        summary = f"{counted(c.story.size, 'report')} from {counted(len(c.outlets), 'outlet')} ({outlets})."
         if c.lead:
             summary += f" {c.lead}"
         ET.SubElement(entry, f"{{{ATOM}}}summary").text = summary

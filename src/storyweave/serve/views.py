@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import inspect
 import json
 import logging
 import multiprocessing
@@ -153,7 +154,7 @@ class StoryFilter:
         return store.list_stories(
             query=self.text_query,
             lang=self.lang,
-            source=self.outlet,
+            source=resolve_outlet(store, self.outlet),
             since=self.since,
             until=self.until,
             sort=self.sort,
@@ -178,6 +179,23 @@ class StoryFilter:
         return {k: v for k, v in values.items() if v}
 
 
+def resolve_outlet(store: Store, name: str | None) -> str | None:
+    """The stored outlet a user means: the outlet whose name, domain or domain without its suffix (`nytimes`
+    for nytimes.com) equals `name`, ignoring case, names first. An unknown name is kept (matches nothing)."""
+    if not name:
+        return None
+    wanted = name.strip().casefold()
+    outlets = store.list_outlets()
+    for outlet in outlets:
+        if outlet.name.casefold() == wanted:
+            return outlet.name
+    for outlet in outlets:
+        domain = (outlet.domain or "").casefold()
+        if domain and wanted in (domain, domain.partition(".")[0], domain.removeprefix("www.")):
+            return outlet.name
+    return name.strip()
+
+
 def story_filter(
     q: str | None = Query(None, description="Full-text query over the stories' articles"),
     lang: str | None = Query(None, description="Only stories with an article in this language (ISO 639-1)"),
@@ -192,8 +210,8 @@ def story_filter(
     """FastAPI dependency: the story filter from the query string (empty form fields count as absent)."""
     return StoryFilter(
         q=q or None,
-        lang=lang or None,
-        outlet=outlet or None,
+        lang=lang.strip().lower() if lang and lang.strip() else None,
+        outlet=outlet.strip() if outlet and outlet.strip() else None,
         entity=entity or None,
         since=parse_time(since, "since"),
         until=parse_time(until, "until"),
@@ -230,8 +248,15 @@ class StoryCard:
             "outlets": [{"name": n, "articles": c} for n, c in self.outlets],
             "languages": [{"lang": n, "articles": c} for n, c in self.languages],
             "lead": self.lead,
+            "cohesion": self.cohesion,
             "article_ids": s.article_ids,
         }
+
+    @property
+    def cohesion(self) -> float | None:
+        """How tightly the story's reports hang together (0..1), when the story engine gives one."""
+        value = getattr(self.story, "cohesion", None)
+        return round(float(value), 3) if value is not None else None
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -266,11 +291,38 @@ def card(store: Store, story: Story, articles: list[Article] | None = None) -> S
         title=story_title(story, articles),
         outlets=outlets.most_common(),
         languages=langs.most_common(),
-        lead=first.lead if first else None,
+        lead=card_lead(first) if first else None,
         timeline=sorted(a.published for a in articles if a.published),
     )
     _CARDS.put(key, made)
     return made
+
+
+LEAD_MIN_WORDS = 8
+"""A card's lead is a real sentence of the report: captions, credits and links ("Photo", "next",
+"Image copyright Getty Images") are shorter."""
+
+
+def card_lead(article: Article, *, paragraphs: int = 12) -> str | None:
+    """The first paragraph of the report that states something (the analysis' statement filter, and at least
+    LEAD_MIN_WORDS words), not page furniture; None when the first paragraphs hold none."""
+    from storyweave.analyse.text import words
+
+    for paragraph in (article.text or "").split("\n")[:paragraphs]:
+        text = " ".join(paragraph.split())
+        long_enough = len(words(text)) >= LEAD_MIN_WORDS
+        if long_enough and text != article.title and _statement(text, article.lang):
+            return text[:600]
+    return None
+
+
+def _statement(sentence: str, lang: str | None) -> bool:
+    """`storyweave.analyse.text.is_statement`, passing the language where that version takes it."""
+    from storyweave.analyse.text import is_statement
+
+    if "lang" in inspect.signature(is_statement).parameters:
+        return is_statement(sentence, lang=lang)
+    return is_statement(sentence)
 
 
 def article_dict(article: Article, *, with_text: bool = True) -> dict[str, Any]:
@@ -446,24 +498,42 @@ class Cell:
     """Reported with other outlets, by this outlet only, a main fact it leaves out, or not reported."""
 
 
+Row = tuple[dict[str, Any], list[Cell]]
+
+
+@dataclass
+class MatrixSection:
+    key: str
+    title: str
+    rows: list[Row]
+
+
 @dataclass
 class Matrix:
-    """Facts (rows) × outlets (columns): which outlet reports which fact, alone or with others."""
+    """Facts (rows) × outlets (columns): which outlet reports which fact, alone or with others. The facts
+    that matter lead (`sections`: shared by most outlets, unique details, omissions); `rest` is collapsed."""
 
     outlets: list[str]
-    rows: list[tuple[dict[str, Any], list[Cell]]]
+    sections: list[MatrixSection]
+    rest: list[Row]
     total_facts: int
 
+    @property
+    def shown(self) -> int:
+        return sum(len(s.rows) for s in self.sections) + len(self.rest)
 
-def fact_matrix(report: dict[str, Any] | None, outlets: list[str], *, max_facts: int = 40) -> Matrix | None:
-    """Facts reported by most outlets first; a fact's outlets are its `sources`, and an outlet's omissions
-    come from the report's per-outlet `omitted` fact ids."""
+
+def fact_matrix(
+    report: dict[str, Any] | None, outlets: list[str], *, per_section: int = 6, max_rest: int = 60
+) -> Matrix | None:
+    """A fact's outlets are its `sources`; an outlet's omissions come from the report's per-outlet `omitted`
+    fact ids. Sections: facts reported by at least half of the outlets (at least two), most widely reported
+    first; facts only one outlet reports; facts some outlets leave out, most often left out first."""
     if not report or not report.get("facts"):
         return None
     omitted = {name: set(info.get("omitted") or []) for name, info in (report.get("outlets") or {}).items()}
-    ranked = sorted(report["facts"], key=lambda f: -len(f.get("sources") or []))
-    rows = []
-    for fact in ranked[:max_facts]:
+
+    def row(fact: dict[str, Any]) -> Row:
         sources = set(fact.get("sources") or [])
         cells = []
         for outlet in outlets:
@@ -471,5 +541,128 @@ def fact_matrix(report: dict[str, Any] | None, outlets: list[str], *, max_facts:
                 cells.append(Cell("unique" if len(sources) == 1 else "shared"))
             else:
                 cells.append(Cell("omitted" if fact.get("id") in omitted.get(outlet, ()) else "absent"))
-        rows.append((fact, cells))
-    return Matrix(outlets, rows, len(report["facts"]))
+        return fact, cells
+
+    facts = sorted(report["facts"], key=lambda f: -len(f.get("sources") or []))
+    most = max(2, -(-len(outlets) // 2))
+    left_out = Counter(fid for ids in omitted.values() for fid in ids)
+    picks = {
+        "shared": [f for f in facts if len(f.get("sources") or []) >= most],
+        "unique": [f for f in facts if len(f.get("sources") or []) == 1],
+        "omitted": sorted(
+            (f for f in facts if left_out.get(f.get("id"))), key=lambda f: -left_out[f.get("id")]
+        ),
+    }
+    titles = {
+        "shared": "Reported by most outlets",
+        "unique": "Details only one outlet reports",
+        "omitted": "Main facts some outlets leave out",
+    }
+    taken: set[int] = set()
+    sections = []
+    for key, chosen in picks.items():
+        rows = [f for f in chosen if id(f) not in taken][:per_section]
+        taken.update(id(f) for f in rows)
+        if rows:
+            sections.append(MatrixSection(key, titles[key], [row(f) for f in rows]))
+    rest = [row(f) for f in facts if id(f) not in taken][:max_rest]
+    return Matrix(outlets, sections, rest, len(report["facts"]))
+
+
+# -- coverage by the user's own outlet ratings --------------------------------------------------------------
+@dataclass
+class Coverage:
+    """Who covers a story, by the lean, country and tags the user gave its outlets (storyweave ships none).
+    Each dimension lists (value, outlets, reports), most reports first; `unrated` outlets have no value."""
+
+    by: dict[str, list[tuple[str, int, int]]]
+    outlets: int
+    rated: dict[str, int]
+    """Per dimension, how many of the story's outlets have a value."""
+
+    @property
+    def any_rating(self) -> bool:
+        return any(self.rated.values())
+
+
+RATING_FIELDS = ("lean", "country", "tags")
+
+
+def coverage(outlet_counts: list[tuple[str, int]], registered: dict[str, Outlet]) -> Coverage:
+    by: dict[str, dict[str, list[int]]] = {f: {} for f in RATING_FIELDS}
+    rated = dict.fromkeys(RATING_FIELDS, 0)
+    for name, reports in outlet_counts:
+        outlet = registered.get(name)
+        for dim in RATING_FIELDS:
+            raw = getattr(outlet, dim, None) if outlet else None
+            values = [v for v in (raw if isinstance(raw, list) else [raw]) if v]
+            rated[dim] += bool(values)
+            for value in values:
+                slot = by[dim].setdefault(value, [0, 0])
+                slot[0] += 1
+                slot[1] += reports
+    ordered = {
+        dim: sorted(((v, o, r) for v, (o, r) in values.items()), key=lambda t: (-t[2], t[0]))
+        for dim, values in by.items()
+    }
+    return Coverage(ordered, len(outlet_counts), rated)
+
+
+BLINDSPOT_SHARE = 0.75
+"""A story is a blindspot of the leans it misses when at least this share of its rated reports come from
+outlets of one lean."""
+BLINDSPOT_MIN_OUTLETS = 2
+
+
+def blindspot(cov: Coverage, leans: set[str]) -> tuple[str, float] | None:
+    """(the dominant lean, its share of rated reports) when the story is covered mostly by one lean of the
+    user's ratings (`leans`: every lean the user rated any outlet with; needs at least two)."""
+    rows = cov.by["lean"]
+    if len(leans) < 2 or cov.rated["lean"] < BLINDSPOT_MIN_OUTLETS or not rows:
+        return None
+    total = sum(r for _, _, r in rows)
+    lean, _, reports = rows[0]
+    share = reports / total
+    return (lean, share) if share >= BLINDSPOT_SHARE else None
+
+
+# -- feed health --------------------------------------------------------------------------------------------
+def _epoch_iso(epoch: float | None) -> str | None:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds") if epoch else None
+
+
+def feed_health(store: Store) -> list[dict[str, Any]]:
+    """Each followed feed's health as the poller recorded it: last success, failures and the last error, the
+    next poll, articles stored and items waiting for a retry."""
+    from storyweave.feeds import get_feed_state, list_feeds
+
+    out = []
+    for feed in list_feeds(store):
+        state = get_feed_state(store, feed.url)
+        status = "failing" if state.failures else ("ok" if state.last_ok else "not polled yet")
+        out.append(
+            {
+                "url": feed.url,
+                "title": feed.title,
+                "status": status,
+                "last_ok": _epoch_iso(state.last_ok),
+                "next_poll": _epoch_iso(state.next_due),
+                "failures": state.failures,
+                "last_error": state.last_error if state.failures else None,
+                "articles_stored": state.items_stored,
+                "items_to_retry": len(state.pending),
+            }
+        )
+    return out
+
+
+def feed_summary(feeds: list[dict[str, Any]]) -> dict[str, Any]:
+    counts = Counter(f["status"] for f in feeds)
+    return {
+        "followed": len(feeds),
+        "ok": counts["ok"],
+        "failing": counts["failing"],
+        "not_polled_yet": counts["not polled yet"],
+        "last_ok": max((f["last_ok"] for f in feeds if f["last_ok"]), default=None),
+        "errors": [{"url": f["url"], "error": f["last_error"]} for f in feeds if f["last_error"]][:10],
+    }

@@ -10,19 +10,34 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import jinja2
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from storyweave.serve.api import get_store, story_detail
+from storyweave.serve.api import (
+    MergeIn,
+    SplitIn,
+    get_store,
+    get_writer,
+    merge_stories,
+    require_token,
+    split_story,
+    story_detail,
+)
 from storyweave.serve.charts import outlet_bars, time_columns
 from storyweave.serve.views import (
     LRU,
     StoryFilter,
+    blindspot,
     card,
+    coverage,
     fact_matrix,
+    feed_health,
+    feed_summary,
     get_article_or_404,
     safe_url,
     story_filter,
@@ -106,7 +121,12 @@ def front_page(
 ) -> Response:
     stories = [card(store, s) for s in f.stories(store, request.app.state.queries)]
     outlets = [o.name for o in store.list_outlets()]
-    return render(request, "index.html", f=f, stories=stories, outlets=outlets, heading="Current stories")
+    empty_store = not stories and store.count_stories() == 0
+    feeds = feed_summary(feed_health(store)) if empty_store else None
+    return render(
+        request, "index.html", f=f, stories=stories, outlets=outlets, heading="Current stories",
+        empty_store=empty_store, feeds=feeds, engine=request.app.state.writer.engine_state,
+    )  # fmt: skip
 
 
 @router.get("/search", name="search_page")
@@ -163,6 +183,10 @@ def _render_story(request: Request, detail: dict[str, Any]) -> HTMLResponse:
     outlet_names = [o["name"] for o in detail["outlets"]]
     published = [datetime.fromisoformat(a["published"]) for a in articles if a["published"]]
     entities = sorted(report.get("entities") or [], key=lambda e: -_entity_total(e))[:30]
+    store: Store = request.app.state.store
+    registered = {o.name: o for o in store.list_outlets()}
+    counts = [(o["name"], o["articles"]) for o in detail["outlets"]]
+    cov = coverage(counts, registered)
     return render(
         request,
         "story.html",
@@ -174,10 +198,57 @@ def _render_story(request: Request, detail: dict[str, Any]) -> HTMLResponse:
         quotes=_quotes_by_speaker(report.get("quotes") or [])[:12],
         entities=entities,
         entity_total=_entity_total,
-        outlet_chart=outlet_bars([(o["name"], o["articles"]) for o in detail["outlets"]]),
+        outlet_chart=outlet_bars(counts),
+        coverage=cov,
+        blindspot=blindspot(cov, {o.lean for o in registered.values() if o.lean}),
+        writable=bool(request.app.state.api_token),
         time_chart=time_columns(published),
         summary=(report.get("summary") or {}).get("sentences") or [],
     )
+
+
+def _check_token(request: Request, token: str) -> None:
+    """The story page's edit forms carry the API token in a field; it is checked like the API's header."""
+    require_token(
+        request, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token) if token else None
+    )
+
+
+@router.post("/stories/{story_id}/split", name="split_form")
+async def split_form(
+    request: Request,
+    story_id: str,
+    token: str = Form(""),
+    article_ids: list[str] = Form([]),  # noqa: B006  (FastAPI reads the default, never mutates it)
+) -> Response:
+    """Split the ticked reports off into a new story, then show that story."""
+    _check_token(request, token)
+    if not article_ids:
+        raise HTTPException(422, "tick the reports to split off into a new story")
+    body = SplitIn(article_ids=article_ids)
+    new = await run_in_threadpool(split_story, story_id, body, get_writer(request))
+    return RedirectResponse(_url_path_for(request, "story_page", story_id=new["story_id"]), status_code=303)
+
+
+@router.post("/stories/{story_id}/merge", name="merge_form")
+async def merge_form(
+    request: Request, story_id: str, token: str = Form(""), other: str = Form("")
+) -> Response:
+    """Merge another story (its id, or a link to it) into this one, then show the merged story."""
+    _check_token(request, token)
+    other_id = other.strip().rstrip("/").rpartition("/")[2]
+    if not other_id or other_id == story_id:
+        raise HTTPException(422, "give the id of another story (or a link to it) to merge into this one")
+    merged = await run_in_threadpool(
+        merge_stories, MergeIn(story_ids=[story_id, other_id]), get_writer(request)
+    )
+    return RedirectResponse(
+        _url_path_for(request, "story_page", story_id=merged["story_id"]), status_code=303
+    )
+
+
+def _url_path_for(request: Request, name: str, **params: Any) -> str:
+    return request.scope.get("root_path", "") + request.app.url_path_for(name, **params)
 
 
 @router.get("/articles/{article_id:id}", name="article_page")
@@ -189,15 +260,47 @@ def article_page(request: Request, article_id: str, store: Store = Depends(get_s
     return render(request, "article.html", article=article, paragraphs=paragraphs, story=story_card)
 
 
+RECENT_STORIES = 200
+"""Pages that summarise "recent" stories (outlets, blindspots) look at this many of the latest."""
+
+
 @router.get("/outlets", name="outlets_page")
 def outlets_page(request: Request, store: Store = Depends(get_store)) -> Response:
     registered = {o.name: o for o in store.list_outlets()}
     seen: dict[str, int] = defaultdict(int)
-    for s in store.list_stories(limit=100):
+    recent = store.list_stories(limit=RECENT_STORIES)
+    for s in recent:
         for name, n in card(store, s).outlets:
             seen[name] += n
     names = sorted(set(registered) | set(seen), key=str.casefold)
-    return render(request, "outlets.html", outlets=[(n, registered.get(n), seen.get(n, 0)) for n in names])
+    return render(
+        request, "outlets.html", outlets=[(n, registered.get(n), seen.get(n, 0)) for n in names],
+        recent=len(recent), total_stories=store.count_stories(), feeds=feed_health(store),
+    )  # fmt: skip
+
+
+@router.get("/feeds", name="feeds_page")
+def feeds_page(request: Request, store: Store = Depends(get_store)) -> Response:
+    feeds = feed_health(store)
+    return render(request, "feeds.html", feeds=feeds, summary=feed_summary(feeds))
+
+
+@router.get("/blindspots", name="blindspots_page")
+def blindspots_page(request: Request, store: Store = Depends(get_store)) -> Response:
+    """Recent stories covered mostly by outlets of one lean, by the user's own ratings."""
+    registered = {o.name: o for o in store.list_outlets()}
+    leans = sorted({o.lean for o in registered.values() if o.lean}, key=str.casefold)
+    found: dict[str, list[tuple[Any, float]]] = defaultdict(list)
+    recent = store.list_stories(limit=RECENT_STORIES) if len(leans) >= 2 else []
+    for s in recent:
+        c = card(store, s)
+        spot = blindspot(coverage(c.outlets, registered), set(leans))
+        if spot is not None:
+            found[spot[0]].append((c, spot[1]))
+    return render(
+        request, "blindspots.html", leans=leans, found=sorted(found.items()), recent=len(recent),
+        rated=sum(1 for o in registered.values() if o.lean),
+    )  # fmt: skip
 
 
 @router.get("/outlets/{name:path}", name="outlet_page")
