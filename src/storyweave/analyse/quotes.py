@@ -1,64 +1,70 @@
-"""Direct and reported quotes with their speaker.
+"""Direct, mixed and reported speech with its speaker.
 
-Direct quotes are text between quotation marks (“…”, "…", «…», „…“) of at least four words; shorter quoted
-phrases are scare quotes or titles. A reported quote is a sentence whose subject is a name followed by a
-verb of saying ("KCNA said …", "Kim stressed the need to …", "Washington and Seoul have repeatedly described
-…"). The speaker is the capitalised name governing the nearest verb of saying, before it ("X said") or after
-it ("…, said spokesman Jason Miller"), or named by "according to X". A pronoun subject resolves to the
-previous speaker of the same article. Verb lists cover English; other languages keep their direct quotes
-with the speaker found by the same capitalised-name rule around the quote when one is adjacent.
+Quoted text is found by a linear scan of quotation marks (“…”, "…", «…», „…“, ''…'', ‘…’ and '…' at word
+edges), so no pattern can backtrack on hostile text. A quote of at least MIN_QUOTE_WORDS words is *direct*
+when the sentence around it is only its attribution ("“…,” X said", "X said: “…”"), *mixed* when the
+sentence reports in its own words and quotes part of it ("X stressed the need to “…”"); a sentence without
+quotes is *reported* speech when a verb of saying or thinking governs a clause ("The U.N. said it was a
+banned test"), or it says "according to X".
+
+English sentences are read with spaCy's dependency parse (`nlp.parse`): the speaker is the grammatical
+subject of the cue verb (of the verb it hangs off for "…, saying …"), taken whole as the named entity that
+holds it ("Arturo Sarukhán, Mexico's ambassador, said Mexico must …" → Arturo Sarukhán; "Kim Dong-yup,
+professor …, said Japan would …" → Kim Dong-yup), never a word inside the quote. A pronoun resolves to the
+nearest preceding speaker that fits (he/she: a person; they: an organisation, a place or a group), else to
+the nearest person named as a subject in the sentences just before. A quote with no attribution of its own
+that follows a quote of a known speaker ("A," X said. "B.") continues it and is joined to it; one after a
+sentence ending in ":" takes that sentence's speaker. Headline-like lines without final punctuation (link
+text) are not reported speech.
+
+Other languages (and English without the model) keep the quote scan and take as speaker the capitalised
+name right before or after a cue word of their language (dijo, sagte, a déclaré, disse, ha detto, قال …).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from storyweave.analyse.nlp import MAX_PARSE_CHARS, is_english, parse
+from storyweave.analyse.statements import wordset
 from storyweave.analyse.text import words
 
-SPEECH_VERBS = (
-    "said|says|say|stressed|stresses|told|tells|added|adds|warned|warns|described|describes|claimed|claims|"
-    "reported|reports|announced|announces|noted|notes|urged|urges|insisted|insists|argued|argues|tweeted|"
-    "wrote|writes|stated|states|declared|declares|denied|denies|acknowledged|admitted|asserted|explained|"
-    "vowed|vows|pledged|confirmed|confirms|accused|accuses|called|calls|demanded|suggested|revealed|alleged|"
-    "emphasised|emphasized|underlined|underscored|condemned|denounced|criticised|criticized|praised|"
-    "dijo|afirmó|declaró|aseguró|señaló|a déclaré|a dit|sagte|erklärte|betonte"
-)
-_NAME = r"(?:[A-Z][\w’'.-]*|[A-Z]{2,})"
-_NAME_SEQ = rf"{_NAME}(?:\s+(?:(?:of|de|del|von|van|al|bin)\s+)?{_NAME})*"
-_SUBJECT = rf"(?P<speaker>{_NAME_SEQ}(?:\s+(?:and|y|et|und)\s+{_NAME_SEQ})?|[Hh]e|[Ss]he|[Tt]hey)"
-_AUX = (
-    r"(?:\s+(?:has|have|had|was|were|is|are|also|again|repeatedly|reportedly|publicly|later|earlier|\w+ly))*"
-)
-REPORTED = re.compile(rf"{_SUBJECT}{_AUX}\s+(?P<verb>{SPEECH_VERBS})\b")
-AFTER_VERB = re.compile(
-    rf"(?:[,”\"»]\s*)(?P<verb>{SPEECH_VERBS})\s+(?:(?:the|a|an)\s+)?(?:[a-z]+\s+){{0,3}}?(?P<speaker>{_NAME_SEQ})"
-)
-ACCORDING = re.compile(rf"\baccording to (?:the\s+)?(?:[a-z]+\s+){{0,3}}?(?P<speaker>{_NAME_SEQ})")
-PARTICIPLE = re.compile(
-    rf"^(?:[A-Za-z]+\s+){{0,4}}?(?P<speaker>{_NAME_SEQ})\s+[a-z]+\b[^“\"«]*?,\s+"
-    r"(?:stressing|saying|adding|warning|noting|calling|urging|insisting|arguing|claiming|declaring)\b"
-)
-_PHRASE_BEFORE = re.compile(
-    r"(?:^|[,;:]\s*)(?P<phrase>(?:[a-z][\w-]*\s+){1,4}(?:in|of|at|from|for)\s+(?:the\s+)?)$"
-)
-DIRECT = re.compile(r"^([^“”\"]+)”|“([^“”]+)”|\"([^\"]+)\"|«\s?([^«»]+?)\s?»|„([^„“”]+)[“”]")
 MIN_QUOTE_WORDS = 4
-PRONOUNS = {"he", "she", "they"}
-_NOT_SPEAKERS = {
-    "the",
-    "this",
-    "that",
-    "it",
-    "in",
-    "on",
-    "at",
-    "but",
-    "and",
-    "meanwhile",
-    "however",
-    "specifically",
-}
+MIN_OPENING_QUOTE_WORDS = 2
+"""A sentence that opens with a quote ("“It was scary,” she said.") quotes speech even when it is short."""
+MAX_CONTINUED_SENTENCES = 4
+"""A quote left open at a sentence end continues into at most this many following sentences."""
+SPEECH_LEMMAS = wordset(
+    "say tell ask reply respond add state claim warn announce insist argue note explain stress confirm deny "
+    "acknowledge admit assert declare vow pledge urge write tweet post report describe suggest reveal allege "
+    "emphasise emphasize underline underscore complain predict promise repeat recall caution concede contend "
+    "maintain observe remark comment testify inform assure agree disagree answer accuse demand "
+    "threaten recommend propose estimate conclude mention hint joke quip counter "
+    "object protest lament"
+)
+BELIEF_LEMMAS = wordset("believe think expect hope fear doubt feel consider worry suspect reckon")
+"""Beliefs and intentions attributed to a source count as reported speech only with a clause ("X believes
+that Y"), never alone."""
+_PERSON_PRONOUNS = frozenset(["he", "she", "him", "her"])
+_GROUP_PRONOUNS = frozenset(["they", "them"])
+_NON_SPEAKER_PRONOUNS = frozenset(["it", "this", "that", "which", "who", "what", "i", "we", "you", "one"])
+_TITLES = wordset(
+    "mr mrs ms dr sir lady lord president minister prime senator sen rep gov governor judge justice chief "
+    "secretary general gen lt col sgt capt ambassador professor prof king queen pope chancellor mayor "
+    "spokesman spokeswoman spokesperson director ceo chairman chairwoman deputy constable commissioner"
+)
+"""Title words before a name: left out of the speaker's name, and they make it a person."""
+_GENDER = {"he": "m", "him": "m", "his": "m", "mr": "m", "sir": "m", "lord": "m",
+           "she": "f", "her": "f", "hers": "f", "mrs": "f", "ms": "f", "lady": "f"}  # fmt: skip
+_NAMED = frozenset(["PERSON", "ORG", "GPE", "NORP", "FAC", "LOC"])
+_TERMINAL = frozenset(".!?\"”’'»")
+FALLBACK_CUES = wordset(
+    "said says told added stated warned dijo afirmó declaró aseguró señaló explicó añadió indicó sagte "
+    "erklärte betonte sagt fügte déclaré affirmé indiqué expliqué ajouté disse afirmou declarou explicou "
+    "acrescentou detto dichiarato affermato spiegato aggiunto قال وقال أكد وأكد أضاف وأضاف"
+)
+# Opening mark -> the marks that close it. ASCII " closes itself; ' and ‘ are quotes only at word edges.
+_CLOSERS = {"“": "”", "«": "»", "„": "“”", "‚": "‘’", '"': '"', "‘": "’", "'": "'", "''": "''"}
 
 
 @dataclass
@@ -67,49 +73,374 @@ class Quote:
 
     text: str
     speaker: str | None
-    kind: str  # "direct" or "reported"
+    kind: str  # "direct", "mixed" or "reported"
     article_id: str
     sentence: str
 
 
-def _clean_speaker(raw: str | None) -> str | None:
-    if not raw:
+@dataclass
+class _Span:
+    start: int
+    end: int  # exclusive; len(text) when the quote is still open at the sentence end
+    closed: bool
+
+
+def _edge(text: str, i: int, opening: bool) -> bool:
+    """Whether a ' or ‘/’ at i sits at a word edge (a quote mark), not inside a word (an apostrophe)."""
+    before = text[i - 1] if i > 0 else " "
+    after = text[i + 1] if i + 1 < len(text) else " "
+    if opening:
+        return not before.isalnum() and (after.isalnum() or after in "“\"¿¡")
+    return not after.isalnum() and (before.isalnum() or before in ".,!?;:…-—")
+
+
+def quote_spans(text: str, open_at_start: bool = False) -> list[_Span]:
+    """Quoted stretches of `text`, in one left-to-right pass (linear in its length).
+
+    `open_at_start` continues a quote left open by the previous sentence (its closing mark is then any
+    closing mark)."""
+    spans: list[_Span] = []
+    opened: str | None = "”\"»’'" if open_at_start else None
+    start = 0
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        mark = "''" if text.startswith("''", i) else char
+        if opened is not None:
+            closes = mark in opened or (mark == "''" and "'" in opened)
+            if closes and (mark not in "'’" or _edge(text, i, opening=False)):
+                spans.append(_Span(start, i, True))
+                opened = None
+                i += len(mark)
+                continue
+        elif mark in _CLOSERS and (mark not in "'‘" or _edge(text, i, opening=True)):
+            opened, start = _CLOSERS[mark], i + len(mark)
+        i += len(mark)
+    if opened is not None and start < n:
+        spans.append(_Span(start, n, False))
+    return spans
+
+
+class _Quoted:
+    """The quoted characters of a sentence as a mask, so 'is this word quoted' costs O(1) however many
+    quotation marks the sentence holds."""
+
+    def __init__(self, text: str, spans: list[_Span]) -> None:
+        self.spans = spans
+        self.mask = bytearray(len(text))
+        for span in spans:
+            self.mask[span.start : span.end] = b"\x01" * (span.end - span.start)
+        self.first_word = next((i for i, c in enumerate(text) if c.isalnum()), len(text))
+
+    def __contains__(self, char: int) -> bool:
+        return 0 <= char < len(self.mask) and bool(self.mask[char])
+
+    def opens(self, span: _Span) -> bool:
+        """Whether the quote opens the sentence (no word before it)."""
+        return span.start <= self.first_word
+
+
+def _long(quoted: _Quoted, text: str) -> list[_Span]:
+    """Quotes, not scare quotes: MIN_QUOTE_WORDS words, or two when the quote opens the sentence."""
+    least = [MIN_OPENING_QUOTE_WORDS if quoted.opens(s) else MIN_QUOTE_WORDS for s in quoted.spans]
+    return [s for s, n in zip(quoted.spans, least, strict=True) if len(words(text[s.start : s.end])) >= n]
+
+
+def _quoted(text: str, span: _Span) -> str:
+    return text[span.start : span.end].strip(" “”\"'‘’«»„").rstrip(",;:")
+
+
+def _join(parts: list[str]) -> str:
+    """The halves of a split quote as one: "A" + "B" → "A … B" (the attribution between them left out)."""
+    return " … ".join(parts)
+
+
+@dataclass
+class _Speaker:
+    """A named speaker; `person` is None when unknown (a name the recogniser did not type), and `gender`
+    ("m", "f") is learnt from a title or from the pronouns that later refer to it."""
+
+    name: str
+    person: bool | None
+    gender: str | None = None
+
+
+def _entity_of(token):
+    doc = token.doc
+    for ent in doc.ents:
+        if ent.start <= token.i < ent.end and ent.label_ in _NAMED:
+            return ent
+    return None
+
+
+def _clean_name(text: str) -> str:
+    text = text.strip(" ,;:'’\"“”")
+    if text.endswith(".") and "." not in text[:-1]:  # "the U.N." keeps its dots
+        text = text[:-1]
+    for article in ("the ", "The "):
+        if text.startswith(article):
+            text = text[len(article) :]
+    for suffix in ("'s", "’s"):
+        if text.endswith(suffix):
+            text = text[: -len(suffix)]
+    return text.strip()
+
+
+def _phrase(token) -> _Speaker | None:
+    """The speaker named by a subject token, with the names coordinated with it ("Washington and Seoul")."""
+    speaker = _one_phrase(token)
+    partners = [c for c in token.children if c.dep_ == "conj" and _entity_of(c) is not None]
+    if speaker is None or not partners or speaker.person:
+        return speaker
+    names = [speaker.name] + [_clean_name(_entity_of(c).text) for c in partners]
+    return _Speaker(" and ".join(names), False)
+
+
+def _one_phrase(token) -> _Speaker | None:
+    """The speaker named by a subject token: its name (the proper-noun chain ending in it, titles left
+    out, typed by the recogniser's entities over it), a name in apposition, or its noun phrase."""
+    lower = token.lower_
+    if lower in _NON_SPEAKER_PRONOUNS:
         return None
-    tokens = raw.strip(" ,.").split()
-    while tokens and tokens[0].casefold() in _NOT_SPEAKERS:
-        tokens = tokens[1:]
-    return " ".join(tokens) or None
+    if lower in _PERSON_PRONOUNS or lower in _GROUP_PRONOUNS:
+        return _Speaker(lower, lower in _PERSON_PRONOUNS, _GENDER.get(lower))
+    entity = _entity_of(token)
+    if token.pos_ == "PROPN":
+        chain = [token]
+        while chain[0].i > 0 and chain[0].nbor(-1).pos_ == "PROPN" and chain[0].nbor(-1).head.i in (
+            token.i, chain[0].i
+        ):
+            chain.insert(0, chain[0].nbor(-1))
+        titles = [t.lower_.rstrip(".") for t in chain if t.lower_.rstrip(".") in _TITLES]
+        while len(chain) > 1 and chain[0].lower_.rstrip(".") in _TITLES:
+            chain.pop(0)
+        if entity is not None and entity.start <= chain[0].i:
+            return _Speaker(_clean_name(entity.text), entity.label_ == "PERSON")
+        labels = {e.label_ for t in chain if (e := _entity_of(t)) is not None}
+        person = True if "PERSON" in labels or titles else (False if labels else None)
+        gender = next((_GENDER[t] for t in titles if t in _GENDER), None)
+        return _Speaker(_clean_name(" ".join(t.text for t in chain)), person, gender)
+    if entity is not None:
+        return _Speaker(_clean_name(entity.text), entity.label_ == "PERSON")
+    for child in token.subtree:  # "the professor, Kim Dong-yup, said" / "spokesman Jason Miller said"
+        named = _entity_of(child) if child.dep_ in ("appos", "compound") else None
+        if named is not None and (child.head is token or named.label_ == "PERSON"):
+            return _Speaker(_clean_name(named.text), named.label_ == "PERSON")
+    if token.pos_ != "NOUN":
+        return None
+    keep = [t for t in token.lefts if t.dep_ in ("amod", "compound", "poss", "case", "nmod", "nummod")]
+    lo = min([t.left_edge.i for t in keep], default=token.i)
+    hi = token.i
+    for child in token.rights:  # "the Ministry of Defence", "officials in Seoul"
+        near = child.right_edge.i - hi <= 5
+        if child.dep_ == "prep" and child.lower_ in ("of", "in", "at", "for") and near:
+            hi = child.right_edge.i
+    return _Speaker(_clean_name(token.doc[lo : hi + 1].text), False)
 
 
-def find_speaker(sentence: str) -> str | None:
-    """The name governing the first verb of saying in `sentence` (pronouns are returned as written)."""
-    candidates = []
-    for pattern in (REPORTED, AFTER_VERB, ACCORDING, PARTICIPLE):
-        match = pattern.search(sentence)
-        speaker = _clean_speaker(match["speaker"]) if match else None
-        if not speaker:
+def _subject(verb):
+    """The subject of a cue verb, climbing through "…, saying" / "and added" to the verb that has one."""
+    node = verb
+    for _ in range(4):
+        subjects = [c for c in node.children if c.dep_ == "nsubj"]
+        if subjects:  # the one nearest the verb: "SEOUL (Reuters) - North Korea said" → North Korea
+            return min(subjects, key=lambda c: abs(c.i - node.i))
+        if node.dep_ in ("advcl", "conj", "xcomp") and node.head is not node:
+            node = node.head
+        else:
+            return None
+    return None
+
+
+def _cues(doc, quoted: _Quoted):
+    """Cue tokens outside quotes: verbs of saying (and of belief with a clause), in reading order."""
+    for token in doc:
+        if token.idx in quoted or token.pos_ not in ("VERB", "AUX"):
             continue
-        before = _PHRASE_BEFORE.search(sentence[: match.start("speaker")])
-        if pattern is REPORTED and before:  # "intelligence analysts in the US said": the analysts speak
-            speaker = before["phrase"] + speaker
-        candidates.append((match.start(), speaker))
-    return min(candidates)[1] if candidates else None
+        clause = token.dep_ == "parataxis" or any(c.dep_ in ("ccomp", "xcomp", "mark")
+                                                  for c in token.children)  # fmt: skip
+        if token.lemma_ in SPEECH_LEMMAS or (token.lemma_ in BELIEF_LEMMAS and clause):
+            if any(c.dep_ == "auxpass" for c in token.children):  # "he is said to …": no source named
+                continue
+            yield token, clause
 
 
-def extract_quotes(sentences: list[str], article_id: str) -> list[Quote]:
-    """Quotes in one article's sentences, in reading order."""
+def _according(doc, quoted: _Quoted):
+    for token in doc:
+        if token.lower_ == "according" and token.idx not in quoted:
+            for to in token.children:
+                if to.lower_ == "to":
+                    for obj in to.children:
+                        if obj.dep_ == "pobj":
+                            return obj
+    return None
+
+
+def _colon_speaker(doc, span: _Span) -> _Speaker | None:
+    """ "X: “…”" and "X said: “…”" — the name or subject right before a colon that opens the quote."""
+    head = doc.text[: span.start].rstrip(" “\"'‘«„")
+    if not head.endswith(":"):
+        return None
+    before = [t for t in doc if t.idx < len(head) - 1]
+    for token in reversed(before):
+        if token.dep_ in ("nsubj", "ROOT") or _entity_of(token) is not None:
+            return _phrase(token)
+    return None
+
+
+def _named_before(doc, verb, quoted: _Quoted) -> _Speaker | None:
+    """A cue verb the parse left without a subject ("“…,” Japan's Ambassador …, Koro Bessho, told
+    reporters"): the nearest person named just before it, outside the quotes."""
+    for ent in reversed(doc.ents):
+        near = ent.end <= verb.i and verb.i - ent.end <= 3
+        if near and ent.label_ in _NAMED and ent[0].idx not in quoted:
+            return _Speaker(_clean_name(ent.text), ent.label_ == "PERSON")
+    return None
+
+
+def _attribute(doc, quoted: _Quoted) -> tuple[_Speaker | None, object, bool]:
+    """(speaker, cue token, has reported clause) for one parsed sentence: the first cue that governs a
+    reported clause, else the first cue with a speaker ("according to X" last)."""
+    found = []
+    for verb, clause in _cues(doc, quoted):
+        subject = _subject(verb)
+        if subject is not None and subject.idx not in quoted:
+            speaker = _phrase(subject)
+        else:
+            speaker = _named_before(doc, verb, quoted) if subject is None else None
+        if speaker is not None:
+            found.append((not clause, verb.i, speaker, verb, clause))
+    if found:
+        _, _, speaker, verb, clause = min(found, key=lambda f: f[:2])
+        return speaker, verb, clause
+    source = _according(doc, quoted)
+    if source is not None:
+        return _phrase(source), source, True
+    return None, None, False
+
+
+def _direct_style(doc, cue, span: _Span, quoted: _Quoted) -> bool:
+    """Whether the words outside the quote only attribute it (direct) rather than report in their own
+    words (mixed): the quote opens the sentence, or follows the cue with at most a few linking words."""
+    text = doc.text
+    if quoted.opens(span) or text[: span.start].rstrip(" “\"'‘«„").endswith(":"):
+        return True
+    if cue is None:
+        return False
+    if cue.idx > span.start:
+        return True  # "“…,” X said" / "“…” said X"
+    between = words(text[cue.idx + len(cue.text) : span.start])
+    return len(between) <= 4 and (not between or between[-1] in ("that", "on", "in", "today"))
+
+
+class _Resolver:
+    """Pronoun speakers → the nearest preceding speaker that fits, else the last person named as subject.
+
+    He/she fit a speaker that may be a person and whose gender, when known, agrees; they fit one that is
+    not a person. A pronoun that resolves teaches its speaker's gender, and so does a his/her that follows
+    a new speaker's name in its own sentence ("Kudirat Okesola said her husband …")."""
+
+    def __init__(self) -> None:
+        self.speakers: list[_Speaker] = []
+        self.persons: list[str] = []
+
+    def see(self, doc) -> None:
+        for ent in doc.ents:
+            if ent.label_ == "PERSON" and ent.root.dep_ in ("nsubj", "nsubjpass"):
+                self.persons.append(_clean_name(ent.text))
+
+    def resolve(self, speaker: _Speaker | None, doc=None, quoted: _Quoted | None = None) -> str | None:
+        if speaker is None:
+            return None
+        if speaker.name in _PERSON_PRONOUNS:
+            for earlier in reversed(self.speakers[-8:]):
+                if earlier.person is not False and earlier.gender in (None, speaker.gender):
+                    earlier.gender = speaker.gender
+                    return earlier.name
+            return self.persons[-1] if self.persons else None
+        if speaker.name in _GROUP_PRONOUNS:
+            for earlier in reversed(self.speakers[-8:]):
+                if not earlier.person:
+                    return earlier.name
+            return None
+        if doc is not None and speaker.person is not False and speaker.gender is None:
+            outside = [t for t in doc if not (quoted and t.idx in quoted)]
+            later = [_GENDER[t.lower_] for t in outside if t.lower_ in _GENDER and t.pos_ == "PRON"]
+            speaker.gender = later[0] if later else None
+        known = next((s for s in self.speakers if s.name == speaker.name), None)
+        if known is not None:
+            self.speakers.remove(known)
+            speaker.gender = speaker.gender or known.gender
+        self.speakers.append(speaker)
+        return speaker.name
+
+
+def _fallback_speaker(sentence: str, quoted: _Quoted) -> str | None:
+    """A capitalised name of up to four words right before or after a cue word outside the quotes."""
+    outside = "".join(" " if i in quoted else c for i, c in enumerate(sentence))
+    tokens = outside.replace(",", " , ").split()
+    for i, token in enumerate(tokens):
+        if token.casefold().strip(".") not in FALLBACK_CUES:
+            continue
+        before = []
+        for word in reversed(tokens[max(0, i - 4) : i]):
+            if not word[:1].isupper():
+                break
+            before.insert(0, word)
+        after = []
+        for word in tokens[i + 1 : i + 5]:
+            if not word[:1].isupper():
+                break
+            after.append(word)
+        name = " ".join(before or after).strip(" .")
+        if name:
+            return name
+    return None
+
+
+def extract_quotes(sentences: list[str], article_id: str, lang: str | None = None) -> list[Quote]:
+    """Quotes in one article's body sentences (not its headline), in reading order."""
+    docs = parse(sentences) if is_english(lang) else None
+    resolver = _Resolver()
     quotes: list[Quote] = []
-    previous: str | None = None
-    for sentence in sentences:
-        speaker = find_speaker(sentence)
-        if speaker and speaker.casefold() in PRONOUNS:
-            speaker = previous
-        direct = [next(g for g in m.groups() if g).strip(" ,.") for m in DIRECT.finditer(sentence)]
-        direct = [d for d in direct if len(words(d)) >= MIN_QUOTE_WORDS]
-        for text in direct:
-            quotes.append(Quote(text, speaker, "direct", article_id, sentence))
-        if not direct and speaker and (REPORTED.search(sentence) or ACCORDING.search(sentence)):
+    carried = 0  # sentences an open quote has run on for
+    previous: Quote | None = None  # the direct quote of the sentence just before, if any
+    colon: str | None = None  # the speaker of a sentence just before that ended with ":"
+    for i, sentence in enumerate(sentences):
+        text = sentence[:MAX_PARSE_CHARS]  # as parsed: a longer "sentence" is not a statement
+        open_start = 0 < carried <= MAX_CONTINUED_SENTENCES and text.lstrip()[:1] not in "“«„"
+        spans = quote_spans(text, open_at_start=open_start)
+        carried = carried + 1 if spans and not spans[-1].closed else 0
+        quoted = _Quoted(text, spans)
+        doc = docs[i] if docs is not None else None
+        if doc is not None:
+            found, cue, clause = _attribute(doc, quoted)
+            speaker = resolver.resolve(found, doc, quoted)
+            resolver.see(doc)
+        else:
+            speaker, cue = _fallback_speaker(text, quoted), None
+            clause = speaker is not None
+        direct = _long(quoted, text)
+        if direct and speaker is None and doc is not None:
+            colon_speaker = _colon_speaker(doc, direct[0])
+            speaker = resolver.resolve(colon_speaker) if colon_speaker else None
+        if direct and speaker is None:
+            speaker = colon or (previous.speaker if previous is not None else None)
+            if previous is not None and speaker is not None and speaker == previous.speaker and (
+                quoted.opens(direct[0])
+            ):  # "A," X said. "B." — the second half of one quote
+                previous.text = _join([previous.text, *(_quoted(text, s) for s in direct)])
+                continue
+        current: Quote | None = None
+        if direct:
+            if all(doc is None or _direct_style(doc, cue, s, quoted) for s in direct):
+                current = Quote(_join([_quoted(text, s) for s in direct]), speaker, "direct",
+                                article_id, sentence)  # fmt: skip
+                quotes.append(current)
+            elif speaker is not None:
+                quotes.append(Quote(sentence, speaker, "mixed", article_id, sentence))
+        elif speaker is not None and clause and sentence.rstrip()[-1:] in _TERMINAL:
             quotes.append(Quote(sentence, speaker, "reported", article_id, sentence))
-        if speaker:
-            previous = speaker
+        previous = current
+        colon = speaker if sentence.rstrip().endswith(":") else None
     return quotes

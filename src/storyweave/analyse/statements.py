@@ -1,0 +1,169 @@
+"""Which sentences are the article's own statements, and which are page furniture.
+
+Extracted article text still carries what the page put around the story: photo captions and credits
+("Reuters North Korean leader … in this undated photo", "Image copyright Getty Images"), datelines and
+time stamps ("Esportes Dom, 14 Nov - 14h08"), bylines, navigation and title bars ("… ::: Esportes :::
+www.estadao.com.br"), share and comment prompts, section labels glued to a headline ("Technology Former
+Facebook and Google workers …"). None of it is a fact an outlet reports, a quote or a summary sentence.
+`is_statement` is the one test facts, quotes, summaries and story-card leads use; its word lists cover the
+supported languages (en, es, de, fr, pt, it, ar).
+
+Every pattern here runs on untrusted text, so none has nested or overlapping quantifiers, and sentences
+longer than MAX_STATEMENT_CHARS are refused before any pattern runs.
+"""
+
+from __future__ import annotations
+
+import re
+
+MIN_STATEMENT_WORDS = 4
+"""Fragments shorter than this (bylines, captions, 'Read more') are not statements of fact."""
+MAX_STATEMENT_WORDS = 120
+MAX_STATEMENT_CHARS = 1200
+"""A 'sentence' longer than this is a run-on list, a table or a hostile input, not one statement."""
+MAX_UPPER_SHARE = 0.6
+"""Sentences whose letters are mostly capitals are labels, headlines or shouting, not reported facts."""
+
+_WORD = re.compile(r"\w+")
+
+
+def wordset(text: str) -> frozenset[str]:
+    """The space-separated words of a word-list constant (long lists read better as one string)."""
+    return frozenset(text.split())
+
+
+_AGENCIES = (
+    r"Reuters|REUTERS|AP|AFP|EPA|KCNA|Getty Images|Getty|Shutterstock|Alamy|PA|Rex|Xinhua|Yonhap|"
+    r"Anadolu|dpa|ANSA|EFE|Bloomberg|AP Photo|PA Images|Reuters Pictures"
+)
+# A caption opens with a picture credit and goes straight on with a capitalised caption ("Reuters North
+# Korean leader …", "A KCNA / Reuters The North …"); "Reuters reported …" (lower case) is a statement.
+_CREDIT_OPENING = re.compile(
+    rf"^(?:An? )?(?:{_AGENCIES})(?: ?/ ?(?:{_AGENCIES}))* (?:The |A )?[A-Z]"
+)
+_NAMED_CREDIT = re.compile(rf"^(?:[A-Z][\w.'’-]* ){{1,3}}/ ?(?:{_AGENCIES})\b")
+"""A photographer's credit glued before the text: "Andrew Kelly / Reuters The United Nations …"."""
+_FURNITURE_ANYWHERE = re.compile(
+    r":::|\|\s|www\.|https?://|\bundated (?:photo|picture|image|handout)|\b(?:file|handout|this) photo\b"
+    r"|\bphoto (?:released|taken|provided|distributed) by\b|\bImage (?:copyright|caption)\b"
+    r"|\b(?:Photo|Picture|Foto|Image|Bild|Imagen|Immagine) ?(?:credit|:)|\[Photo|\(Photo"
+    r"|\bPhotograph(?:er)?: |\bMedia (?:playback|caption)\b|\bA post shared by\b|\bvia Getty Images\b"
+    r"|\b(?:Reuters|REUTERS|AFP|AP|Bloomberg)/[A-Z]|\w/(?:Reuters|REUTERS|AFP|AP|Bloomberg)\b",
+)
+_OPENING_PROMPTS = (
+    # English
+    "read more", "read also", "see also", "related:", "share this", "share on", "click here", "sign up",
+    "subscribe", "follow us", "leave a comment", "join the conversation", "advertisement", "watch:",
+    "reporting by", "editing by", "additional reporting", "writing by", "copyright", "all rights",
+    "updated:", "published:", "last updated", "posted on", "photo:", "image:", "caption:", "email this",
+    # Spanish
+    "lea también", "leer más", "lee también", "ver también", "comparte", "compártelo", "suscríbete",
+    "síguenos", "publicidad", "actualizado:", "publicado:",
+    # German
+    "lesen sie auch", "mehr zum thema", "weiterlesen", "anzeige", "aktualisiert:", "veröffentlicht:",
+    # French
+    "lire aussi", "lire la suite", "à lire aussi", "voir aussi", "partager", "suivez-nous", "publicité",
+    "mis à jour", "publié le",
+    # Portuguese
+    "leia mais", "leia também", "veja também", "saiba mais", "compartilhe", "siga-nos", "publicidade",
+    "atualizado em", "publicado em",
+    # Italian
+    "leggi anche", "leggi di più", "condividi", "seguici", "pubblicità", "aggiornato:", "pubblicato:",
+    # Arabic
+    "اقرأ أيضا", "اقرأ أيضاً", "شارك", "تابعونا", "إعلان",
+)  # fmt: skip
+"""Openings of share/comment prompts, credits and time stamps. A short line (≤ PROMPT_MAX_WORDS) opening with
+one is furniture; a long sentence may open the same way and still state something."""
+_BYLINE = re.compile(r"^(?:By|BY|Por|POR|Von|Par|Di|Da|بقلم) [A-Z\u0600-\u06ff]")
+BYLINE_MAX_WORDS = 7
+_CLOSE_BUTTON = re.compile(r"^CLOSE [A-Z]")
+"""A video player's 'CLOSE' button glued to its caption (USA Today pages)."""
+PROMPT_MAX_WORDS = 12
+_SECTIONS = wordset(
+    "technology tech politics world business sport sports economy science health entertainment opinion "
+    "culture news europe asia africa americas us uk media travel "
+    "esportes esporte política economia mundo brasil cultura tecnologia ciência saúde "
+    "deportes deporte internacional economía sociedad tecnología "
+    "politik wirtschaft sport kultur panorama ausland inland wissen "
+    "politique économie monde société sports international "
+    "politica economia esteri cronaca cultura sport tecnologia"
+)
+"""Section labels that pages glue in front of a headline ("Technology Former Facebook … workers …")."""
+_WEEKDAYS_MONTHS = wordset(
+    "mon tue wed thu fri sat sun monday tuesday wednesday thursday friday saturday sunday "
+    "jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june july august "
+    "september october november december "
+    "seg ter qua qui sex sáb sab dom segunda terça quarta quinta sexta sábado domingo "
+    "lun mar mié jue vie lunes martes miércoles jueves viernes ene abr ago dic enero febrero marzo abril "
+    "mayo junio julio agosto septiembre octubre noviembre diciembre "
+    "jan fev abr mai jun jul ago set out nov dez janeiro fevereiro março maio junho julho setembro outubro "
+    "novembro dezembro "
+    "mo di mi do fr sa so montag dienstag mittwoch donnerstag freitag samstag sonntag januar februar märz "
+    "mai juni juli oktober dezember "
+    "lundi mardi mercredi jeudi vendredi samedi dimanche janvier février mars avril juin juillet août "
+    "septembre octobre novembre décembre "
+    "lunedì martedì mercoledì giovedì venerdì sabato domenica gennaio febbraio aprile maggio giugno luglio "
+    "settembre ottobre novembre dicembre am pm h min gmt utc bst est edt cet"
+)
+_CLOCK = re.compile(r"\b\d{1,2}(?:h|:)\d{2}\b")
+
+
+def _words(sentence: str) -> list[str]:
+    return _WORD.findall(sentence.casefold())
+
+
+def _mostly_capitals(sentence: str) -> bool:
+    letters = [c for c in sentence if c.isalpha()]
+    upper = sum(c.isupper() for c in letters)
+    return len(letters) >= 12 and upper / len(letters) > MAX_UPPER_SHARE
+
+
+def _is_timestamp(tokens: list[str], sentence: str) -> bool:
+    """A line made of dates, times and a label ("Esportes Dom, 14 Nov - 14h08", "Updated 10:32 GMT")."""
+    dated = sum(t.isdigit() or t in _WEEKDAYS_MONTHS or bool(_CLOCK.fullmatch(t)) for t in tokens)
+    return len(tokens) <= 10 and (dated * 2 >= len(tokens) or (_CLOCK.search(sentence) is not None
+                                                               and len(tokens) <= 7))
+
+
+def _all_names(text: str) -> bool:
+    """Every word capitalised but for joiners: a list of names ("John Smith and Ana Díaz, Reuters")."""
+    joiners = {"and", "y", "e", "und", "et", "de", "da", "do", "dos", "del", "van", "von", "in"}
+    return all(w[:1].isupper() or w.casefold() in joiners for w in text.replace(",", " ").split())
+
+
+def _section_label(sentence: str, tokens: list[str]) -> bool:
+    """A section word glued before a capitalised headline: "Technology Former Facebook and Google …"."""
+    first, _, rest = sentence.partition(" ")
+    return (
+        len(tokens) > 2
+        and first.casefold() in _SECTIONS
+        and first[:1].isupper()
+        and rest[:1].isupper()
+        and not rest.split(" ", 1)[0].isupper()
+    )
+
+
+def is_statement(sentence: str, lang: str | None = None) -> bool:
+    """True when `sentence` is something the article states, not page furniture (see module docstring).
+
+    `lang` (ISO 639-1) is accepted for callers that know it; the word lists cover every supported language
+    at once, because pages mix them (an English article on a Portuguese page keeps its "Leia mais").
+    """
+    del lang  # the lists are language-independent; kept in the signature for callers and future rules
+    text = sentence.strip()
+    if not text or len(text) > MAX_STATEMENT_CHARS:
+        return False
+    tokens = _words(text)
+    if not MIN_STATEMENT_WORDS <= len(tokens) <= MAX_STATEMENT_WORDS:
+        return False
+    if _mostly_capitals(text) or _CREDIT_OPENING.match(text) or _NAMED_CREDIT.match(text):
+        return False
+    if _FURNITURE_ANYWHERE.search(text):
+        return False
+    if _CLOSE_BUTTON.match(text) or (len(tokens) <= PROMPT_MAX_WORDS and text.casefold().startswith(
+        _OPENING_PROMPTS
+    )):
+        return False
+    if len(tokens) <= BYLINE_MAX_WORDS and _BYLINE.match(text) and _all_names(text.split(" ", 1)[1]):
+        return False
+    return not (_is_timestamp(tokens, text) or _section_label(text, tokens))
