@@ -175,28 +175,37 @@ def _open_lines(path: Path):
 
 def read_jsonl(path: Path) -> Iterator[Item]:
     """Records of a JSON Lines file in the shared article schema; `cluster_id` (gold label) is never read."""
+    for line in jsonl_lines(path):
+        yield line if isinstance(line, IngestError) else jsonl_item(*line)
+
+
+def jsonl_lines(path: Path) -> Iterator[tuple[str, bytes] | IngestError]:
+    """The raw non-blank lines of a JSON Lines file (gzipped or not) as (`path:line`, bytes), or the error
+    that ended the reading. Split from `jsonl_item` so that a distributed run parses lines elsewhere."""
     line_no = 0
     try:
         with _open_lines(path) as handle:
             for line_no, raw in enumerate(handle, start=1):  # noqa: B007  (line_no names the failing line)
-                if not raw.strip():
-                    continue
-                where = f"{path}:{line_no}"
-                if len(raw) > MAX_PAGE_BYTES:
-                    yield IngestError(where, f"record too large ({len(raw)} bytes)")
-                    continue
-                try:
-                    yield with_provenance(article_from_record(json.loads(raw)), where)
-                except json.JSONDecodeError as exc:
-                    yield IngestError(where, f"invalid JSON ({exc.msg} at column {exc.colno})")
-                except UnicodeDecodeError:
-                    yield IngestError(where, "invalid JSON (not UTF-8)")
-                except ExtractionError as exc:
-                    yield IngestError(where, exc.reason)
+                if raw.strip():
+                    yield f"{path}:{line_no}", raw
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         yield IngestError(f"{path}:{line_no + 1}", f"truncated or corrupt gzip ({exc})")
     except OSError as exc:
         yield IngestError(str(path), f"cannot read ({exc.strerror or exc})")
+
+
+def jsonl_item(where: str, raw: bytes) -> Item:
+    """The article of one JSON Lines record, or the reason it cannot be one."""
+    if len(raw) > MAX_PAGE_BYTES:
+        return IngestError(where, f"record too large ({len(raw)} bytes)")
+    try:
+        return with_provenance(article_from_record(json.loads(raw)), where)
+    except json.JSONDecodeError as exc:
+        return IngestError(where, f"invalid JSON ({exc.msg} at column {exc.colno})")
+    except UnicodeDecodeError:
+        return IngestError(where, "invalid JSON (not UTF-8)")
+    except ExtractionError as exc:
+        return IngestError(where, exc.reason)
 
 
 def _text_field(record: dict, name: str) -> str | None:
