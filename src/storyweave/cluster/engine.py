@@ -243,12 +243,7 @@ class StoryEngine:
     # -- the decision ------------------------------------------------------------------------------------
     def embed_articles(self, articles: Iterable[Article]) -> dict[str, np.ndarray]:
         """Vectors of the articles that have content, by id, embedded in one batch."""
-        todo = [a for a in articles if _has_content(a)]
-        if not todo:
-            return {}
-        return dict(
-            zip((a.id for a in todo), self.embedder.embed([embed_text(a) for a in todo]), strict=True)
-        )
+        return article_vectors(self.embedder, articles)
 
     def prepare(self, articles: Iterable[Article], vectors: dict[str, np.ndarray] | None = None) -> None:
         """Embed a batch ahead of `add` (much faster than one by one), or take `vectors` embedded elsewhere.
@@ -583,6 +578,15 @@ def embed_text(article: Article) -> str:
         return body
     cut = body.rfind(" ", 0, EMBED_CHARS)
     return body[: cut if cut > EMBED_CHARS // 2 else EMBED_CHARS]
+
+
+def article_vectors(embedder: Embedder, articles: Iterable[Article]) -> dict[str, np.ndarray]:
+    """What `StoryEngine.prepare` takes: the vectors of the articles that have content, by id, in one batch.
+    A function of its own so that workers without an engine (a distributed run) embed exactly the same way."""
+    todo = [a for a in articles if _has_content(a)]
+    if not todo:
+        return {}
+    return dict(zip((a.id for a in todo), embedder.embed([embed_text(a) for a in todo]), strict=True))
 
 
 def _empty_profile(dim: int) -> Profile:

@@ -217,6 +217,14 @@ def read_jsonl(path: Path, known: Known | None = None) -> Iterator[Item]:
     """Records of a JSON Lines file in the shared article schema; `cluster_id` (gold label) is never read.
     Each bad record is one error naming its line; nothing in a record can end the run. Records `known` to be
     stored from the same line are `AlreadyStored` (see `read_source`)."""
+    for line in jsonl_lines(path):
+        yield line if isinstance(line, IngestError) else record_item(line[1], line[0], known)
+
+
+def jsonl_lines(path: Path) -> Iterator[tuple[str, bytes] | IngestError]:
+    """The raw non-blank lines of a JSON Lines file (gzipped or not) as (`path:line`, bytes), or an error for
+    a line over the size limit or for what ended the reading. Split from `record_item` so that a distributed
+    run parses lines elsewhere."""
     line_no = 0
     try:
         with _open_lines(path) as handle:
@@ -225,7 +233,7 @@ def read_jsonl(path: Path, known: Known | None = None) -> Iterator[Item]:
                 if isinstance(raw, int):
                     yield IngestError(where, f"record too large ({raw} bytes > {MAX_RECORD_BYTES} limit)")
                 elif raw.strip():
-                    yield record_item(raw, where, known)
+                    yield where, raw
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         yield IngestError(f"{path}:{line_no + 1}", f"truncated or corrupt gzip ({exc})")
     except OSError as exc:

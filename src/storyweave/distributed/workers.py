@@ -1,0 +1,149 @@
+"""What runs inside Ray: reader/embedder workers, the one story-engine actor, and story analysis.
+
+Plain classes and functions; `RayRunner` wraps them with `ray.remote`, so importing this module needs no
+Ray. Each reuses the single-process stages as they are: the readers, extraction and language id of
+`storyweave.ingest`, `article_vectors` (the engine's own batch embedding), `StoryEngine` + `Pipeline` on the
+store, and `analyse_story` with the web server's report format.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from storyweave.cluster.engine import article_vectors
+from storyweave.embed import ENV_VAR, Embedder, make_embedder
+from storyweave.ingest.readers import IngestError, Item, Source, read_source, record_item
+from storyweave.models import Article
+from storyweave.pipeline import AddResult
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One batch of work for a worker, in input order: JSON Lines records shipped by the driver (`lines`,
+    as (`path:line`, bytes)), files or URLs read on the worker (`sources`: paths must be visible there), or
+    articles already read (`articles`: embedding only)."""
+
+    lines: tuple[tuple[str, bytes], ...] = ()
+    sources: tuple[Source, ...] = ()
+    articles: tuple[Article, ...] = ()
+
+    def lost(self, reason: str) -> list[IngestError]:
+        """One error per record, for a unit whose worker died more often than Ray retries."""
+        places = [w for w, _ in self.lines] + [s.location for s in self.sources]
+        places += [a.raw_ref or a.id for a in self.articles]
+        return [IngestError(where, reason) for where in places]
+
+
+@dataclass
+class Prepared:
+    """A unit's records read and embedded: articles or errors in input order, vectors by article id."""
+
+    items: list[Item]
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    read_seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+
+@dataclass
+class Placed:
+    """The engine actor's answer for a batch: the pipeline's results and each article's story id."""
+
+    results: list[AddResult]
+    story_ids: list[str]
+    seconds: float
+
+
+def _use_spec(spec: str) -> None:
+    """Workers are processes of their own: make `spec` their embedder, as the CLI's --embedder does."""
+    os.environ[ENV_VAR] = spec
+
+
+class PrepareWorker:
+    """Reads, extracts, identifies the language and embeds, one unit at a time (one CPU each)."""
+
+    def __init__(self, spec: str, allow_private: bool = False) -> None:
+        _use_spec(spec)
+        self.embedder: Embedder = make_embedder(spec, threads=1)
+        self.allow_private = allow_private
+        self._fetcher = None
+
+    def _fetch(self):
+        if self._fetcher is None:
+            from storyweave.fetch import Fetcher
+
+            self._fetcher = Fetcher(allow_private=self.allow_private)
+        return self._fetcher
+
+    def read(self, unit: Unit) -> Prepared:
+        start = time.perf_counter()
+        items: list[Item] = [record_item(raw, where) for where, raw in unit.lines]
+        for source in unit.sources:
+            items.extend(read_source(source, self._fetch() if source.kind == "url" else None))
+        items.extend(unit.articles)
+        read = time.perf_counter()
+        vectors = article_vectors(self.embedder, [i for i in items if isinstance(i, Article)])
+        return Prepared(items, vectors, read - start, time.perf_counter() - read)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.embed(texts)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+class EngineWorker:
+    """The one owner of story decisions: `StoryEngine` + `Pipeline` on the shared store, fed precomputed
+    vectors in arrival order. Its state is persisted as in a single-process run (decisions with each article,
+    snapshots in the store), so a restarted actor continues from the snapshot plus the stored decisions."""
+
+    def __init__(self, store: str, spec: str) -> None:
+        from storyweave.cluster import StoryEngine
+        from storyweave.pipeline import Pipeline
+        from storyweave.store import open_store
+
+        _use_spec(spec)
+        self.store = open_store(store)
+        self.engine = StoryEngine(self.store)
+        self.pipeline = Pipeline(self.store, self.engine)
+
+    def add_batch(self, articles: list[Article], vectors: dict[str, np.ndarray]) -> Placed:
+        """Place a batch in one transaction, as `Ingestor` and `cluster_articles` do in one process."""
+        start = time.perf_counter()
+        self.engine.prepare(articles, vectors)
+        results = self.pipeline.add_many(articles)
+        story_ids = []
+        for result in results:
+            placed = self.store.get_article(result.duplicate_of or result.article_id)
+            story_ids.append(placed.story_id if placed and placed.story_id else "")
+        return Placed(results, story_ids, time.perf_counter() - start)
+
+    def snapshot(self) -> None:
+        self.engine.snapshot()
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+def analyse_stories(store: str, story_ids: list[str]) -> float:
+    """Compute and keep the comparison report of each story (`report:<id>`, the web server's format), so
+    `serve` shows them at once. Returns the seconds spent."""
+    from storyweave.analyse import analyse_story
+    from storyweave.api import story_outlets
+    from storyweave.serve.views import Reports
+    from storyweave.store import open_store
+
+    start = time.perf_counter()
+    with open_store(store) as opened:
+        reports = Reports(opened)
+        for story_id in story_ids:
+            story = opened.get_story(story_id)
+            if story is None or not story.article_ids:
+                continue
+            articles = list(opened.iter_articles(story_id=story_id))
+            reports.put(story, analyse_story(articles, outlets=story_outlets(opened, articles)).to_dict())
+        reports.close()
+    return time.perf_counter() - start
