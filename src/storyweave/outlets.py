@@ -32,7 +32,16 @@ def outlet_name(source: str | None, url: str | None = None) -> str | None:
     source = " ".join((source or "").split()) or None
     if source is not None and not looks_like_host(source):
         return source
-    host = source or (urlsplit(url).hostname if url else None)
+    host = source or _url_host(url)
     if not host:
         return None
     return registered_domain(host) or host.lower().removeprefix("www.")
+
+
+def _url_host(url: str | None) -> str | None:
+    """The URL's host; None when there is none or the URL is malformed (`http://[::1`): such an article is
+    kept, just without an outlet from its URL."""
+    try:
+        return urlsplit(url).hostname if url else None
+    except ValueError:
+        return None

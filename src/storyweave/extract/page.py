@@ -169,14 +169,6 @@ def without_title(text: str, title: str) -> str:
     return rest.lstrip() if title and _normalised(first) == _normalised(title) else text
 
 
-def host_of(url: str | None) -> str | None:
-    """The URL's host name; None when there is none or the URL is malformed (`http://[::1`)."""
-    try:
-        return urlsplit(url).hostname if url else None
-    except ValueError:
-        return None
-
-
 def derive_id(*keys: str | None) -> str:
     """A stable id from the first available key (URL or content), for inputs that bring none."""
     key = next(k for k in keys if k)
