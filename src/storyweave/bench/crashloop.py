@@ -53,13 +53,22 @@ class Outcome:
 
 
 def build_input(data: Path, count: int, out: Path) -> list[str]:
-    """`count` records from the shared sets, round-robin over them, in a fixed order; their ids."""
+    """`count` records from the shared sets, round-robin over them, in a fixed order; their ids. Records the
+    store would take as copies of earlier ones (same content hash or canonical URL) are left out, so that
+    "every article stored exactly once" can be checked by id."""
+    from storyweave.ingest.readers import article_from_record
+
     files = [data / f"{name}.jsonl" for name in SETS if (data / f"{name}.jsonl").exists()]
     pools = [[json.loads(line) for line in f.read_text(encoding="utf-8").splitlines() if line] for f in files]
     records: list[dict] = []
+    seen: set[str] = set()
     for index in range(max(len(p) for p in pools)):
-        records += [pool[index] for pool in pools if index < len(pool)]
-    records = records[:count]
+        for record in (pool[index] for pool in pools if index < len(pool)):
+            article = article_from_record(record)
+            keys = {article.hash, article.canonical_url or article.hash, article.id}
+            if not keys & seen and len(records) < count:
+                seen |= keys
+                records.append(record)
     with out.open("w", encoding="utf-8") as handle:
         for record in records:
             record.pop("cluster_id", None)
