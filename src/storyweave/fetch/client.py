@@ -232,7 +232,7 @@ class Fetcher:
 
     def resolve(self, url: httpx.URL) -> list[IPAddress]:
         """Checked addresses to connect to (IPv4 first): every address the host resolves to must be public."""
-        host = url.host.lower()
+        host = url.host.lower().rstrip(".")  # `localhost.` is `localhost`, whatever the resolver makes of it
         port = url.port or (443 if url.scheme == "https" else 80)
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -281,6 +281,8 @@ class Fetcher:
                         continue
                     if isinstance(exc, httpx.TimeoutException):
                         raise FetchError(str(url), f"timed out after {self.timeout:.0f} s") from exc
+                    if "location header" in str(exc).lower():  # a redirect to a URL httpx cannot parse
+                        raise FetchError(str(url), f"refused redirect: {exc}") from exc
                     raise FetchError(str(url), f"{type(exc).__name__}: {exc}") from exc
         raise FetchError(str(url), f"cannot connect ({refused})") from refused
 
