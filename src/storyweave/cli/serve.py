@@ -13,6 +13,8 @@ from rich.markup import escape
 
 from storyweave.cli.app import EmbedderOption, StoreOption, app, console
 
+SHUTDOWN_GRACE_S = 3
+
 
 @app.command()
 def serve(
@@ -63,6 +65,7 @@ def serve(
     # and API latency low while they run.
     sys.setswitchinterval(0.001)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        # Requests still open SHUTDOWN_GRACE_S after SIGTERM/SIGINT (report waiters, slow clients) are cut.
+        uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=SHUTDOWN_GRACE_S)
     finally:
         opened.close()

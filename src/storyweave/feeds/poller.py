@@ -195,8 +195,12 @@ class Poller:
             ThreadPoolExecutor(min(workers, len(feeds)), thread_name_prefix="feed") as feed_pool,
             ThreadPoolExecutor(workers, thread_name_prefix="item") as item_pool,
         ):
-            for one in feed_pool.map(lambda feed: self.poll_feed(feed, item_pool), feeds):
-                report.add(one)
+            try:
+                for one in feed_pool.map(lambda feed: self.poll_feed(feed, item_pool), feeds):
+                    report.add(one)
+            except BaseException:  # Ctrl-C or SIGTERM: end the requests in flight before the pools join
+                self.stop()
+                raise
         return report
 
     def next_wakeup(self) -> float:
@@ -227,6 +231,8 @@ class Poller:
                     result.etag = result.last_modified = None
                 fresh = parsed.items
         except (FetchError, FeedParseError) as exc:
+            if self._stopping.is_set():  # aborted by stop(): the feed is polled again next run, no backoff
+                return report
             self._feed_failed(feed, state, exc.reason if isinstance(exc, FetchError) else str(exc))
             report.feeds_failed = 1
             return report
@@ -309,6 +315,8 @@ class Poller:
         try:
             return _Fetched(item, self._article(feed, item), attempts)
         except ItemError as exc:
+            if self._stopping.is_set():  # aborted by stop(): not the item's fault
+                return "interrupted"
             return self._item_failed(feed, item, exc, attempts)
         except Exception as exc:  # an unexpected failure on one item: skip it, never the rest of the feed
             log.exception("item %s of feed %s failed unexpectedly", item.link, feed.url)
@@ -415,8 +423,10 @@ class Poller:
         return PollingHandle(self, thread)
 
     def stop(self) -> None:
-        """Finish in-flight requests, leave untouched items for the next run."""
+        """End in-flight requests now (their items are retried by the next run, no attempt counted), store
+        what was already fetched, leave untouched items for the next run."""
         self._stopping.set()
+        self.fetcher.abort()
 
 
 class PollingHandle:
@@ -426,6 +436,6 @@ class PollingHandle:
         self.poller = poller
         self.thread = thread
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float = 8.0) -> None:
         self.poller.stop()
         self.thread.join(timeout)

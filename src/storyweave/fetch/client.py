@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
@@ -137,6 +137,9 @@ class Fetcher:
         self.user_agent = user_agent
         self.respect_robots = respect_robots
         self._robots: dict[str, RobotFileParser | None] = {}
+        self._aborted = threading.Event()
+        self._active: set[Callable[[], None]] = set()
+        self._active_lock = threading.Lock()
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False,
             headers={"User-Agent": user_agent},
@@ -145,6 +148,15 @@ class Fetcher:
 
     def close(self) -> None:
         self._client.close()
+
+    def abort(self) -> None:
+        """End every request in flight now (their sockets are shut) and refuse new ones: for shutdown, which
+        must not wait for a slow server's deadline."""
+        self._aborted.set()
+        with self._active_lock:
+            expiries = list(self._active)
+        for expire in expiries:
+            expire()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -220,7 +232,7 @@ class Fetcher:
 
     def resolve(self, url: httpx.URL) -> list[IPAddress]:
         """Checked addresses to connect to (IPv4 first): every address the host resolves to must be public."""
-        host = url.host.lower()
+        host = url.host.lower().rstrip(".")  # `localhost.` is `localhost`, whatever the resolver makes of it
         port = url.port or (443 if url.scheme == "https" else 80)
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -249,6 +261,8 @@ class Fetcher:
         refused: httpx.ConnectError | None = None
         for address in addresses:  # the next checked address when one cannot be reached (e.g. no IPv6 route)
             pinned = url.copy_with(host=str(address))
+            if self._aborted.is_set():
+                raise FetchError(str(url), "interrupted (shutting down)")
             with self._watchdog() as (trace, expired):
                 try:
                     stream = self._client.stream(
@@ -257,6 +271,8 @@ class Fetcher:
                     with stream as response:
                         return self._read(url, response, accept, max_bytes)
                 except httpx.HTTPError as exc:
+                    if self._aborted.is_set():
+                        raise FetchError(str(url), "interrupted (shutting down)") from exc
                     if expired.is_set():
                         reason = f"timed out (no full response in {self.deadline:.0f} s)"
                         raise FetchError(str(url), reason) from exc
@@ -265,6 +281,8 @@ class Fetcher:
                         continue
                     if isinstance(exc, httpx.TimeoutException):
                         raise FetchError(str(url), f"timed out after {self.timeout:.0f} s") from exc
+                    if "location header" in str(exc).lower():  # a redirect to a URL httpx cannot parse
+                        raise FetchError(str(url), f"refused redirect: {exc}") from exc
                     raise FetchError(str(url), f"{type(exc).__name__}: {exc}") from exc
         raise FetchError(str(url), f"cannot connect ({refused})") from refused
 
@@ -290,10 +308,14 @@ class Fetcher:
         timer = threading.Timer(self.deadline, expire)
         timer.daemon = True
         timer.start()
+        with self._active_lock:
+            self._active.add(expire)
         try:
             yield trace, expired
         finally:
             timer.cancel()
+            with self._active_lock:
+                self._active.discard(expire)
 
     def _read(
         self, url: httpx.URL, response: httpx.Response, accept: tuple[str, ...] | None, limit: int
