@@ -32,5 +32,10 @@ test-all: install
 	$(BIN)/ruff check src tests
 	STORYWEAVE_TEST_POSTGRES=$(TEST_POSTGRES) $(BIN)/python -m pytest -q
 
+# Regenerate README's table of measured figures on this machine (about 10 min; `make bench SLOW=--slow` adds
+# the 15-min 1M-article bench). The load and a reference workload's time are stated with the figures.
+bench: install
+	$(BIN)/python scripts/bench_report.py --write README.md $(SLOW)
+
 lint: install
 	$(BIN)/ruff check src tests
