@@ -163,9 +163,10 @@ def test_outlet_names_given_by_the_user_name_later_articles(tmp_path):
     assert runner.invoke(app, ["outlets", "import", str(ratings), "--store", db]).exit_code == 0
     records = tmp_path / "a.jsonl"
     text = "The new bridge opened to traffic on Monday after four years of construction work in the city."
+    hosts = ("africa.chinadaily.com.cn", "www.chinadaily.com.cn", "europe.chinadaily.com.cn")
     lines = [
         {"id": f"c{n}", "title": f"Bridge opens {n}", "text": text, "source": host, "lang": "en"}
-        for n, host in enumerate(("africa.chinadaily.com.cn", "www.chinadaily.com.cn", "europe.chinadaily.com.cn"))  # noqa: E501
+        for n, host in enumerate(hosts)
     ]
     records.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     assert runner.invoke(app, ["ingest", str(records), "--store", db]).exit_code == 0
