@@ -193,9 +193,9 @@ def resolve_outlet(store: Store, name: str | None) -> str | None:
 
 def story_filter(
     q: str | None = Query(None, description="Full-text query over the stories' articles"),
-    lang: str | None = Query(None, description="Only stories with an article in this language (ISO 639-1, any case)"),
+    lang: str | None = Query(None, description="Only stories with an article in this language (ISO 639-1)"),
     outlet: str | None = Query(
-        None, description="Only stories with an article from this outlet (name or domain, any case: `nytimes`)"
+        None, description="Only stories with an article from this outlet (name or domain: `nytimes`)"
     ),
     entity: str | None = Query(None, description="Only stories whose articles mention this name"),
     since: str | None = Query(None, description="Stories still reported at or after this date/time"),
