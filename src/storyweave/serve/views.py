@@ -297,8 +297,8 @@ def card(store: Store, story: Story, articles: list[Article] | None = None) -> S
 
 LEAD_MIN_WORDS = 8
 """A card's lead is a real sentence of the report: captions, credits and links ("Photo", "next",
-"Image copyright Getty Images") are shorter, and do not end like a sentence ("Enlarge this image toggle caption
-Alastair Grant/AP")."""
+"Image copyright Getty Images") are shorter, and do not end like a sentence ("Enlarge this image toggle
+caption Alastair Grant/AP")."""
 SENTENCE_END = tuple(".!?…。！？\"”»’'")
 
 
