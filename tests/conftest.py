@@ -61,3 +61,24 @@ def embedder():
     from storyweave.embed import default_embedder
 
     return default_embedder()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
+    """After pytest's own summary, just before the counts: which suites were skipped and why, and what runs
+    them all."""
+    yield
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    groups: dict[tuple[str, str], int] = {}
+    for report in skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        path = report.nodeid.split("::", 1)[0] if report.nodeid else str(report.location[0])
+        groups[(path, reason)] = groups.get((path, reason), 0) + 1
+    write = terminalreporter.write_line
+    terminalreporter.section("skipped suites", sep="-")
+    for (path, reason), n in sorted(groups.items()):
+        write(f"{path}: {n} test{'s' if n != 1 else ''} skipped: {reason}")
+    write("`make test-all` installs what they need (Chromium, PostgreSQL; Debian, as root) and runs all.")

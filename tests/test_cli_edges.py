@@ -154,3 +154,23 @@ def test_counted_nouns():
         "1 outlet", "2 outlets", "1 story"
     ]  # fmt: skip
     assert counted(0, "summary", "summaries") == "0 summaries" and counted(1200, "report") == "1,200 reports"
+
+
+def test_outlet_names_given_by_the_user_name_later_articles(tmp_path):
+    db = str(tmp_path / "s.db")
+    ratings = tmp_path / "outlets.csv"
+    ratings.write_text("name,domain,country,language,lean,tags\nChina Daily,chinadaily.com.cn,CN,en,,\n")
+    assert runner.invoke(app, ["outlets", "import", str(ratings), "--store", db]).exit_code == 0
+    records = tmp_path / "a.jsonl"
+    text = "The new bridge opened to traffic on Monday after four years of construction work in the city."
+    hosts = ("africa.chinadaily.com.cn", "www.chinadaily.com.cn", "europe.chinadaily.com.cn")
+    lines = [
+        {"id": f"c{n}", "title": f"Bridge opens {n}", "text": text, "source": host, "lang": "en"}
+        for n, host in enumerate(hosts)
+    ]
+    records.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    assert runner.invoke(app, ["ingest", str(records), "--store", db]).exit_code == 0
+    from storyweave.store import SQLiteStore
+
+    with SQLiteStore(db) as store:
+        assert {a.source for a in store.iter_articles()} == {"China Daily"}

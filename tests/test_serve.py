@@ -544,6 +544,7 @@ def test_cards_lead_with_a_statement_not_page_furniture(sqlite_store):
     from storyweave.serve.views import card
 
     furniture = "next\nPhoto\nImage copyright Getty Images\nVjeran Pavic/The Verge\n"
+    furniture += "Enlarge this image toggle caption Alastair Grant/AP Alastair Grant/AP\n"
     text = furniture + "The rocket lifted off from the launch pad at dawn on Sunday."
     put_story(sqlite_store, "st-x", [Article("x1", "Rocket launch", text, source="A", published=T0)])
     assert card(sqlite_store, sqlite_store.get_story("st-x")).lead.startswith("The rocket lifted off")

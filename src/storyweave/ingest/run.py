@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from storyweave.fetch import Fetcher
 from storyweave.ingest.readers import AlreadyStored, IngestError, Source, read_source
 from storyweave.models import Article, Outlet
+from storyweave.outlets import registered_domain
 from storyweave.pipeline import AddResult, Pipeline
 
 BATCH_SIZE = 32
@@ -43,6 +44,17 @@ def domain_of(article: Article) -> str | None:
     return host.removeprefix("www.") if host else None
 
 
+def _names_by_domain(outlets: list[Outlet]) -> dict[str, str]:
+    """Registered domain -> the name a user gave its outlet (`storyweave outlets import`, PATCH), so articles
+    from that domain are named by it; a name the user chose wins over one that is just the domain."""
+    names: dict[str, str] = {}
+    for outlet in outlets:
+        domain = registered_domain(outlet.domain) if outlet.domain else None
+        if domain and (domain not in names or names[domain] == domain):
+            names[domain] = outlet.name
+    return names
+
+
 class Ingestor:
     """Feeds readers' output into a Pipeline. `on_error` sees each failure, `on_record` each record read."""
 
@@ -60,6 +72,7 @@ class Ingestor:
         self.pipeline = pipeline
         self.source = " ".join((source or "").split()) or None
         self.store = pipeline.store
+        self._names = _names_by_domain(self.store.list_outlets())
         self.fetcher = fetcher
         self.batch_size = batch_size
         self.on_error = on_error
@@ -97,7 +110,7 @@ class Ingestor:
                 elif self._first_time(item):
                     if not batch:
                         started = time.monotonic()
-                    item.source = self.source or item.source
+                    item.source = self.source or self._names.get(item.source or "", item.source)
                     batch.append(item)
                 if self.on_record is not None:
                     self.on_record()

@@ -199,7 +199,9 @@ def resolve_outlet(store: Store, name: str | None) -> str | None:
 def story_filter(
     q: str | None = Query(None, description="Full-text query over the stories' articles"),
     lang: str | None = Query(None, description="Only stories with an article in this language (ISO 639-1)"),
-    outlet: str | None = Query(None, description="Only stories with an article from this outlet"),
+    outlet: str | None = Query(
+        None, description="Only stories with an article from this outlet (name or domain: `nytimes`)"
+    ),
     entity: str | None = Query(None, description="Only stories whose articles mention this name"),
     since: str | None = Query(None, description="Stories still reported at or after this date/time"),
     until: str | None = Query(None, description="Stories first reported before this date/time"),
@@ -300,7 +302,9 @@ def card(store: Store, story: Story, articles: list[Article] | None = None) -> S
 
 LEAD_MIN_WORDS = 8
 """A card's lead is a real sentence of the report: captions, credits and links ("Photo", "next",
-"Image copyright Getty Images") are shorter."""
+"Image copyright Getty Images") are shorter, and do not end like a sentence ("Enlarge this image toggle
+caption Alastair Grant/AP")."""
+SENTENCE_END = tuple(".!?…。！？\"”»’'")
 
 
 def card_lead(article: Article, *, paragraphs: int = 12) -> str | None:
@@ -310,8 +314,8 @@ def card_lead(article: Article, *, paragraphs: int = 12) -> str | None:
 
     for paragraph in (article.text or "").split("\n")[:paragraphs]:
         text = " ".join(paragraph.split())
-        long_enough = len(words(text)) >= LEAD_MIN_WORDS
-        if long_enough and text != article.title and _statement(text, article.lang):
+        sentence_like = len(words(text)) >= LEAD_MIN_WORDS and text.endswith(SENTENCE_END)
+        if sentence_like and text != article.title and _statement(text, article.lang):
             return text[:600]
     return None
 
