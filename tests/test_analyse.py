@@ -147,7 +147,8 @@ def test_figures_and_conflicts() -> None:
     conflicts = find_conflicts(
         {"A": extract_figures("sentenced to 40 months"), "B": extract_figures("sentenced to 36 months")}
     )
-    assert conflicts == [{"unit": "month", "values": {"A": [40.0], "B": [36.0]}}]
+    months = {"A": "40 months", "B": "36 months"}  # readable text, not value lists
+    assert conflicts == [{"unit": "month", "quantity": "month", "values": months}]
     assert (
         find_conflicts({"A": extract_figures("40 months"), "B": extract_figures("40 months, 3 years")}) == []
     )
@@ -166,7 +167,8 @@ def test_conflicting_figures_between_outlets_are_flagged() -> None:
     ]
     report = analyse_story(articles).to_dict()
     assert any(
-        c["unit"] == "month" and c["values"] == {"A": [40.0], "B": [36.0]} for c in report["conflicts"]
+        c["unit"] == "month" and c["values"] == {"A": "40 months", "B": "36 months"}
+        for c in report["conflicts"]
     )
 
 

@@ -46,6 +46,9 @@ STATEMENTS = [
     "The meeting was held at 10:30 on Monday in Pyongyang, the agency said.",
     "O atacante Robinho desfalcará o Santos na partida deste domingo.",
     "Der Sicherheitsrat verurteilte den Raketentest am Dienstag scharf.",
+    "US President Donald Trump has attacked Democrats for rejecting his proposals.",  # not a section label
+    "World Health Organization officials said cases were rising.",
+    "Health Secretary Matt Hancock said the plan would work.",
 ]
 
 

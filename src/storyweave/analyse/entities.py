@@ -5,8 +5,15 @@ summaries). Other languages, and English when the model is missing, use a fallba
 still finds names: runs of capitalised words that do not start a sentence (or do, when the first word is not
 a common sentence opener), labelled `NAME` since no type is known. Names merge when their spelling-
 insensitive keys match (case, accents, hyphens and spaces: Kim Jong-un = Kim Jong Un), when the keys are
-near-identical (similarity ratio ≥ 0.8 over ≥ 6 characters, same type: Pyongyang = Pionyang), and a lone
-surname or first name joins the only longer person name that contains it (Kim → Kim Jong Un).
+near-identical (similarity ratio ≥ 0.8 over ≥ 6 characters, same type: Pyongyang = Pionyang), when one is
+the usual short form of the other (US = United States, DPRK = North Korea, UN = United Nations) or its
+initials (RAIB = Rail Accident Investigation Branch), and a lone word joins the only longer name of its
+kind that starts or ends with it (Kim → Kim Jong Un, Musk → Elon Musk, North → North Korea).
+
+Types are the majority over the mentions; a "person" that opens with one of the story's organisations or
+holds a model word ("Tesla Model S") is a PRODUCT, which no lone word joins (so "Tesla" stays the
+company). Names are cleaned for display: one line, no photo credit, handle sign, possessive or edge
+punctuation, and title-cased headlines are not read for names at all.
 """
 
 from __future__ import annotations
@@ -21,6 +28,19 @@ from storyweave.analyse.text import name_key
 
 KEPT_LABELS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT"}
 FUZZY_RATIO = 0.8
+TITLE_CASE_SHARE = 0.7
+_EDGE_PUNCTUATION = " \t—–-@#'’\"“”,;:()[]*|"
+_JOINERS = frozenset(["of", "the", "and", "for", "de", "la", "del", "&"])
+_PRODUCT_WORDS = frozenset(["model", "roadster", "iphone", "galaxy"])
+_COMPANY_SUFFIXES = frozenset(["inc", "ltd", "corp", "corporation", "plc", "llc", "co", "nv", "ag", "sa"])
+_SAME_AS = {
+    "us": "unitedstates", "usa": "unitedstates", "america": "unitedstates",
+    "unitedstatesofamerica": "unitedstates", "uk": "unitedkingdom", "britain": "unitedkingdom",
+    "greatbritain": "unitedkingdom", "dprk": "northkorea", "democraticpeoplesrepublicofkorea": "northkorea",
+    "rok": "southkorea", "republicofkorea": "southkorea", "un": "unitednations", "eu": "europeanunion",
+    "uae": "unitedarabemirates", "prc": "china", "peoplesrepublicofchina": "china", "ussr": "sovietunion",
+}  # fmt: skip
+"""Short forms and official names of the places and bodies news names most (keys as `name_key` gives)."""
 _UPPER_WORD = r"[A-ZÀ-ÖØ-Þ\u0400-\u042f][\w’'-]+"
 _CAPITALISED = re.compile(
     rf"(?<![\w’']){_UPPER_WORD}(?:\s+(?:(?:de|del|la|von|van|al|bin|of)\s+)?{_UPPER_WORD})*"
@@ -126,59 +146,123 @@ def fallback_names(sentences: list[str]) -> list[tuple[str, str]]:
     return found
 
 
+def _title_case(sentence: str) -> bool:
+    """A headline in Title Case ("SpaceX Set To Launch World's …"): NER reads every word as a name."""
+    tokens = [w for w in sentence.split() if w[:1].isalpha()]
+    return len(tokens) >= 4 and sum(w[:1].isupper() for w in tokens) / len(tokens) > TITLE_CASE_SHARE
+
+
 def recognise(sentences: list[str], lang: str | None) -> list[tuple[str, str]]:
-    """(name, label) mentions in one article's sentences: spaCy NER for English, else `fallback_names`."""
+    """(name, label) mentions in one article's sentences: spaCy NER for English, else `fallback_names`.
+    Title-cased headlines are skipped (every word looks like a name there)."""
+    sentences = [s for s in sentences if not _title_case(s)]
     docs = parse(sentences) if is_english(lang) else None
     if docs is None:
         return fallback_names(sentences)
-    return [(e.text.strip(), e.label_) for doc in docs for e in doc.ents if e.label_ in KEPT_LABELS]
+    return [(e.text, e.label_) for doc in docs for e in doc.ents if e.label_ in KEPT_LABELS]
 
 
-def _strip_determiner(name: str) -> str:
-    name = re.sub(r"['’]s$", "", name.strip())
-    return re.sub(r"^(?:the|The)\s+", "", name)
+def clean_name(name: str) -> str:
+    """A name as shown: one line, no photo credit ("Brendan Smialowski/Getty"), no handle sign, no
+    surrounding punctuation or determiner, no possessive ("the North's" → North)."""
+    name = " ".join(name.split()).split("/")[0]
+    for mark in ("’s ", "'s "):  # "SpaceX’s Elon Musk" names Elon Musk
+        name = name.rpartition(mark)[2]
+    name = name.strip(_EDGE_PUNCTUATION)
+    words = name.split()
+    if len(words) > 1 and words[-1].casefold().rstrip(".") in _COMPANY_SUFFIXES:  # "Broadcom Ltd."
+        name = " ".join(words[:-1]).rstrip(",")
+    if name.endswith(".") and "." not in name[:-1]:  # "Space X." but "U.S."
+        name = name[:-1]
+    name = re.sub(r"['’]s$", "", name)
+    name = re.sub(r"^(?:the|The)\s", "", name)
+    return name.strip(_EDGE_PUNCTUATION)
+
+
+def canonical_key(key: str) -> str:
+    """The key of the official or usual name for a short form (US → United States, DPRK → North Korea)."""
+    return _SAME_AS.get(key, key)
+
+
+def _initials(name: str) -> str:
+    return "".join(w[0] for w in re.split(r"[\s-]", name) if w and w.casefold() not in _JOINERS).casefold()
+
+
+def _family(label: str) -> str:
+    return {"GPE": "PLACE", "LOC": "PLACE", "ORG": "ORG", "PRODUCT": "ORG", "FAC": "PLACE"}.get(label, label)
+
+
+def _compatible(a: str, b: str) -> bool:
+    return "NAME" in (a, b) or _family(a) == _family(b)
+
+
+def _brand_like(word: str) -> bool:
+    """A lone capital letter or a word ending in one ("Space X", "SpaceX"): a brand, not a person's name
+    (initials are written with a dot; McDonald and DiCaprio stay persons)."""
+    return (len(word) == 1 and word.isupper()) or (len(word) > 2 and word[-1].isupper()
+                                                   and not word.isupper())  # fmt: skip
+
+
+def _relabel(labels: dict[str, Counter], names: dict[str, str]) -> dict[str, str]:
+    """Each key's label by majority; a name with a model word ("Tesla Model S", "Tesla Roadster") or a
+    PERSON that opens with an organisation of the story is a product."""
+    chosen = {key: counts.most_common(1)[0][0] for key, counts in labels.items()}
+    organisations = {key for key, label in chosen.items() if label in ("ORG", "PRODUCT")}
+    for key, label in chosen.items():
+        words = names[key].split()
+        modelled = any(w.casefold() in _PRODUCT_WORDS for w in words)
+        if len(words) > 1 and (modelled or (label == "PERSON" and name_key(words[0]) in organisations)):
+            chosen[key] = "PRODUCT"
+        elif label == "PERSON" and any(_brand_like(w) for w in words):
+            chosen[key] = "ORG"
+    return chosen
 
 
 def merge_mentions(mentions: list[Mention]) -> list[Entity]:
     """Merge mentions into entities (see module docstring), most mentioned first."""
     by_key: dict[str, Entity] = {}
+    labels: dict[str, Counter] = {}
     for mention in mentions:
-        name = _strip_determiner(mention.text)
-        key = name_key(name)
+        name = clean_name(mention.text)
+        key = canonical_key(name_key(name))
         if len(key) < 2:
             continue
         entity = by_key.setdefault(key, Entity(name, mention.label))
         entity.spellings[name] += 1
         entity.counts[mention.outlet] += 1
         entity.aliases.add(name)
-        if entity.label == "NAME" and mention.label != "NAME":
-            entity.label = mention.label
+        labels.setdefault(key, Counter())[mention.label] += 1 if mention.label != "NAME" else 0.5
+    names = {k: max(e.spellings, key=e.spellings.get) for k, e in by_key.items()}
+    for key, label in _relabel(labels, names).items():
+        by_key[key].label = label
     keys = sorted(by_key, key=lambda k: -sum(by_key[k].counts.values()))
     parent = {k: k for k in keys}
     for i, key in enumerate(keys):
         for other in keys[:i]:
             if parent[other] != other or len(key) < 6 or key[0] != other[0]:
                 continue
-            if (
-                "NAME" not in (by_key[key].label, by_key[other].label)
-                and by_key[key].label != by_key[other].label
-            ):
+            if not _compatible(by_key[key].label, by_key[other].label):
                 continue
             if SequenceMatcher(None, key, other).ratio() >= FUZZY_RATIO:
                 parent[key] = other
                 break
-    persons = [
-        k for k in keys if parent[k] == k and by_key[k].label in ("PERSON", "NAME") and " " in by_key[k].name
-    ]
+    longer = [k for k in keys if parent[k] == k and " " in by_key[k].name]
+    acronyms = {_initials(by_key[k].name): k for k in longer if len(by_key[k].name.split()) > 1}
     for key in keys:
         entity = by_key[key]
         if parent[key] != key or " " in entity.name:
             continue
+        if entity.name.isupper() and key in acronyms and acronyms[key] != key:  # RAIB, KCNA
+            parent[key] = acronyms[key]
+            continue
         containing = [
-            p for p in persons if name_key(entity.name) in {name_key(t) for t in by_key[p].name.split()}
-        ]
-        if len(containing) == 1 and entity.label in ("PERSON", "NAME", "ORG"):
-            parent[key] = containing[0]
+            k for k in longer
+            if _compatible(entity.label, by_key[k].label) and (by_key[k].label != "PRODUCT" or entity.label
+                                                                in ("PRODUCT", "NAME"))
+            and key in (name_key(by_key[k].name.split()[0]), name_key(by_key[k].name.split()[-1]))
+        ]  # fmt: skip
+        if len(containing) == 1 and entity.label != "NORP":
+            parent[key] = containing[0]  # Kim → Kim Jong Un, Musk → Elon Musk, North → North Korea
     merged: dict[str, Entity] = {}
     for key in keys:
         root = parent[key]
@@ -189,6 +273,6 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
         target.spellings.update(source.spellings)
         target.counts.update(source.counts)
         target.aliases |= source.aliases
-    for entity in merged.values():
-        entity.name = max(entity.spellings.items(), key=lambda kv: (len(kv[0].split()) > 1, kv[1]))[0]
+    for root, entity in merged.items():  # the root's most written spelling (the longer name for a lone word)
+        entity.name = max(by_key[root].spellings.items(), key=lambda kv: kv[1])[0]
     return sorted(merged.values(), key=lambda e: (-sum(e.counts.values()), e.name))

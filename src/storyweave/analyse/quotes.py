@@ -51,7 +51,9 @@ _NON_SPEAKER_PRONOUNS = frozenset(["it", "this", "that", "which", "who", "what",
 _TITLES = wordset(
     "mr mrs ms dr sir lady lord president minister prime senator sen rep gov governor judge justice chief "
     "secretary general gen lt col sgt capt ambassador professor prof king queen pope chancellor mayor "
-    "spokesman spokeswoman spokesperson director ceo chairman chairwoman deputy constable commissioner"
+    "spokesman spokeswoman spokesperson director ceo chairman chairwoman deputy constable commissioner "
+    "foreign defence defense cabinet finance interior home state vice first physicist analyst expert "
+    "economist scientist leader"
 )
 """Title words before a name: left out of the speaker's name, and they make it a person."""
 _GENDER = {"he": "m", "him": "m", "his": "m", "mr": "m", "sir": "m", "lord": "m",
@@ -207,19 +209,26 @@ def _one_phrase(token) -> _Speaker | None:
     entity = _entity_of(token)
     if token.pos_ == "PROPN":
         chain = [token]
-        while chain[0].i > 0 and chain[0].nbor(-1).pos_ == "PROPN" and chain[0].nbor(-1).head.i in (
-            token.i, chain[0].i
-        ):
-            chain.insert(0, chain[0].nbor(-1))
+        while chain[0].i > 0:
+            before = chain[0].nbor(-1)
+            glued = not before.whitespace_  # "Moon Jae-in" is Moon, Jae, -, in
+            if not glued and (before.pos_ != "PROPN" or before.head.i not in (token.i, chain[0].i)):
+                break
+            chain.insert(0, before)
+        if entity is not None and entity.start < chain[0].i:
+            chain = list(entity[: entity.end - entity.start])
         titles = [t.lower_.rstrip(".") for t in chain if t.lower_.rstrip(".") in _TITLES]
-        while len(chain) > 1 and chain[0].lower_.rstrip(".") in _TITLES:
+        while len(chain) > 1 and (chain[0].lower_.rstrip(".") in _TITLES or chain[0].pos_ != "PROPN"):
             chain.pop(0)
-        if entity is not None and entity.start <= chain[0].i:
+        if entity is not None and entity.start == chain[0].i and token.doc[entity.end - 1].whitespace_:
             return _Speaker(_clean_name(entity.text), entity.label_ == "PERSON")
         labels = {e.label_ for t in chain if (e := _entity_of(t)) is not None}
         person = True if "PERSON" in labels or titles else (False if labels else None)
         gender = next((_GENDER[t] for t in titles if t in _GENDER), None)
-        return _Speaker(_clean_name(" ".join(t.text for t in chain)), person, gender)
+        end = chain[-1].i + 1
+        while end < len(token.doc) and not token.doc[end - 1].whitespace_ and token.doc[end].text != ",":
+            end += 1  # glued pieces: "Jae" + "-in"
+        return _Speaker(_clean_name(token.doc[chain[0].i : end].text), person, gender)
     if entity is not None:
         return _Speaker(_clean_name(entity.text), entity.label_ == "PERSON")
     for child in token.subtree:  # "the professor, Kim Dong-yup, said" / "spokesman Jason Miller said"
@@ -238,11 +247,18 @@ def _one_phrase(token) -> _Speaker | None:
     return _Speaker(_clean_name(token.doc[lo : hi + 1].text), False)
 
 
+def _after_hyphen(token) -> bool:
+    """The tail of a hyphenated name the tokenizer split ("Jae-in" → Jae, -, in)."""
+    return token.i > 1 and token.nbor(-1).text == "-" and not token.nbor(-1).whitespace_
+
+
 def _subject(verb):
     """The subject of a cue verb, climbing through "…, saying" / "and added" to the verb that has one."""
+    if verb.dep_ in ("acl", "relcl", "amod"):  # "the rocket, believed to be …": no speaker
+        return None
     node = verb
     for _ in range(4):
-        subjects = [c for c in node.children if c.dep_ == "nsubj"]
+        subjects = [c.nbor(-2) if _after_hyphen(c) else c for c in node.children if c.dep_ == "nsubj"]
         if subjects:  # the one nearest the verb: "SEOUL (Reuters) - North Korea said" → North Korea
             return min(subjects, key=lambda c: abs(c.i - node.i))
         if node.dep_ in ("advcl", "conj", "xcomp") and node.head is not node:
@@ -259,7 +275,11 @@ def _cues(doc, quoted: _Quoted):
             continue
         clause = token.dep_ == "parataxis" or any(c.dep_ in ("ccomp", "xcomp", "mark")
                                                   for c in token.children)  # fmt: skip
-        if token.lemma_ in SPEECH_LEMMAS or (token.lemma_ in BELIEF_LEMMAS and clause):
+        active = token.tag_ != "VBN" or any(c.dep_ == "aux" for c in token.children)  # not "…, believed to"
+        belief = token.lemma_ in BELIEF_LEMMAS and clause and active and any(
+            c.dep_ == "nsubj" for c in token.children
+        )
+        if token.lemma_ in SPEECH_LEMMAS or belief:
             if any(c.dep_ == "auxpass" for c in token.children):  # "he is said to …": no source named
                 continue
             yield token, clause

@@ -47,16 +47,17 @@ class StoryReport:
     """The analysis of one story. `to_dict()` gives JSON-able data with keys:
 
     - `facts`: [{id, text, sources (outlet names), articles (ids), kind: shared|several|unique,
-      main (bool), numbers: [{text, value, unit}], statements: [{article, outlet, text}]}] — `shared` =
-      every independent outlet reports it, `several` = at least two, `unique` = one only; wire copies count
-      as one voice (the outlet that ran it first). Main facts: reported by two voices or more, or in a
-      headline or first sentence.
+      main (bool), numbers: [{text, value, unit, quantity}], statements: [{article, outlet, text}]}] —
+      `shared` = every independent outlet reports it, `several` = at least two, `unique` = one only; wire
+      copies count as one voice (the outlet that ran it first). Main facts: reported by two voices or more,
+      or in a headline or first sentence.
     - `outlets`: {outlet: {articles, unique (fact ids only it reports), omitted (main fact ids it lacks),
       shared}}.
     - `quotes`: [{text, speaker, kind: direct|mixed|reported, outlets, articles}].
     - `entities`: [{name, label (PERSON/ORG/GPE/LOC/NORP/FAC/EVENT, NAME from the fallback), aliases,
       counts (per outlet), total}].
-    - `conflicts`: [{fact, text, unit, values: {outlet: [values]}}] — one fact, different figures per outlet.
+    - `conflicts`: [{fact, text, unit, quantity, values: {outlet: "figures as written"}}] — one fact, one
+      quantity (the bid, the sentence in months), different figures per outlet.
     - `timeline`: [{article, outlet, title, published (ISO or null), lang, first (bool), duplicate_of}].
     - `coverage`: {articles, voices, by_outlet, by_language, by_country, by_lean, by_tag} (article counts).
     - `summary`: {method, sentences: [{text, sources (article ids)}]}.
@@ -157,7 +158,7 @@ def _facts(voices: list[Voice], sentences: list[Sentence], embedder) -> tuple[li
         central = max(members, key=lambda m: (scores[m, members].sum(), -sentences[m].voice))
         figures = {}
         for m in members:
-            for figure in extract_figures(sentences[m].text):
+            for figure in extract_figures(sentences[m].text, sentences[m].lang):
                 figures.setdefault((figure.unit, figure.value), figure)
         facts.append({
             "id": f"f{number}",
@@ -210,7 +211,8 @@ def _conflicts(facts: list[dict], sentences: list[Sentence], groups: list[list[i
         by_outlet: dict[str, list] = {}
         for m in members:
             for outlet in voices[sentences[m].voice].outlets:
-                by_outlet.setdefault(outlet, []).extend(extract_figures(sentences[m].text))
+                figures = extract_figures(sentences[m].text, sentences[m].lang)
+                by_outlet.setdefault(outlet, []).extend(figures)
         for conflict in find_conflicts(by_outlet):
             conflicts.append({"fact": fact["id"], "text": fact["text"], **conflict})
     return conflicts

@@ -80,15 +80,12 @@ _CLOSE_BUTTON = re.compile(r"^CLOSE [A-Z]")
 """A video player's 'CLOSE' button glued to its caption (USA Today pages)."""
 PROMPT_MAX_WORDS = 12
 _SECTIONS = wordset(
-    "technology tech politics world business sport sports economy science health entertainment opinion "
-    "culture news europe asia africa americas us uk media travel "
-    "esportes esporte política economia mundo brasil cultura tecnologia ciência saúde "
-    "deportes deporte internacional economía sociedad tecnología "
-    "politik wirtschaft sport kultur panorama ausland inland wissen "
-    "politique économie monde société sports international "
-    "politica economia esteri cronaca cultura sport tecnologia"
+    "technology politics entertainment opinion sport sports lifestyle "
+    "esportes esporte política economia tecnologia deportes deporte economía sociedad tecnología "
+    "politik wirtschaft panorama ausland inland politique société cronaca esteri"
 )
-"""Section labels that pages glue in front of a headline ("Technology Former Facebook … workers …")."""
+"""Section labels that pages glue in front of a headline ("Technology Former Facebook … workers …"); only
+words that seldom open a name ("World Health Organization", "US President", "Health Secretary" stay)."""
 _WEEKDAYS_MONTHS = wordset(
     "mon tue wed thu fri sat sun monday tuesday wednesday thursday friday saturday sunday "
     "jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june july august "
@@ -167,3 +164,54 @@ def is_statement(sentence: str, lang: str | None = None) -> bool:
     if len(tokens) <= BYLINE_MAX_WORDS and _BYLINE.match(text) and _all_names(text.split(" ", 1)[1]):
         return False
     return not (_is_timestamp(tokens, text) or _section_label(text, tokens))
+
+
+_DATELINE_CAPS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ .,'-")
+_DATELINE_AGENCIES = ("(AP)", "(CNN)", "(Reuters)", "(AFP)")
+_DASHES = "—–-"
+
+
+def _skip(text: str, i: int, chars: str) -> int:
+    while i < len(text) and text[i] in chars:
+        i += 1
+    return i
+
+
+def _after_dash(text: str, k: int) -> int:
+    """End of "(Agency) — " at k (the agency part optional), or -1 when no dash follows."""
+    if k < len(text) and text[k] == "(":
+        close = k + 1
+        while close < len(text) and close - k <= MAX_DATELINE and (text[close].isascii() and (
+            text[close].isalpha() or text[close] in " .")):  # fmt: skip
+            close += 1
+        if close < len(text) and text[close] == ")" and close > k + 1:
+            k = close + 1
+    k = _skip(text, k, " \t")
+    dashes = _skip(text, k, _DASHES)
+    return _skip(text, dashes, " \t") if dashes > k else -1
+
+
+MAX_DATELINE = 41
+"""Characters of a capitalised dateline ("SEOUL/WASHINGTON (Reuters) —" has 16 before the agency)."""
+
+
+def dateline_length(text: str) -> int:
+    """Characters a dateline opening `text` takes ("SEOUL, South Korea —", "(Reuters) -"), 0 when none.
+
+    A capitalised place of 3 to MAX_DATELINE characters (capitals, spaces, . , ' -), an optional
+    "(Agency)", then dashes; or "(AP)", "(Reuters)" … with optional dashes. Bounded loops, no regex."""
+    start = _skip(text, 0, " \t\n")
+    for agency in _DATELINE_AGENCIES:
+        if text.startswith(agency, start):
+            end = _skip(text, start + len(agency), " \t")
+            return _skip(text, _skip(text, end, _DASHES), " \t")
+    if start >= len(text) or not ("A" <= text[start] <= "Z"):
+        return 0
+    run = start + 1
+    while run < len(text) and run - start < MAX_DATELINE and text[run] in _DATELINE_CAPS:
+        run += 1
+    for k in range(run, start + 2, -1):  # longest place first, as a greedy pattern would
+        end = _after_dash(text, k)
+        if end >= 0:
+            return end
+    return 0

@@ -33,6 +33,7 @@ import numpy as np
 
 from storyweave.analyse.facts import content_terms
 from storyweave.analyse.nlp import MAX_PARSE_CHARS, is_english, parse
+from storyweave.analyse.statements import dateline_length
 from storyweave.analyse.text import is_statement, split_sentences, words
 
 log = logging.getLogger(__name__)
@@ -84,9 +85,6 @@ LOADED_WORDS = frozenset(
 )
 _FIRST_SECOND = re.compile(r"\b(I|we|our|my|me|us|you|your)\b", re.IGNORECASE)
 _QUOTE_MARKS = re.compile(r"[“”\"«»„]")
-_DATELINE = re.compile(
-    r"^\s*(?:[A-Z][A-Z .,'-]{2,40}(?:\([A-Za-z .]+\))?\s*[—–-]+\s*|\((?:AP|CNN|Reuters|AFP)\)\s*[—–-]*\s*)"
-)
 _LABELS = (
     "Why it matters|The big picture|Driving the news|The latest|What's new|Details|Catch up quick|"
     "By the numbers|Between the lines|The bottom line|Go deeper|Context"
@@ -248,7 +246,7 @@ def sentence_features(docs: list[SourceText], cands: list[Candidate]) -> tuple[n
             cand.text.rstrip().endswith("?"),
             bool(_FIRST_SECOND.search(cand.text)), bool(re.search(r"\d", cand.text)),
             bool(set(tokens) & LOADED_WORDS), bool(_ATTRIBUTION.search(cand.text)), "(" in cand.text,
-            bool(_DATELINE.match(cand.text)),
+            dateline_length(cand.text) > 0,
             sum(1 for w in cand.text.split() if w[:1].isupper()) / max(len(tokens), 1),
             bool(_WEEKDAY.search(cand.text)),
         ])  # fmt: skip
@@ -345,6 +343,20 @@ def clause_spans(doc) -> list[tuple[str, int, int]]:
     return spans
 
 
+_SEPARATORS = " \t\n,;:—–-"
+
+
+def _trim_end(text: str) -> str:
+    """Separators left before the final punctuation and closing quote go: "…, said ,." → "…, said."."""
+    tail = ""
+    if text[-1:] in ("\"", "”", "’", "'"):
+        text, tail = text[:-1], text[-1]
+    if text[-1:] in (".", "!", "?"):
+        text, tail = text[:-1], text[-1] + tail
+    stripped = text.rstrip(_SEPARATORS)
+    return stripped + tail if stripped != text else text + tail
+
+
 def _cut(doc, drop: set[int]) -> str:
     pieces: list[str] = []
     for token in doc:
@@ -356,7 +368,7 @@ def _cut(doc, drop: set[int]) -> str:
     text = "".join(pieces).strip()
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)
     text = re.sub(r"^[\s,;:—–-]+", "", text)
-    text = re.sub(r"[\s,;:—–-]+([.!?]?[\"”’']?)$", r"\1", text)
+    text = _trim_end(text)
     text = re.sub(r"([,;—–])(\s*[,;—–])+", r"\1", text)
     if text and text[-1] not in ".!?\"”’'":
         text += "."
@@ -380,7 +392,7 @@ def compress(
     under CLAUSE_SUPPORT of its content words occur in the other articles (`other_terms`): the summary keeps
     the shared core and leaves one outlet's detail, attribution or framing out. What stays is verbatim.
     """
-    text = _PAREN.sub("", _LABEL.sub("", _DATELINE.sub("", sentence))).strip()
+    text = _PAREN.sub("", _LABEL.sub("", sentence[dateline_length(sentence) :])).strip()
     text = text[:1].upper() + text[1:] if text else sentence
     kinds = _load_weights().get("cut_clauses", []) if kinds is None else kinds
     short = len(text) <= MAX_PARSE_CHARS  # a longer "sentence" is not a statement: left as it is

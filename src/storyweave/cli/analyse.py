@@ -158,8 +158,8 @@ def _report_tables(report: dict) -> list[Table]:
         for name, e in report["outlets"].items()
     ]  # fmt: skip
     conflicts = [
-        (f"{c['fact']} {c['text']}", c["unit"],
-         "; ".join(f"{o}: {', '.join(map(str, v))}" for o, v in c["values"].items()))
+        (f"{c['fact']} {c['text']}", f"{c.get('quantity') or ''} ({c['unit']})".strip(),
+         "; ".join(f"{o}: {v}" for o, v in c["values"].items()))
         for c in report["conflicts"]
     ]  # fmt: skip
     quotes = [(q["speaker"] or "?", q["kind"], ", ".join(q["outlets"]), q["text"]) for q in report["quotes"]]
