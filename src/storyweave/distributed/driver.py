@@ -95,9 +95,12 @@ class RayRunner:
         self.close()
 
     def close(self) -> None:
-        for actor in [*self.preparers, self.engine]:
-            self.ray.kill(actor)
+        self._release([*self.preparers, self.engine])
         self.preparers = []
+
+    def _release(self, actors: list) -> None:
+        for actor in actors:
+            self.ray.kill(actor)
 
     # -- stages ------------------------------------------------------------------------------------------
     def prepare(self, units: Iterable[Unit | IngestError]) -> Iterator[Prepared]:
@@ -154,13 +157,17 @@ class RayRunner:
     def analyse(
         self, story_ids: Iterable[str], per_task: int = 4, on_done: Callable[[int], None] | None = None
     ) -> None:
-        """Comparison reports of `story_ids` as Ray tasks, `per_task` stories each, bounded in flight."""
+        """Comparison reports of `story_ids` as Ray tasks, `per_task` stories each, bounded in flight. The
+        last stage of a run: the preparers are let go first, so the tasks get their CPUs."""
         ray = self.ray
+        slots = self.depth * max(1, len(self.preparers))
+        self._release(self.preparers)
+        self.preparers = []
         ids = sorted(story_ids)
         chunks = deque(ids[i : i + per_task] for i in range(0, len(ids), per_task))
         running: dict[object, int] = {}
         while chunks or running:
-            while chunks and len(running) < self.depth * len(self.preparers):
+            while chunks and len(running) < slots:
                 chunk = chunks.popleft()
                 running[self._analyse.remote(self.store, chunk)] = len(chunk)
             done, _ = ray.wait(list(running), num_returns=1)
