@@ -245,8 +245,14 @@ class RayIngestor(Ingestor):
         *,
         on_error: Callable[[IngestError], None] | None = None,
         on_record: Callable[[], None] | None = None,
+        batch_size: int = BATCH_SIZE,
     ) -> None:
-        super().__init__(_RemotePipeline(store, runner), on_error=on_error, on_record=on_record)  # type: ignore[arg-type]
+        super().__init__(
+            _RemotePipeline(store, runner),  # type: ignore[arg-type]
+            batch_size=batch_size,
+            on_error=on_error,
+            on_record=on_record,
+        )
         self.runner = runner
 
     def run(self, sources: Iterable[Source | IngestError]) -> IngestSummary:

@@ -40,7 +40,7 @@ def store_location(location: str | Path) -> str:
 def _sqlite_refused(why: str) -> DistributedError:
     return DistributedError(
         f"{why}: workers on other machines cannot open a SQLite file. Use a shared PostgreSQL store"
-        " (--store postgresql://USER:PASSWORD@HOST:5432/DB), or `--ray` without an address for a local Ray."
+        " (--store postgresql://USER:PASSWORD@HOST:5432/DB), or `--ray local` for Ray on this machine alone."
     )
 
 
