@@ -168,3 +168,18 @@ def test_cluster_command_refuses_sqlite_with_a_clear_error(cluster, articles_fil
     result = CliRunner().invoke(app, command)
     assert result.exit_code == 1
     assert "cannot open a SQLite file" in " ".join(result.output.split())
+
+
+def test_ray_embedder_shares_batches_and_matches_the_local_embedder(cluster, embedder):
+    """What `watch --ray` and `serve --ray` give their in-process story engine."""
+    import numpy as np
+
+    from storyweave.distributed import RayEmbedder, RayRunner
+
+    texts = ["Flood hits Valencia", "Inundaciones en Valencia", "Chess final drawn", "Short", "x " * 300]
+    with RayRunner("unused.db", workers=2, engine=False) as runner:  # the workers never open the store
+        ray_embedder = RayEmbedder(runner)
+        vectors = ray_embedder.embed(texts)
+        assert ray_embedder.dim == embedder.dim and ray_embedder.name == embedder.name
+        assert ray_embedder.embed([]).shape == (0, embedder.dim)
+    np.testing.assert_allclose(vectors, embedder.embed(texts), atol=1e-4)

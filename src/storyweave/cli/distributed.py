@@ -10,8 +10,10 @@ from typing import Annotated
 import typer
 
 from storyweave.cli.app import console
+from storyweave.embed import Embedder
 from storyweave.ingest import IngestError, IngestSummary, Source
 from storyweave.models import Article
+from storyweave.pipeline import Pipeline
 from storyweave.store import Store
 
 RayOption = Annotated[
@@ -78,6 +80,24 @@ def ingest_on_ray(
                 runner.analyse(touched, on_done=lambda n: [advance() for _ in range(n)])
         console.print(describe(runner), highlight=False)
     return summary
+
+
+@contextmanager
+def ray_embedder(address: str, store: Store) -> Iterator[Embedder]:
+    """`watch`/`serve` on Ray: the story engine stays in this process, its embedding runs on the workers."""
+    from storyweave.distributed import RayEmbedder
+
+    with ray_runner(address, store.url, engine=False) as runner:
+        console.print(f"ray: embedding on {runner.stats.workers} workers, {runner.stats.nodes} node(s)")
+        yield RayEmbedder(runner)
+
+
+@contextmanager
+def ray_pipeline(address: str, store: Store) -> Iterator[Pipeline]:
+    from storyweave.cluster import StoryEngine
+
+    with ray_embedder(address, store) as embedder:
+        yield Pipeline(store, StoryEngine(store, embedder))
 
 
 def cluster_on_ray(

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from storyweave.cli.app import EmbedderOption, StoreOption, app, console
+from storyweave.cli.distributed import RayOption
 
 
 @app.command()
@@ -23,6 +25,7 @@ def serve(
         typer.Option(help="OPML or feed list to poll while serving (skipped if the file is missing)"),
     ] = None,
     embedder: EmbedderOption = None,
+    ray: RayOption = None,
 ) -> None:
     """Serve the web UI and REST API (docs at /docs). Writes need STORYWEAVE_API_TOKEN, else read-only."""
     import uvicorn
@@ -44,7 +47,13 @@ def serve(
         + ("writes need the API token" if token else "read-only: set STORYWEAVE_API_TOKEN to allow writes")
         + ")"
     )
-    app = create_app(opened, api_token=token, feeds=feeds)
+    on_ray = ExitStack()
+    engine_embedder = None
+    if ray is not None:  # the story engine stays here; its embedding (API ingest, feeds) runs on Ray
+        from storyweave.cli.distributed import ray_embedder
+
+        engine_embedder = on_ray.enter_context(ray_embedder(ray, opened))
+    app = create_app(opened, api_token=token, feeds=feeds, embedder=engine_embedder)
     if token:  # load the story engine's state now, in the background, rather than on the first write
         threading.Thread(target=app.state.writer.pipeline, name="engine-start", daemon=True).start()
     app.state.reports.warm()
@@ -54,4 +63,5 @@ def serve(
     try:
         uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
+        on_ray.close()
         opened.close()

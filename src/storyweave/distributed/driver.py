@@ -73,20 +73,23 @@ class RayRunner:
         workers: int | None = None,
         allow_private: bool = False,
         depth: int = 2,
+        engine: bool = True,
     ) -> None:
         self.store = store_location(store)
-        self.ray = ray = connect(address, self.store)
+        self.ray = ray = connect(address, self.store if engine else None)
         spec = default_spec()
         embedder_name(spec)  # a bad spec fails here, not in every worker
         count = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         preparer = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=RETRIES)(PrepareWorker)
         self.preparers = [preparer.remote(spec, allow_private) for _ in range(count)]
-        engine = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=RETRIES)(EngineWorker)
-        self.engine = engine.remote(self.store, spec)
         self._analyse = ray.remote(num_cpus=1, max_retries=RETRIES)(analyse_stories)
         self.depth = depth
         self.stats = RunStats(workers=count, nodes=alive_nodes(ray))
-        ray.get(self.engine.pid.remote())  # engine state loaded, store reachable: before any work
+        self.engine = None
+        if engine:
+            actor = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=RETRIES)(EngineWorker)
+            self.engine = actor.remote(self.store, spec)
+            ray.get(self.engine.pid.remote())  # engine state loaded, store reachable: before any work
 
     def __enter__(self) -> RayRunner:
         return self
@@ -95,7 +98,7 @@ class RayRunner:
         self.close()
 
     def close(self) -> None:
-        self._release([*self.preparers, self.engine])
+        self._release([*self.preparers, *([self.engine] if self.engine else [])])
         self.preparers = []
 
     def _release(self, actors: list) -> None:
@@ -271,6 +274,34 @@ class RayIngestor(Ingestor):
         if self.summary.added:
             self.runner.snapshot()
         return self.summary
+
+
+class RayEmbedder:
+    """An `Embedder` whose batches are shared among the Ray workers. `watch --ray` and `serve --ray` keep the
+    story engine in their own process (the one owner of decisions, answering the API at once) and send it the
+    costly part of placing an article: embedding."""
+
+    def __init__(self, runner: RayRunner) -> None:
+        self.runner = runner
+        self.name = embedder_name(default_spec())
+        self._dim: int | None = None
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self._dim = int(self.runner.ray.get(self.runner.preparers[0].dim.remote()))
+        return self._dim
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        workers = self.runner.preparers[: len(texts)]
+        shares = [texts[i :: len(workers)] for i in range(len(workers))]  # interleaved: long and short mixed
+        blocks = self.runner.ray.get([w.embed.remote(s) for w, s in zip(workers, shares, strict=True)])
+        out = np.empty((len(texts), blocks[0].shape[1]), dtype=np.float32)
+        for i, block in enumerate(blocks):
+            out[i :: len(workers)] = block
+        return out
 
 
 # -- batch clustering ----------------------------------------------------------------------------------------

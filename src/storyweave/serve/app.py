@@ -15,6 +15,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from storyweave.embed import Embedder
 from storyweave.serve import api, exports, web
 from storyweave.serve.api import Writer
 from storyweave.serve.views import QueryCache, Reports
@@ -54,9 +55,12 @@ def _docs_page() -> tuple[bytes, str]:
     return page, csp
 
 
-def create_app(store: Store, *, api_token: str | None = None, feeds: Path | None = None) -> FastAPI:
+def create_app(
+    store: Store, *, api_token: str | None = None, feeds: Path | None = None, embedder: Embedder | None = None
+) -> FastAPI:
     """The storyweave web app over `store`. Writes need `Authorization: Bearer <api_token>`; with no token the
-    server is read-only. With `feeds`, the feed poller runs for the app's lifetime."""
+    server is read-only. With `feeds`, the feed poller runs for the app's lifetime. `embedder` is the story
+    engine's (default: the process's)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,7 +86,7 @@ def create_app(store: Store, *, api_token: str | None = None, feeds: Path | None
     app.state.store = reader
     app.state.api_token = api_token or None
     app.state.reports = Reports(reader)
-    app.state.writer = Writer(store)
+    app.state.writer = Writer(store, embedder)
     app.state.queries = QueryCache()
     docs_body, docs_csp = _docs_page()
 
