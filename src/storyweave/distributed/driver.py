@@ -137,6 +137,9 @@ class RayRunner:
             except ray.exceptions.RayActorError as exc:  # died more often than Ray retries
                 yield Prepared(list(unit.lost(f"worker lost ({type(exc).__name__})")))
                 continue
+            except ray.exceptions.RayTaskError as exc:  # a reader bug: this unit fails, the run goes on
+                yield Prepared(list(unit.lost(f"worker error: {type(exc.cause).__name__}: {exc.cause}")))
+                continue
             self.stats.stages.read += prepared.read_seconds
             self.stats.stages.embed += prepared.embed_seconds
             yield prepared
