@@ -56,11 +56,13 @@ def pg_schema(base: str):
 
 
 def row(name: str, count: int, seconds: float, stats=None, startup: float | None = None) -> dict:
+    """One result, also printed at once (a long run that fails later keeps what it measured)."""
     out = {"run": name, "articles": count, "seconds": seconds, "rate": count / seconds, "startup": startup}
     if stats is not None:
         s = stats.stages
         out.update(workers=stats.workers, nodes=stats.nodes, read=s.read, embed=s.embed, decide=s.decide,
                    analyse=s.analyse, decide_ms=1000 * s.decide / max(stats.placed, 1))  # fmt: skip
+    print(f"{out}  load {os.getloadavg()[0]:.1f}", flush=True)
     return out
 
 
@@ -96,8 +98,9 @@ def ray_ingest(name: str, store: str, inputs: list[str], analyse: int = 0, **opt
         summary = RayIngestor(opened, runner).run(expand(inputs))
         rows = [row(name, summary.added, time.perf_counter() - start, runner.stats, startup)]
         if analyse:
-            sizes = {s: opened.get_story(s).size for s in runner.stats.touched}
-            stories = sorted(sizes, key=sizes.__getitem__, reverse=True)[:analyse]
+            stories = [opened.get_story(s) for s in runner.stats.touched]  # None: merged away since
+            biggest = sorted((s for s in stories if s is not None), key=lambda s: s.size, reverse=True)
+            stories = [s.id for s in biggest[:analyse]]
             start = time.perf_counter()
             runner.analyse(stories)
             label = f"{name}: analyse {len(stories)} stories"

@@ -183,3 +183,20 @@ def test_ray_embedder_shares_batches_and_matches_the_local_embedder(cluster, emb
         assert ray_embedder.dim == embedder.dim and ray_embedder.name == embedder.name
         assert ray_embedder.embed([]).shape == (0, embedder.dim)
     np.testing.assert_allclose(vectors, embedder.embed(texts), atol=1e-4)
+
+
+@pytest.mark.postgres
+def test_ingest_command_on_ray_prints_the_usual_summary(cluster, postgres_url, articles_file, tmp_path):
+    from typer.testing import CliRunner
+
+    from storyweave.cli import app
+
+    head = articles_file.read_text(encoding="utf-8").splitlines(True)[18:23]  # 4 articles, 1 broken line
+    small = tmp_path / "five.jsonl"
+    small.write_text("".join(head), encoding="utf-8")
+    result = CliRunner().invoke(app, ["ingest", str(small), "--store", postgres_url, "--ray", "local"])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 0, output
+    assert f"error {small}:3: invalid JSON" in output
+    assert "added 4, duplicates 0, failed 1 — 4 articles in" in output
+    assert "ray: 2 workers on 2 node(s)" in output
