@@ -11,7 +11,7 @@ PORT ?= 8000
 $(BIN)/storyweave: pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,e5]'
+	$(BIN)/pip install --quiet -e '.[dev,e5,ray]'
 	@touch $(BIN)/storyweave
 
 install: $(BIN)/storyweave

@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from storyweave.cli.app import EmbedderOption, StoreOption, app, console, eval_app, read_store
+from storyweave.cli.distributed import RayOption
 from storyweave.cluster import StoryEngine, default_model
 from storyweave.cluster.batch import Record, article_from_record, cluster_articles, read_articles, read_jsonl
 from storyweave.cluster.similarity import pair_scores
@@ -152,15 +153,25 @@ def _batch_embedder(n_texts: int) -> Iterator[Embedder]:
         yield embedder
 
 
-def _cluster_file(path: Path, store: str | None) -> tuple[list[Record], list[str], float]:
+def _cluster_file(
+    path: Path, store: str | None, ray: str | None = None
+) -> tuple[list[Record], list[str], float]:
     records = read_articles(path)
     start = time.perf_counter()
-    with _engine_store(store) as opened, _batch_embedder(len(records)) as embedder, _progress() as progress:
+    with _engine_store(store) as opened, _progress() as progress:
         task = progress.add_task(f"clustering {path.name}", total=len(records))
-        engine = StoryEngine(opened, embedder)
-        story_ids = cluster_articles(
-            [r.article for r in records], opened, engine, lambda n: progress.advance(task, n)
-        )
+        articles = [r.article for r in records]
+
+        def advance(count: int) -> None:
+            progress.advance(task, count)
+
+        if ray is not None:
+            from storyweave.cli.distributed import cluster_on_ray
+
+            story_ids = cluster_on_ray(ray, store or opened.url, articles, advance)
+        else:
+            with _batch_embedder(len(records)) as embedder:
+                story_ids = cluster_articles(articles, opened, StoryEngine(opened, embedder), advance)
     return records, story_ids, time.perf_counter() - start
 
 
@@ -172,9 +183,10 @@ def cluster(
     out: Annotated[Path, typer.Option("--out", help="Where to write {id, story_id} lines, in input order.")],
     store: StoreOption = None,
     embedder: EmbedderOption = None,
+    ray: RayOption = None,
 ) -> None:
     """Group a file of articles into stories with the shipped default engine (empty state unless --store)."""
-    records, story_ids, seconds = _cluster_file(input, store)
+    records, story_ids, seconds = _cluster_file(input, store, ray)
     with open(out, "w", encoding="utf-8") as handle:
         for record, story_id in zip(records, story_ids, strict=True):
             handle.write(json.dumps({"id": record.article.id, "story_id": story_id}) + "\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from storyweave.cli.app import EmbedderOption, StoreOption, app, console, read_store
+from storyweave.cli.distributed import RayOption
 from storyweave.store import Store, StoreError, open_store
 from storyweave.words import counted
 
@@ -159,6 +161,7 @@ def watch(
         float, typer.Option(help="Seconds between request starts to one host", metavar="SECONDS", min=0)
     ] = 1.0,
     embedder: EmbedderOption = None,
+    ray: RayOption = None,
 ) -> None:
     """Poll the followed feeds and add new articles to stories, without the web UI (Ctrl-C stops)."""
     from storyweave.feeds import (
@@ -173,7 +176,7 @@ def watch(
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler(console=console)])
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    with _open(store) as opened:
+    with _open(store) as opened, ExitStack() as on_ray:
         if feeds is not None:
             try:
                 add_feeds(opened, read_feed_list(feeds))
@@ -183,7 +186,13 @@ def watch(
             allow_private=allow_private, allowed_hosts=allow_host or (), respect_robots=not ignore_robots
         )
         settings = PollSettings(interval=interval, per_domain=per_host, domain_delay=host_delay)
-        poller = Poller(opened, default_pipeline(opened), fetcher, settings)
+        if ray is None:
+            pipeline = default_pipeline(opened)
+        else:
+            from storyweave.cli.distributed import ray_pipeline
+
+            pipeline = on_ray.enter_context(ray_pipeline(ray, opened))
+        poller = Poller(opened, pipeline, fetcher, settings)
         if once:
             # One pass: the per-feed warnings ("unreachable … next in 60 s") describe a schedule that --once
             # does not follow; the failures are summarised below instead, one line each.

@@ -12,12 +12,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from storyweave.cli.app import EmbedderOption, StoreOption, app, console, eval_app
+from storyweave.cli.distributed import RayOption
 from storyweave.eval.extraction import evaluate_dir
 from storyweave.extract import ExtractionError, extract_page
 from storyweave.fetch import Fetcher
-from storyweave.ingest import IngestError, Ingestor, Source, expand, read_source
+from storyweave.ingest import IngestError, Ingestor, IngestSummary, Source, expand, read_source
 from storyweave.pipeline import Pipeline
-from storyweave.store import open_store
+from storyweave.store import DEFAULT_STORE, Store, open_store
 from storyweave.words import counted
 
 PROGRESS_MIN_RECORDS = 20
@@ -68,28 +69,50 @@ def ingest(
             "--source", metavar="NAME", help="Outlet of every article read (default: from each input)."
         ),
     ] = None,
+    ray: RayOption = None,
+    analyse: Annotated[
+        bool, typer.Option("--analyse", help="With --ray: compare each story that took articles (Ray tasks).")
+    ] = False,
 ) -> None:
     """Add articles from plain text (title on line 1), HTML (.html.gz), JSON Lines, folders or URLs."""
     from storyweave.cluster import StoryEngine
 
     sources, missing = _split_sources(inputs)
-    with open_store(store) as opened, Fetcher(allow_private=allow_private) as fetcher:
-        pipeline = Pipeline(opened, StoryEngine(opened))
-        total = sum(source.records() for source in sources)
-        with progress_bar("ingesting", total) as advance:
-            ingestor = Ingestor(pipeline, fetcher=fetcher, on_error=_report, on_record=advance, source=source)
-            summary = ingestor.run([*missing, *sources])
-        console.print(
-            f"added {summary.added}, duplicates {summary.duplicates}, failed {summary.failed}"
-            f" — {counted(opened.count_articles(), 'article')} in {opened.url}",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
+    total = sum(source.records() for source in sources)
+    if ray is not None and source is not None:
+        raise typer.BadParameter("--source cannot be combined with --ray yet", param_hint="--source")
+    if ray is not None:
+        from storyweave.cli.distributed import ingest_on_ray
+
+        with open_store(store) as opened:
+            summary = ingest_on_ray(
+                ray, store or DEFAULT_STORE, opened, [*missing, *sources], allow_private=allow_private,
+                analyse=analyse, on_error=_report, progress=progress_bar, total=total,
+            )  # fmt: skip
+            _print_summary(summary, opened)
+    else:
+        with open_store(store) as opened, Fetcher(allow_private=allow_private) as fetcher:
+            pipeline = Pipeline(opened, StoryEngine(opened))
+            with progress_bar("ingesting", total) as advance:
+                ingestor = Ingestor(
+                    pipeline, fetcher=fetcher, on_error=_report, on_record=advance, source=source
+                )
+                summary = ingestor.run([*missing, *sources])
+            _print_summary(summary, opened)
     if any("non-public address" in e.reason for e in summary.errors):
         console.print("private and loopback addresses were refused; `--allow-private` allows them")
     if not summary.ingested:
         raise typer.Exit(1)
+
+
+def _print_summary(summary: IngestSummary, opened: Store) -> None:
+    console.print(
+        f"added {summary.added}, duplicates {summary.duplicates}, failed {summary.failed}"
+        f" — {counted(opened.count_articles(), 'article')} in {opened.url}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def _extracted_record(source: Source) -> dict | None:

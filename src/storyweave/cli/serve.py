@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,7 @@ import typer
 from rich.markup import escape
 
 from storyweave.cli.app import EmbedderOption, StoreOption, app, console
+from storyweave.cli.distributed import RayOption
 
 SHUTDOWN_GRACE_S = 3
 
@@ -33,6 +35,7 @@ def serve(
             help="The server's public base URL (https://news.example.org) for absolute links in exports",
         ),
     ] = None,
+    ray: RayOption = None,
 ) -> None:
     """Serve the web UI and REST API (docs at /docs). Writes need STORYWEAVE_API_TOKEN, else read-only."""
     import uvicorn
@@ -57,7 +60,15 @@ def serve(
         + ")",
         markup=False,
     )
-    app = create_app(opened, api_token=token, feeds=feeds, public_url=public_url)
+    on_ray = ExitStack()
+    engine_embedder = None
+    if ray is not None:  # the story engine stays here; its embedding (API ingest, feeds) runs on Ray
+        from storyweave.cli.distributed import ray_embedder
+
+        engine_embedder = on_ray.enter_context(ray_embedder(ray, opened))
+    app = create_app(
+        opened, api_token=token, feeds=feeds, embedder=engine_embedder, public_url=public_url
+    )
     if token:  # load the story engine's state now, in the background, rather than on the first write
         threading.Thread(target=app.state.writer.pipeline, name="engine-start", daemon=True).start()
     app.state.reports.warm()
@@ -68,4 +79,5 @@ def serve(
         # Requests still open SHUTDOWN_GRACE_S after SIGTERM/SIGINT (report waiters, slow clients) are cut.
         uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=SHUTDOWN_GRACE_S)
     finally:
+        on_ray.close()
         opened.close()

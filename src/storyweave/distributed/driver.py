@@ -73,20 +73,23 @@ class RayRunner:
         workers: int | None = None,
         allow_private: bool = False,
         depth: int = 2,
+        engine: bool = True,
     ) -> None:
         self.store = store_location(store)
-        self.ray = ray = connect(address, self.store)
+        self.ray = ray = connect(address, self.store if engine else None)
         spec = default_spec()
         embedder_name(spec)  # a bad spec fails here, not in every worker
         count = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         preparer = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=RETRIES)(PrepareWorker)
         self.preparers = [preparer.remote(spec, allow_private) for _ in range(count)]
-        engine = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=RETRIES)(EngineWorker)
-        self.engine = engine.remote(self.store, spec)
         self._analyse = ray.remote(num_cpus=1, max_retries=RETRIES)(analyse_stories)
         self.depth = depth
         self.stats = RunStats(workers=count, nodes=alive_nodes(ray))
-        ray.get(self.engine.pid.remote())  # engine state loaded, store reachable: before any work
+        self.engine = None
+        if engine:
+            actor = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=RETRIES)(EngineWorker)
+            self.engine = actor.remote(self.store, spec)
+            ray.get(self.engine.pid.remote())  # engine state loaded, store reachable: before any work
 
     def __enter__(self) -> RayRunner:
         return self
@@ -95,9 +98,12 @@ class RayRunner:
         self.close()
 
     def close(self) -> None:
-        for actor in [*self.preparers, self.engine]:
-            self.ray.kill(actor)
+        self._release([*self.preparers, *([self.engine] if self.engine else [])])
         self.preparers = []
+
+    def _release(self, actors: list) -> None:
+        for actor in actors:
+            self.ray.kill(actor)
 
     # -- stages ------------------------------------------------------------------------------------------
     def prepare(self, units: Iterable[Unit | IngestError]) -> Iterator[Prepared]:
@@ -131,6 +137,9 @@ class RayRunner:
             except ray.exceptions.RayActorError as exc:  # died more often than Ray retries
                 yield Prepared(list(unit.lost(f"worker lost ({type(exc).__name__})")))
                 continue
+            except ray.exceptions.RayTaskError as exc:  # a reader bug: this unit fails, the run goes on
+                yield Prepared(list(unit.lost(f"worker error: {type(exc.cause).__name__}: {exc.cause}")))
+                continue
             self.stats.stages.read += prepared.read_seconds
             self.stats.stages.embed += prepared.embed_seconds
             yield prepared
@@ -154,13 +163,17 @@ class RayRunner:
     def analyse(
         self, story_ids: Iterable[str], per_task: int = 4, on_done: Callable[[int], None] | None = None
     ) -> None:
-        """Comparison reports of `story_ids` as Ray tasks, `per_task` stories each, bounded in flight."""
+        """Comparison reports of `story_ids` as Ray tasks, `per_task` stories each, bounded in flight. The
+        last stage of a run: the preparers are let go first, so the tasks get their CPUs."""
         ray = self.ray
+        slots = self.depth * max(1, len(self.preparers))
+        self._release(self.preparers)
+        self.preparers = []
         ids = sorted(story_ids)
         chunks = deque(ids[i : i + per_task] for i in range(0, len(ids), per_task))
         running: dict[object, int] = {}
         while chunks or running:
-            while chunks and len(running) < self.depth * len(self.preparers):
+            while chunks and len(running) < slots:
                 chunk = chunks.popleft()
                 running[self._analyse.remote(self.store, chunk)] = len(chunk)
             done, _ = ray.wait(list(running), num_returns=1)
@@ -238,8 +251,14 @@ class RayIngestor(Ingestor):
         *,
         on_error: Callable[[IngestError], None] | None = None,
         on_record: Callable[[], None] | None = None,
+        batch_size: int = BATCH_SIZE,
     ) -> None:
-        super().__init__(_RemotePipeline(store, runner), on_error=on_error, on_record=on_record)  # type: ignore[arg-type]
+        super().__init__(
+            _RemotePipeline(store, runner),  # type: ignore[arg-type]
+            batch_size=batch_size,
+            on_error=on_error,
+            on_record=on_record,
+        )
         self.runner = runner
 
     def run(self, sources: Iterable[Source | IngestError]) -> IngestSummary:
@@ -258,6 +277,34 @@ class RayIngestor(Ingestor):
         if self.summary.added:
             self.runner.snapshot()
         return self.summary
+
+
+class RayEmbedder:
+    """An `Embedder` whose batches are shared among the Ray workers. `watch --ray` and `serve --ray` keep the
+    story engine in their own process (the one owner of decisions, answering the API at once) and send it the
+    costly part of placing an article: embedding."""
+
+    def __init__(self, runner: RayRunner) -> None:
+        self.runner = runner
+        self.name = embedder_name(default_spec())
+        self._dim: int | None = None
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self._dim = int(self.runner.ray.get(self.runner.preparers[0].dim.remote()))
+        return self._dim
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        workers = self.runner.preparers[: len(texts)]
+        shares = [texts[i :: len(workers)] for i in range(len(workers))]  # interleaved: long and short mixed
+        blocks = self.runner.ray.get([w.embed.remote(s) for w, s in zip(workers, shares, strict=True)])
+        out = np.empty((len(texts), blocks[0].shape[1]), dtype=np.float32)
+        for i, block in enumerate(blocks):
+            out[i :: len(workers)] = block
+        return out
 
 
 # -- batch clustering ----------------------------------------------------------------------------------------

@@ -40,16 +40,18 @@ def store_location(location: str | Path) -> str:
 def _sqlite_refused(why: str) -> DistributedError:
     return DistributedError(
         f"{why}: workers on other machines cannot open a SQLite file. Use a shared PostgreSQL store"
-        " (--store postgresql://USER:PASSWORD@HOST:5432/DB), or `--ray` without an address for a local Ray."
+        " (--store postgresql://USER:PASSWORD@HOST:5432/DB), or `--ray local` for Ray on this machine alone."
     )
 
 
-def connect(address: str | None, store: str) -> ModuleType:
+def connect(address: str | None, store: str | None) -> ModuleType:
     """Join the Ray cluster at `address` (None or "local": start one on this machine, unless RAY_ADDRESS names
-    one) and check that `store` can be reached from every node. Returns the `ray` module."""
+    one) and check that `store` can be reached from every node (None: the workers never open it). Returns
+    the `ray` module."""
     ray = require_ray()
     address = address or os.environ.get("RAY_ADDRESS") or LOCAL
-    if address != LOCAL and not is_shared_store(store):
+    shared = store is None or is_shared_store(store)
+    if address != LOCAL and not shared:
         raise _sqlite_refused(f"Ray cluster at {address}")
     if not ray.is_initialized():
         if address == LOCAL:  # loopback only: a single-machine run opens no port to the network
@@ -63,7 +65,7 @@ def connect(address: str | None, store: str) -> ModuleType:
         else:
             ray.init(address=address, logging_level=logging.WARNING)
     nodes = alive_nodes(ray)
-    if nodes > 1 and not is_shared_store(store):
+    if nodes > 1 and not shared:
         raise _sqlite_refused(f"the Ray cluster has {nodes} nodes")
     return ray
 

@@ -91,6 +91,9 @@ class PrepareWorker:
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.embedder.embed(texts)
 
+    def dim(self) -> int:
+        return self.embedder.dim
+
     def pid(self) -> int:
         return os.getpid()
 

@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.convertors import PathConvertor, register_url_convertor
 
+from storyweave.embed import Embedder
 from storyweave.jsonsafe import json_safe
 from storyweave.models import Article, Outlet, utcnow
 from storyweave.pipeline import Pipeline
@@ -267,8 +268,10 @@ class Writer:
     """The app's one write path: the pipeline with the story engine (built on first use), one article at a
     time. The feed poller shares it and its `lock`, so API and poller never call the engine at once."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, embedder: Embedder | None = None) -> None:
         self.store = store
+        self.embedder = embedder
+        """The story engine's embedder (None: the process's default; `serve --ray`: the Ray workers)."""
         self.lock = threading.Lock()
         self._pipeline: Pipeline | None = None
         self._building = threading.Lock()
@@ -281,7 +284,7 @@ class Writer:
                 from storyweave.cluster import StoryEngine
 
                 try:
-                    self._pipeline = Pipeline(self.store, StoryEngine(self.store))
+                    self._pipeline = Pipeline(self.store, StoryEngine(self.store, self.embedder))
                 except Exception as exc:
                     self.error = f"{type(exc).__name__}: {exc}"
                     raise

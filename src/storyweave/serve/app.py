@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
+from storyweave.embed import Embedder
 from storyweave.serve import api, exports, web
 from storyweave.serve.api import Waiters, Writer
 from storyweave.serve.views import QueryCache, Reports
@@ -63,12 +64,18 @@ def _docs_page() -> tuple[bytes, str]:
 
 
 def create_app(
-    store: Store, *, api_token: str | None = None, feeds: Path | None = None, public_url: str | None = None
+    store: Store,
+    *,
+    api_token: str | None = None,
+    feeds: Path | None = None,
+    public_url: str | None = None,
+    embedder: Embedder | None = None,
 ) -> FastAPI:
     """The storyweave web app over `store`. Writes need `Authorization: Bearer <api_token>`; with no token the
     server is read-only. With `feeds`, the feed poller runs for the app's lifetime. `public_url` (e.g.
     `https://news.example.org`) makes export links absolute; without it they are relative to the server,
-    never built from the request's `Host` header, which any client sets."""
+    never built from the request's `Host` header, which any client sets. `embedder` is the story engine's
+    (default: the process's)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -94,7 +101,7 @@ def create_app(
     app.state.store = reader
     app.state.api_token = api_token or None
     app.state.reports = Reports(reader)
-    app.state.writer = Writer(store)
+    app.state.writer = Writer(store, embedder)
     app.state.queries = QueryCache()
     app.state.waiters = Waiters()
     app.state.public_url = public_url.rstrip("/") if public_url else None

@@ -1,0 +1,112 @@
+"""The `--ray ADDRESS` option of ingest, cluster, watch and serve, and what each command runs with it (the
+driver itself is `storyweave.distributed`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+from storyweave.cli.app import console
+from storyweave.embed import Embedder
+from storyweave.ingest import IngestError, IngestSummary, Source
+from storyweave.models import Article
+from storyweave.pipeline import Pipeline
+from storyweave.store import Store
+
+RayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        metavar="ADDRESS",
+        help="Run on Ray: `local` starts Ray on this machine (all cores; SQLite allowed), `auto` joins the"
+        " cluster this machine is part of, HOST:PORT a head node (needs --store postgresql://…)."
+        " Needs the ray extra.",
+    ),
+]
+
+
+@contextmanager
+def ray_runner(address: str, store: str, **options: object) -> Iterator[object]:
+    """A `RayRunner`, with a clear error and exit status 1 when it cannot start."""
+    from storyweave.distributed import DistributedError, RayRunner
+
+    try:
+        runner = RayRunner(store, address=address, **options)  # type: ignore[arg-type]
+    except DistributedError as exc:
+        console.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    with runner:
+        yield runner
+
+
+def describe(runner) -> str:
+    """One line on what ran where, with the per-stage seconds (summed over workers)."""
+    stats = runner.stats
+    stages = stats.stages
+    per_article = f", {1000 * stages.decide / stats.placed:.1f} ms/article" if stats.placed else ""
+    analysed = f", analyse {stages.analyse:.1f}" if stages.analyse else ""
+    return (
+        f"ray: {stats.workers} workers on {stats.nodes} node(s); stage seconds summed over workers:"
+        f" read/extract {stages.read:.1f}, embed {stages.embed:.1f},"
+        f" decide {stages.decide:.1f}{per_article}{analysed}"
+    )
+
+
+def ingest_on_ray(
+    address: str,
+    store: str,
+    opened: Store,
+    sources: Iterable[Source | IngestError],
+    *,
+    allow_private: bool,
+    analyse: bool,
+    on_error: Callable[[IngestError], None],
+    progress: Callable[[str, int], object],
+    total: int,
+) -> IngestSummary:
+    """`ingest` on Ray: reading to embedding on the workers, decisions on the engine actor, then (with
+    `analyse`) the comparison of every story that took an article, as Ray tasks."""
+    from storyweave.distributed import RayIngestor
+
+    with ray_runner(address, store, allow_private=allow_private) as runner:
+        with progress("ingesting", total) as advance:
+            summary = RayIngestor(opened, runner, on_error=on_error, on_record=advance).run(sources)
+        touched = runner.stats.touched
+        if analyse and touched:
+            with progress("analysing", len(touched)) as advance:
+                runner.analyse(touched, on_done=lambda n: [advance() for _ in range(n)])
+        console.print(describe(runner), highlight=False)
+    return summary
+
+
+@contextmanager
+def ray_embedder(address: str, store: Store) -> Iterator[Embedder]:
+    """`watch`/`serve` on Ray: the story engine stays in this process, its embedding runs on the workers."""
+    from storyweave.distributed import RayEmbedder
+
+    with ray_runner(address, store.url, engine=False) as runner:
+        console.print(f"ray: embedding on {runner.stats.workers} workers, {runner.stats.nodes} node(s)")
+        yield RayEmbedder(runner)
+
+
+@contextmanager
+def ray_pipeline(address: str, store: Store) -> Iterator[Pipeline]:
+    from storyweave.cluster import StoryEngine
+
+    with ray_embedder(address, store) as embedder:
+        yield Pipeline(store, StoryEngine(store, embedder))
+
+
+def cluster_on_ray(
+    address: str, store: str, articles: list[Article], on_batch: Callable[[int], None]
+) -> list[str]:
+    """`cluster` on Ray: embedding on the workers, decisions on the engine actor; story ids in input order."""
+    from storyweave.distributed import cluster_on_ray as run
+
+    with ray_runner(address, store) as runner:
+        story_ids = run(articles, runner, on_batch)
+        console.print(describe(runner), highlight=False)
+    return story_ids
