@@ -222,6 +222,7 @@ class StoryCard:
             "first_seen": _iso(s.first_seen),
             "last_seen": _iso(s.last_seen),
             "thread_id": s.thread_id,
+            "cohesion": None if s.cohesion is None else round(s.cohesion, 4),
             "outlets": [{"name": n, "articles": c} for n, c in self.outlets],
             "languages": [{"lang": n, "articles": c} for n, c in self.languages],
             "lead": self.lead,
@@ -247,7 +248,7 @@ def card(store: Store, story: Story, articles: list[Article] | None = None) -> S
     """The story as listed; pass its `articles` when they are already loaded. Cards are kept (LRU) under
     the story's fields and article ids, so a changed story never shows an old card."""
     key = (store.url, story.id, story.title, story.thread_id, story.first_seen, story.last_seen,
-           tuple(story.article_ids))  # fmt: skip
+           story.cohesion, tuple(story.article_ids))  # fmt: skip
     hit = _CARDS.get(key)
     if hit is not None:
         return hit
