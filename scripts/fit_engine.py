@@ -309,6 +309,7 @@ def main() -> int:
     parser.add_argument("--model", default=MODEL_KIND, choices=["trees", "monotone", "logistic"])
     parser.add_argument("--rows-cache", type=Path, help="reuse replay features from this file (experiments)")
     parser.add_argument("--only", default="", help="comma-separated sets to report (experiments)")
+    parser.add_argument("--sweep", default="", help="also report these join thresholds (experiments)")
     args = parser.parse_args()
     drop = [FEATURE_NAMES.index(f) for f in args.drop.split(",") if f]
     thresholds = {**THRESHOLDS, "time_window_days": args.window}
@@ -355,6 +356,10 @@ def main() -> int:
             {"features": FEATURE_NAMES, "join": join, "pair": pair_part, **thresholds}
         )
         articles, gold = sets[held]
+        for value in [float(v) for v in args.sweep.split(",") if v]:
+            swept = dataclasses.replace(model, join_threshold=value)
+            result = score_clustering(run_engine(articles, swept, embedder), gold)
+            print(f"{held} join_threshold {value}: B3 F1 {result.b3_f1:.4f}", file=sys.stderr)
         scores = score_clustering(run_engine(articles, model, embedder), gold)
         report["loso"][held] = round(scores.b3_f1, 4)
         report["tfidf"][held] = round(score_clustering(tfidf_single_pass(articles), gold).b3_f1, 4)

@@ -29,12 +29,16 @@ _MONTH_NAMES = {
 MONTHS = {name: number for number, names in _MONTH_NAMES.items() for name in names.split()}
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _MONTH_DAY_YEAR = re.compile(
-    rf"\b({_MONTH})\.?\s{{1,3}}(\d{{1,2}})(?:st|nd|rd|th)?,?\s{{1,3}}(\d{{4}})\b", re.IGNORECASE
+    rf"\b({_MONTH})\.?\s{{1,3}}(\d{{1,2}})(?:st|nd|rd|th)?,?\s{{1,3}}(\d{{4}})\Z", re.IGNORECASE
 )
 _DAY_MONTH_YEAR = re.compile(
-    rf"\b(\d{{1,2}})(?:st|nd|rd|th|\.|er|º)?\s{{1,3}}(?:de\s)?({_MONTH})\.?,?\s{{1,3}}(?:de\s)?(\d{{4}})\b",
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th|\.|er|º)?\s{{1,3}}(?:de\s)?({_MONTH})\.?,?\s{{1,3}}(?:de\s)?(\d{{4}})\Z",
     re.IGNORECASE,
 )
+_YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")
+_BEFORE_YEAR = 32
+"""Written dates end with their year: the month patterns only run on the few characters before each year,
+which keeps the scan linear and cheap (a year is rare in a text; most positions are never tried)."""
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _WEEKDAY = re.compile(rf"\b(?:on|last|this|since|late|early)\s({'|'.join(_WEEKDAYS)})\b", re.IGNORECASE)
@@ -57,13 +61,16 @@ def _valid(year: int, month: int, day: int) -> date | None:
 def explicit_dates(text: str) -> list[tuple[int, date]]:
     """(position, date) of every explicit full date in `text`, in text order (at most `MAX_DATES`)."""
     text = text[:SCAN_CHARS]
-    found: list[tuple[int, date]] = []
-    for match in _MONTH_DAY_YEAR.finditer(text):
-        month, day, year = match.groups()
-        found.append((match.start(), _valid(int(year), MONTHS[month.casefold()], int(day))))
-    for match in _DAY_MONTH_YEAR.finditer(text):
-        day, month, year = match.groups()
-        found.append((match.start(), _valid(int(year), MONTHS[month.casefold()], int(day))))
+    found: list[tuple[int, date | None]] = []
+    for year in _YEAR.finditer(text):
+        window = text[max(0, year.start() - _BEFORE_YEAR) : year.end()]
+        offset = year.end() - len(window)
+        if match := _MONTH_DAY_YEAR.search(window):
+            month, day, value = match.groups()
+            found.append((offset + match.start(), _valid(int(value), MONTHS[month.casefold()], int(day))))
+        elif match := _DAY_MONTH_YEAR.search(window):
+            day, month, value = match.groups()
+            found.append((offset + match.start(), _valid(int(value), MONTHS[month.casefold()], int(day))))
     for match in _ISO.finditer(text):
         year, month, day = match.groups()
         found.append((match.start(), _valid(int(year), int(month), int(day))))
