@@ -111,3 +111,21 @@ def test_rehab_check_ins_of_different_celebrities_stay_apart(shared_data, sqlite
     stories = dict(zip((r["id"] for r in records), _cluster(sqlite_store, embedder, records), strict=True))
     assert not {stories[i] for i in tara} & {stories[i] for i in lindsay}
     assert len({stories[i] for i in lindsay}) == 1  # one check-in, reported the same day, is one story
+
+
+def test_a_german_and_a_french_report_of_one_event_join(shared_data, sqlite_store, embedder):
+    """SemEval-2022 de-fr pairs rated 'very similar': Biden and George Floyd's family; a Huawei tablet."""
+    wanted = {"1629471408_1628286526fr", "1529812684_1529884440fr"}
+    records = []
+    with open(shared_data / "pairs" / "semeval2022_dev.jsonl", encoding="utf-8") as handle:
+        for line in handle:
+            pair = json.loads(line)
+            if pair["pair_id"] in wanted:
+                for side in "12":
+                    fields = {"lang": pair[f"lang{side}"], "text": pair[f"text{side}"]}
+                    records.append({"id": f"{pair['pair_id']}/{side}", **fields})
+    assert len(records) == 4
+    stories = _cluster(sqlite_store, embedder, records)
+    biden = [s for r, s in zip(records, stories, strict=True) if r["id"].startswith("1629471408")]
+    huawei = [s for r, s in zip(records, stories, strict=True) if r["id"].startswith("1529812684")]
+    assert biden[0] == biden[1] and biden[0] not in huawei
