@@ -32,3 +32,18 @@ def test_labels_are_only_compared_as_partitions():
 def test_length_mismatch_is_an_error():
     with pytest.raises(ValueError):
         score_clustering(["a"], ["a", "b"])
+
+
+def test_tfidf_single_pass_joins_same_event_and_opens_new_ones():
+    from storyweave.eval.clustering import tfidf_single_pass
+    from storyweave.models import Article
+
+    articles = [
+        Article("a", "Volcano erupts on Iceland", "Lava flows near Grindavik after the eruption."),
+        Article("b", "Iceland volcano eruption", "The eruption near Grindavik sends lava flowing."),
+        Article("c", "Central bank raises rates", "The bank raised its key rate by a quarter point."),
+    ]
+    labels = tfidf_single_pass(articles)
+    assert labels[0] == labels[1] != labels[2]
+    assert tfidf_single_pass(articles, threshold=1.01) == ["tfidf-0", "tfidf-1", "tfidf-2"]
+    assert tfidf_single_pass([]) == []

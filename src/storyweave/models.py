@@ -82,6 +82,9 @@ class Story:
     last_seen: datetime | None = None
     title: str = ""
     thread_id: str | None = None
+    cohesion: float | None = None
+    """How tightly the reports agree, 0..1 (mean pairwise cosine of their embeddings; 1 for one report);
+    None when unknown (stored before it was kept). Lets the UI flag loose stories."""
 
     @property
     def size(self) -> int:

@@ -26,7 +26,7 @@ from storyweave.cluster.batch import Record, article_from_record, cluster_articl
 from storyweave.cluster.similarity import pair_scores
 from storyweave.embed import Embedder, default_embedder, default_spec, embedder_name
 from storyweave.embed.parallel import ParallelEmbedder
-from storyweave.eval.clustering import score_clustering
+from storyweave.eval.clustering import TFIDF_BASELINE_THRESHOLD, score_clustering, tfidf_single_pass
 from storyweave.eval.pairs import lang_pair, score_pairs
 from storyweave.models import Article
 from storyweave.store import Store, open_store
@@ -243,7 +243,8 @@ def eval_clustering(
     store: StoreOption = None,
     embedder: EmbedderOption = None,
 ) -> None:
-    """Cluster a labelled file with the default engine; report B³ and pairwise P/R/F1 against cluster_id."""
+    """Cluster a labelled file with the default engine; report B³ and pairwise P/R/F1 against cluster_id,
+    beside the TF-IDF single-pass baseline on the same file."""
     records, story_ids, seconds = _cluster_file(file, store)
     labels = {n: rec.get("cluster_id") for n, rec in read_jsonl(file)}
     scored = [
@@ -252,13 +253,33 @@ def eval_clustering(
     if len(scored) < len(records):
         console.print(f"[yellow]{len(records) - len(scored)} records without cluster_id are not scored[/]")
     scores = score_clustering([s for s, _ in scored], [g for _, g in scored])
-    table = Table(title=f"{file.name}: {scores.n_items} articles, {seconds:.1f}s")
-    for column in ("metric", "precision", "recall", "F1"):
-        table.add_column(column)
-    table.add_row("B³", f"{scores.b3_precision:.4f}", f"{scores.b3_recall:.4f}", f"{scores.b3_f1:.4f}")
-    table.add_row(
-        "pairwise", f"{scores.pair_precision:.4f}", f"{scores.pair_recall:.4f}", f"{scores.pair_f1:.4f}"
+    baseline_ids = dict(
+        zip(
+            (r.line for r in records),
+            tfidf_single_pass([r.article for r in records]),
+            strict=True,
+        )
     )
+    baseline = score_clustering(
+        [baseline_ids[r.line] for r in records if labels[r.line]], [g for _, g in scored]
+    )
+    table = Table(title=f"{file.name}: {scores.n_items} articles, {seconds:.1f}s")
+    for column in ("method", "metric", "precision", "recall", "F1", "stories"):
+        table.add_column(column)
+    for method, result in (
+        ("storyweave", scores),
+        (f"TF-IDF single pass (cosine ≥ {TFIDF_BASELINE_THRESHOLD})", baseline),
+    ):
+        table.add_row(
+            method,
+            "B³",
+            f"{result.b3_precision:.4f}",
+            f"{result.b3_recall:.4f}",
+            f"{result.b3_f1:.4f}",
+            str(result.n_predicted),
+        )
+        pairwise = (result.pair_precision, result.pair_recall, result.pair_f1)
+        table.add_row("", "pairwise", *(f"{v:.4f}" for v in pairwise))
     out = Console()  # results to stdout, like the other evals; diagnostics stay on stderr
     out.print(table)
     out.print(f"stories: {scores.n_predicted} predicted, {scores.n_gold} gold", highlight=False)

@@ -20,15 +20,18 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from storyweave.cluster.dates import text_date
 from storyweave.cluster.index import make_index
 from storyweave.cluster.model import EngineModel, default_model
 from storyweave.cluster.profile import (
     FEATURE_NAMES,
-    DocumentFrequencies,
     Profile,
     TextFeatures,
+    background,
     features,
+    gap_hours,
     text_features,
+    to_hours,
 )
 from storyweave.dedup import DuplicateIndex
 from storyweave.embed import Embedder, default_embedder, default_spec, embedder_name
@@ -40,10 +43,10 @@ log = logging.getLogger("storyweave.cluster")
 STATE_KEY = "story_engine"
 REVISION_KEY = "story_engine_revision"
 """A fresh token per snapshot: an engine that finds another process's token reloads (see `_sync`)."""
-STATE_VERSION = 2
+STATE_VERSION = 3
 """Bump whenever the pickled state's classes or the embedded text change: an older snapshot is then
 rebuilt from the stored decisions instead of being loaded into objects of another shape (version 1
-predates `Profile.sources` and the 2,000-character embeddings)."""
+predates `Profile.sources` and the 2,000-character embeddings, version 2 `Profile.dates`)."""
 FUTURE_TOLERANCE = timedelta(days=1)
 MIN_EVIDENCE = 0.15
 """No join without some shared content: the best member cosine or the tf-idf cosine must reach this. The tree
@@ -78,9 +81,23 @@ class StoryState:
     touched: int = 0
     pinned: bool = False
     """Set by a manual split: periodic merging leaves the story alone."""
+    title_vec: np.ndarray | None = None
+    """Embedding of the report whose headline is `title`: the headline closest to the story's centre."""
 
     def as_story(self) -> Story:
-        return Story(self.id, [], self.first_seen, self.last_seen, self.title, self.thread_id)
+        return Story(
+            self.id, [], self.first_seen, self.last_seen, self.title, self.thread_id, self.profile.cohesion
+        )
+
+    def refresh_title(self) -> None:
+        """Title the story with the headline closest to its centre: the current one or a recent member's."""
+        centre = self.profile.unit
+        best = -np.inf
+        if self.title.strip() and self.title_vec is not None:
+            best = float(centre @ self.title_vec.astype(np.float32))
+        for title, vector in zip(self.profile.member_titles, self.profile.members, strict=False):
+            if title.strip() and (score := float(centre @ vector.astype(np.float32))) > best:
+                best, self.title, self.title_vec = score, title, vector
 
 
 def story_id_for(seed: str) -> str:
@@ -133,7 +150,7 @@ class StoryEngine:
         self.stories: dict[str, StoryState] = {}
         self._by_key: dict[int, StoryState] = {}
         self._next_key = 0
-        self.df = DocumentFrequencies()
+        self.df = background()
         self.dups = DuplicateIndex()
         self.processed = 0
         self.now_hours: float | None = None
@@ -160,7 +177,6 @@ class StoryEngine:
             "embedder": self.embedder_name,
             "stories": self.stories,
             "next_key": self._next_key,
-            "df": self.df,
             "dups": self.dups,
             "processed": self.processed,
             "now_hours": self.now_hours,
@@ -187,7 +203,7 @@ class StoryEngine:
             else:
                 self.stories = state["stories"]
                 self._next_key = state["next_key"]
-                self.df, self.dups = state["df"], state["dups"]
+                self.dups = state["dups"]
                 self.processed, self.now_hours = state["processed"], state["now_hours"]
                 for story in self.stories.values():
                     self._by_key[story.key] = story
@@ -228,7 +244,7 @@ class StoryEngine:
     def replay(self, article: Article) -> None:
         """Replay a decision already in the store into the in-memory state."""
         profile, feats, moment = self._profile(article)
-        self.df.add(feats)
+        self._advance_clock(self._checked_date(article, quiet=True))
         self.dups.add(article.id, article.hash, self.dups.signature(article.title, article.text))
         state = self.stories.get(article.story_id)
         if state is None:
@@ -270,12 +286,13 @@ class StoryEngine:
             self._pending.pop(article.id, None)
             return Decision(article.id, stored.story_id, False, stored.duplicate_of, 1.0)
         published = self._checked_date(article)
+        moment = published or self._stated_date(article)
         if not _has_content(article):
             self._warn(
                 "empty", "article %s has neither title nor text; it becomes a story of its own", article.id
             )
             empty = _empty_profile(self._dim or self.embedder.dim)
-            return self._record(article, None, published, empty, 0.0, None)
+            return self._record(article, None, moment, empty, 0.0, None, published=published)
         if vector is None:
             vector = self._pending.pop(article.id, None)
         if vector is None:
@@ -284,9 +301,8 @@ class StoryEngine:
             self._warn(
                 "no-lang", "article %s has no language; language features are not used for it", article.id
             )
-        feats = text_features(article.title, article.text)
-        self.df.add(feats)
-        profile = Profile.of_article(vector, feats, published, article.lang, article.source)
+        feats = text_features(article.title, article.text, published)
+        profile = Profile.of_article(vector, feats, moment, article.lang, article.source, article.title or "")
         match, minhash = self.dups.find(article.hash, article.title, article.text)
         target, score, duplicate_of, related = None, 0.0, None, None
         if match is not None:
@@ -303,7 +319,9 @@ class StoryEngine:
                 elif score >= self.model.thread_threshold:
                     related = best
         self.dups.add(article.id, article.hash, minhash)
-        decision = self._record(article, target, published, profile, score, duplicate_of, related)
+        decision = self._record(
+            article, target, moment, profile, score, duplicate_of, related, published=published
+        )
         self._housekeeping()
         return decision
 
@@ -317,21 +335,32 @@ class StoryEngine:
         rows = np.stack([features(profile, s.profile, self.df) for s in states])
         probabilities = self.model.join.probability(rows)
         evidence = rows[:, _EVIDENCE_COLUMNS].max(axis=1)
-        probabilities = np.where(evidence < MIN_EVIDENCE, 0.0, probabilities)
+        apart = np.array([self._apart(profile, s.profile) for s in states])
+        probabilities = np.where((evidence < MIN_EVIDENCE) | apart, 0.0, probabilities)
         order = np.argsort(-probabilities)
         return [(states[i], float(probabilities[i])) for i in order]
+
+    def _apart(self, a: Profile, b: Profile) -> bool:
+        """Time coherence: a story's reports lie within one window; spans further apart never join or merge,
+        whatever the arrival order."""
+        hours = gap_hours(a, b)
+        return hours is not None and hours > self.model.time_window_days * 24.0
 
     def _record(
         self,
         article: Article,
         target: StoryState | None,
-        published: datetime | None,
+        moment: datetime | None,
         profile: Profile,
         score: float,
         duplicate_of: str | None,
         related: StoryState | None = None,
+        *,
+        published: datetime | None = None,
     ) -> Decision:
-        moment = published
+        """Store the decision; `moment` is the article's date (stated in its text when it has no
+        `published`), `published` alone moves the engine's clock."""
+        self._advance_clock(published)
         if target is None:
             target = self._new_state(story_id_for(article.id), article, profile, moment)
             if related is not None:
@@ -356,49 +385,51 @@ class StoryEngine:
         self, story_id: str, article: Article, profile: Profile, moment: datetime | None
     ) -> StoryState:
         state = StoryState(story_id, self._next_key, profile, article.title or "", moment, moment)
+        if profile.n and (article.title or "").strip():
+            state.title_vec = profile.unit.astype(np.float16)
         self._next_key += 1
         state.touched = self.processed
         self.stories[story_id] = state
         self._by_key[state.key] = state
         if profile.n:
             self._index_for(len(profile.vec_sum)).upsert(state.key, profile.unit)
-        self._advance_clock(profile)
         return state
 
     def _join_state(
         self, state: StoryState, article: Article, profile: Profile, moment: datetime | None
     ) -> None:
         state.profile.absorb(profile)
+        state.refresh_title()
         if moment is not None:
             state.first_seen = min(filter(None, (state.first_seen, moment)))
             state.last_seen = max(filter(None, (state.last_seen, moment)))
         state.touched = self.processed
         if state.profile.n:
             self._index_for(len(state.profile.vec_sum)).upsert(state.key, state.profile.unit)
-        self._advance_clock(profile)
 
-    def _advance_clock(self, profile: Profile) -> None:
-        if profile.t_last is not None and (self.now_hours is None or profile.t_last > self.now_hours):
-            self.now_hours = profile.t_last
+    def _advance_clock(self, published: datetime | None) -> None:
+        """The clock that retires old stories follows publication dates only: a date stated in a text may be
+        years old (an undated page about 2005) and must not retire today's stories."""
+        hours = to_hours(published)
+        if hours is not None and (self.now_hours is None or hours > self.now_hours):
+            self.now_hours = hours
 
     def _profile(self, article: Article) -> tuple[Profile, TextFeatures, datetime | None]:
         """Profile of a stored article, its text features and its usable date (no warnings: replay)."""
-        feats = text_features(article.title, article.text)
-        moment = self._checked_date(article, quiet=True)
+        published = self._checked_date(article, quiet=True)
+        moment = published or self._stated_date(article, quiet=True)
+        feats = text_features(article.title, article.text, published)
         if not _has_content(article):
             return _empty_profile(self._dim or self.embedder.dim), feats, moment
         vector = self._pending.pop(article.id, None)
         if vector is None:
             vector = self.embedder.embed([embed_text(article)])[0]
-        return Profile.of_article(vector, feats, moment, article.lang, article.source), feats, moment
+        profile = Profile.of_article(vector, feats, moment, article.lang, article.source, article.title or "")
+        return profile, feats, moment
 
     def _checked_date(self, article: Article, quiet: bool = False) -> datetime | None:
         published = article.published
         if published is None:
-            if not quiet:
-                self._warn(
-                    "no-date", "article %s has no publication date; time features are not used", article.id
-                )
             return None
         if published.tzinfo is None:
             published = published.replace(tzinfo=UTC)
@@ -409,6 +440,25 @@ class StoryEngine:
                 )
             return None
         return published
+
+    def _stated_date(self, article: Article, quiet: bool = False) -> datetime | None:
+        """An undated article takes the date its text states in its opening, when it states one."""
+        stated = text_date(article.text or "")
+        if not quiet:
+            if stated is None:
+                self._warn(
+                    "no-date",
+                    "article %s has no publication date and states none; time features are not used",
+                    article.id,
+                )
+            else:
+                self._warn(
+                    "stated-date",
+                    "article %s has no publication date; using the date its text states (%s)",
+                    article.id,
+                    stated.date(),
+                )
+        return stated
 
     def _warn(self, key: str, message: str, *args: object) -> None:
         """Warn once per kind of problem (duplicate ids: each), so a bad feed does not flood the log."""
@@ -464,6 +514,8 @@ class StoryEngine:
                 other = self._by_key.get(key)
                 if other is None or other is state or other.pinned:
                     continue
+                if self._apart(state.profile, other.profile):
+                    continue
                 row = features(state.profile, other.profile, self.df)
                 if float(self.model.join.probability(row)) >= self.model.merge_threshold:
                     keep, drop = (other, state) if other.profile.n >= state.profile.n else (state, other)
@@ -502,7 +554,10 @@ class StoryEngine:
                 self._forget(drop)
                 if keep is not None:
                     keep.profile.absorb(drop.profile)
+                    keep.refresh_title()
                     keep.first_seen, keep.last_seen, keep.thread_id = a.first_seen, a.last_seen, a.thread_id
+                    a.title, a.cohesion = keep.title, keep.profile.cohesion
+                    self.store.save_story(a)
                     self._index_for(len(keep.profile.vec_sum)).upsert(keep.key, keep.profile.unit)
         return a.id
 
@@ -539,6 +594,7 @@ class StoryEngine:
                             story.thread_id,
                             self.processed,
                             pinned=True,
+                            title_vec=profile.unit.astype(np.float16) if profile.n else None,
                         )
                         self._next_key += 1
                     else:

@@ -92,6 +92,8 @@ class EngineModel:
     thread_threshold: float = 0.15
     merge_threshold: float = 0.9
     pair_threshold: float = 0.5
+    time_window_days: float = 7.0
+    """Time coherence: no join or merge across a gap longer than this between an article and a story."""
 
     @classmethod
     def from_dict(cls, data: dict) -> EngineModel:
@@ -104,7 +106,13 @@ class EngineModel:
             pair=scorer(data["pair"]),
             **{
                 k: float(data[k])
-                for k in ("join_threshold", "thread_threshold", "merge_threshold", "pair_threshold")
+                for k in (
+                    "join_threshold",
+                    "thread_threshold",
+                    "merge_threshold",
+                    "pair_threshold",
+                    "time_window_days",
+                )
                 if k in data
             },
         )

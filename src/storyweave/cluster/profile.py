@@ -8,19 +8,27 @@ any one of them).
 
 from __future__ import annotations
 
+import gzip
+import json
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from importlib import resources
 
 import numpy as np
+
+from storyweave.cluster.dates import stated_dates
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _NUMBER = re.compile(r"\d[\d.,]*\d|\d")
 _SENTENCE_END = re.compile(r"[.!?:;\"“”«»]\s*$")
 MAX_TERMS = 300
 """Terms kept per story summary (the most frequent), which bounds memory and scoring cost per story."""
+LEAD_CHARS = 300
+"""The opening of a text, after its headline, whose names say who the report is about."""
 MAX_MEMBERS = 8
 """Recent member vectors kept per story for the nearest-member similarity."""
 TIME_SCALE_HOURS = 24.0 * 30
@@ -35,13 +43,21 @@ class TextFeatures:
     names: Counter
     numbers: Counter
     n_words: int
+    dates: Counter = field(default_factory=Counter)
+    """Days (proleptic ordinals) the text states, explicitly or relative to publication ("on Monday")."""
+    lead_names: Counter = field(default_factory=Counter)
+    """Names in the headline and the opening: who the report is about."""
 
 
-def text_features(title: str, text: str) -> TextFeatures:
-    """Words (lower-cased), capitalised names not opening a sentence, and numbers with two or more digits."""
+def text_features(title: str, text: str, published: datetime | None = None) -> TextFeatures:
+    """Words (lower-cased), capitalised names not opening a sentence, numbers with two or more digits, and
+    the dates the text states.
+    """
     body = f"{title or ''}.\n{text or ''}"
     terms: Counter = Counter()
     names: Counter = Counter()
+    lead_names: Counter = Counter()
+    lead_end = len(title or "") + LEAD_CHARS
     n_words = 0
     previous_end = 0
     for match in _WORD.finditer(body):
@@ -62,9 +78,12 @@ def text_features(title: str, text: str) -> TextFeatures:
             or (word.isupper() and 2 <= len(word) <= 6 and word.isalpha())
         ):
             names[lower] += 1
+            if match.start() < lead_end:
+                lead_names[lower] += 1
         previous_end = match.end()
     numbers = Counter(digits for raw in _NUMBER.findall(body) if len(digits := re.sub(r"[.,]", "", raw)) >= 2)
-    return TextFeatures(terms, names, numbers, n_words)
+    dates = Counter(d.toordinal() for d in stated_dates(body, published))
+    return TextFeatures(terms, names, numbers, n_words, dates, lead_names)
 
 
 def to_hours(moment: datetime | None) -> float | None:
@@ -85,15 +104,19 @@ class Profile:
     langs: Counter = field(default_factory=Counter)
     sources: Counter = field(default_factory=Counter)
     members: list[np.ndarray] = field(default_factory=list)
+    member_titles: list[str] = field(default_factory=list)
+    """Headlines of `members`, in the same order: the candidates for the story's representative title."""
     short: bool = False
-    norm_cache: tuple[int, int, float] = (-1, 0, 0.0)
-    """(n, documents seen, tf-idf norm): the norm is reused until the profile or the statistics move."""
+    dates: Counter = field(default_factory=Counter)
+    lead_names: Counter = field(default_factory=Counter)
+    norm_cache: tuple[int, float] = (-1, 0.0)
+    """(n, tf-idf norm): the norm is reused until the profile changes."""
 
     def tfidf_norm(self, idf: DocumentFrequencies) -> float:
-        n, docs, norm = self.norm_cache
-        if n != self.n or idf.n_docs > docs * 1.2 + 10:
+        n, norm = self.norm_cache
+        if n != self.n:
             norm = math.sqrt(sum((math.log1p(c) * idf.idf(t)) ** 2 for t, c in self.terms.items()))
-            self.norm_cache = (self.n, idf.n_docs, norm)
+            self.norm_cache = (self.n, norm)
         return norm
 
     @classmethod
@@ -104,6 +127,7 @@ class Profile:
         published: datetime | None,
         lang: str | None,
         source: str | None = None,
+        title: str = "",
     ) -> Profile:
         hours = to_hours(published)
         return cls(
@@ -117,13 +141,25 @@ class Profile:
             langs=Counter([lang]) if lang else Counter(),
             sources=Counter([source]) if source else Counter(),
             members=[np.asarray(vector, dtype=np.float16)],
+            member_titles=[title],
             short=feats.n_words < 40,
+            dates=Counter(feats.dates),
+            lead_names=Counter(feats.lead_names),
         )
 
     @property
     def unit(self) -> np.ndarray:
         norm = float(np.linalg.norm(self.vec_sum))
         return self.vec_sum / norm if norm > 0 else self.vec_sum
+
+    @property
+    def cohesion(self) -> float:
+        """How tightly the reports agree, 0..1: the mean pairwise cosine of their (unit) embeddings, exact
+        from the vector sum alone (|sum|^2 = n + sum of pairwise cosines); 1.0 for a single report."""
+        if self.n <= 1:
+            return 1.0
+        square = float(self.vec_sum @ self.vec_sum)
+        return min(1.0, max(0.0, (square - self.n) / (self.n * (self.n - 1))))
 
     def absorb(self, other: Profile) -> None:
         """Fold `other` (an article or a whole story) into this summary."""
@@ -133,6 +169,8 @@ class Profile:
             (self.terms, other.terms, MAX_TERMS),
             (self.names, other.names, MAX_TERMS // 3),
             (self.numbers, other.numbers, MAX_TERMS // 6),
+            (self.dates, other.dates, MAX_TERMS // 6),
+            (self.lead_names, other.lead_names, MAX_TERMS // 6),
         ):
             mine.update(theirs)
             if len(mine) > 2 * cap:
@@ -149,22 +187,35 @@ class Profile:
             self.sources.clear()
             self.sources.update(dict(kept))
         self.members = (self.members + other.members)[-MAX_MEMBERS:]
+        self.member_titles = (self.member_titles + other.member_titles)[-MAX_MEMBERS:]
         self.short = self.short and other.short
 
 
 class DocumentFrequencies:
-    """Online document frequencies, so rare shared words and names weigh more than common ones."""
+    """Word weights (idf) from a fixed background corpus, so that rare shared words and names weigh more than
+    common ones, and the same article pair scores the same in every input. Terms the corpus lacks get the
+    rarest weight.
+    """
 
-    def __init__(self) -> None:
-        self.df: Counter = Counter()
-        self.n_docs = 0
-
-    def add(self, feats: TextFeatures) -> None:
-        self.n_docs += 1
-        self.df.update(feats.terms.keys())
+    def __init__(self, df: dict[str, int], n_docs: int) -> None:
+        self.n_docs = n_docs
+        self._idf = {t: math.log((n_docs + 1) / (c + 1)) + 1.0 for t, c in df.items()}
+        self._unseen = math.log(n_docs + 1) + 1.0
 
     def idf(self, term: str) -> float:
-        return math.log((self.n_docs + 1) / (self.df.get(term, 0) + 1)) + 1.0
+        return self._idf.get(term, self._unseen)
+
+
+BACKGROUND_FILE = "background_df.json.gz"
+"""Built by scripts/build_background.py from news outside every benchmark set."""
+
+
+@lru_cache(maxsize=1)
+def background() -> DocumentFrequencies:
+    """The shipped background word weights, loaded once per process."""
+    raw = resources.files("storyweave.cluster").joinpath(BACKGROUND_FILE).read_bytes()
+    data = json.loads(gzip.decompress(raw))
+    return DocumentFrequencies(data["df"], int(data["n_docs"]))
 
 
 FEATURE_NAMES = [
@@ -184,6 +235,10 @@ FEATURE_NAMES = [
     "dense_sq",
     "tfidf_sqrt",
     "same_source",
+    "dates_shared",
+    "has_dates",
+    "lead_names",
+    "story_names_in_query",
 ]
 
 
@@ -205,6 +260,14 @@ def _tfidf_cosine(query: Profile, story: Profile, idf: DocumentFrequencies) -> f
     return min(1.0, dot / norms)
 
 
+TOP_NAMES = 5
+"""A story's principal actors: its most frequent names. A report of the same event names them too."""
+
+
+def _top(counts: Counter, k: int) -> Counter:
+    return Counter(dict(counts.most_common(k)))
+
+
 def _containment(query: Counter, target: Counter, idf: DocumentFrequencies) -> float:
     """Share of the query's (idf-weighted) items that also occur in the target."""
     if not query:
@@ -212,6 +275,19 @@ def _containment(query: Counter, target: Counter, idf: DocumentFrequencies) -> f
     total = sum(idf.idf(t) for t in query)
     shared = sum(idf.idf(t) for t in query if t in target)
     return shared / total if total else 0.0
+
+
+def gap_hours(query: Profile, story: Profile) -> float | None:
+    """Hours between the two time spans (0 when they overlap); None when either is undated."""
+    if query.t_first is None or story.t_first is None:
+        return None
+    return max(0.0, story.t_first - query.t_last, query.t_first - story.t_last)
+
+
+def _dates_shared(query: Counter, story: Counter) -> float:
+    """Share of the query's stated days that the story states too, give or take a day (time zones)."""
+    hits = sum(1 for day in query if day in story or day - 1 in story or day + 1 in story)
+    return hits / len(query)
 
 
 def features(query: Profile, story: Profile, idf: DocumentFrequencies) -> np.ndarray:
@@ -223,11 +299,12 @@ def features(query: Profile, story: Profile, idf: DocumentFrequencies) -> np.nda
     names = _containment(query.names, story.names, idf)
     has_numbers = float(bool(query.numbers) and bool(story.numbers))
     numbers = len(query.numbers.keys() & story.numbers.keys()) / max(1, min(len(query.numbers), 5))
-    if None in (query.t_first, story.t_first):
+    hours = gap_hours(query, story)
+    if hours is None:
         gap, has_time = 0.0, 0.0
     else:
-        gap_hours = max(0.0, story.t_first - query.t_last, query.t_first - story.t_last)
-        gap, has_time = min(1.0, math.log1p(gap_hours) / math.log1p(TIME_SCALE_HOURS)), 1.0
+        gap, has_time = min(1.0, math.log1p(hours) / math.log1p(TIME_SCALE_HOURS)), 1.0
+    has_dates = bool(query.dates) and bool(story.dates)
     known = bool(query.langs) and bool(story.langs)
     same_lang = float(known and bool(query.langs.keys() & story.langs.keys()))
     cross_lang = float(known and not same_lang)
@@ -249,6 +326,10 @@ def features(query: Profile, story: Profile, idf: DocumentFrequencies) -> np.nda
             dense * dense,
             math.sqrt(tfidf),
             float(bool(query.sources.keys() & story.sources.keys())),
+            _dates_shared(query.dates, story.dates) if has_dates else 0.0,
+            float(has_dates),
+            _containment(query.lead_names, story.names, idf),
+            _containment(_top(story.names, TOP_NAMES), query.names, idf),
         ],
         dtype=np.float64,
     )

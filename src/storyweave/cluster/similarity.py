@@ -8,21 +8,17 @@ import numpy as np
 
 from storyweave.cluster.engine import embed_text
 from storyweave.cluster.model import EngineModel, default_model
-from storyweave.cluster.profile import DocumentFrequencies, Profile, features, text_features
+from storyweave.cluster.profile import Profile, background, features, text_features
 from storyweave.embed import Embedder, default_embedder
 from storyweave.models import Article
 
 
 def pair_feature_rows(pairs: Sequence[tuple[Article, Article]], embedder: Embedder) -> np.ndarray:
-    """Symmetric features per pair; word weights come from all articles of the batch (no outside
-    statistics).
-    """
+    """Symmetric features per pair; word weights from the shipped background corpus."""
     articles = [a for pair in pairs for a in pair]
     vectors = embedder.embed([embed_text(a) for a in articles]) if articles else np.zeros((0, embedder.dim))
-    df = DocumentFrequencies()
-    feats = [text_features(a.title, a.text) for a in articles]
-    for f in feats:
-        df.add(f)
+    df = background()
+    feats = [text_features(a.title, a.text, a.published) for a in articles]
     profiles = [
         Profile.of_article(v, f, a.published, a.lang)
         for a, v, f in zip(articles, vectors, feats, strict=True)

@@ -4,9 +4,12 @@ labels.
 
 from __future__ import annotations
 
-from collections import Counter
+import math
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from storyweave.models import Article
 
 
 @dataclass(frozen=True)
@@ -62,3 +65,42 @@ def score_clustering(predicted: Sequence[str], gold: Sequence[str]) -> Clusterin
         len(pred_size),
         len(gold_size),
     )
+
+
+TFIDF_BASELINE_THRESHOLD = 0.3
+
+
+def tfidf_single_pass(articles: Sequence[Article], threshold: float = TFIDF_BASELINE_THRESHOLD) -> list[str]:
+    """The simplest strong baseline, reported beside the engine: TF-IDF of title + text (weights from the
+    file itself), one pass in input order, each article joins the story whose centroid is most similar when
+    the cosine reaches `threshold`, else opens a story.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if not articles:
+        return []
+    matrix = TfidfVectorizer(sublinear_tf=True).fit_transform([a.body or "-" for a in articles]).tocsr()
+    centroids: list[dict[int, float]] = []
+    squares: list[float] = []
+    postings: dict[int, list[int]] = defaultdict(list)
+    labels: list[str] = []
+    for row in range(matrix.shape[0]):
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        terms, weights = matrix.indices[start:end], matrix.data[start:end]
+        dots: Counter = Counter()
+        for term, weight in zip(terms, weights, strict=True):
+            for story in postings[term]:
+                dots[story] += weight * centroids[story][term]
+        best = max(dots, key=lambda s: dots[s] / math.sqrt(squares[s]), default=-1)
+        if best < 0 or dots[best] / math.sqrt(squares[best]) < threshold:
+            best = len(centroids)
+            centroids.append({})
+            squares.append(0.0)
+        centroid = centroids[best]
+        for term, weight in zip(terms, weights, strict=True):
+            if term not in centroid:
+                postings[term].append(best)
+            centroid[term] = centroid.get(term, 0.0) + float(weight)
+        squares[best] = sum(v * v for v in centroid.values()) or 1.0
+        labels.append(f"tfidf-{best}")
+    return labels

@@ -257,7 +257,7 @@ class StoryCard:
     @property
     def cohesion(self) -> float | None:
         """How tightly the story's reports hang together (0..1), when the story engine gives one."""
-        value = getattr(self.story, "cohesion", None)
+        value = self.story.cohesion
         return round(float(value), 3) if value is not None else None
 
 
@@ -279,7 +279,7 @@ def card(store: Store, story: Story, articles: list[Article] | None = None) -> S
     """The story as listed; pass its `articles` when they are already loaded. Cards are kept (LRU) under
     the story's fields and article ids, so a changed story never shows an old card."""
     key = (store.url, story.id, story.title, story.thread_id, story.first_seen, story.last_seen,
-           tuple(story.article_ids))  # fmt: skip
+           story.cohesion, tuple(story.article_ids))  # fmt: skip
     hit = _CARDS.get(key)
     if hit is not None:
         return hit

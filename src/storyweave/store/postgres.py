@@ -52,10 +52,11 @@ MIGRATIONS: list[str] = [
     CREATE TABLE state (key TEXT PRIMARY KEY, value BYTEA NOT NULL);
     """,
     VECTORS_TABLE.format(blob="BYTEA"),
+    "ALTER TABLE stories ADD COLUMN cohesion DOUBLE PRECISION;",
 ]
 
 _OUTLET_COLUMNS = "name, domain, country, language, lean, tags"
-_STORY_COLUMNS = "s.id, s.first_seen, s.last_seen, s.title, s.thread_id"
+_STORY_COLUMNS = "s.id, s.first_seen, s.last_seen, s.title, s.thread_id, s.cohesion"
 _MIGRATION_LOCK = 0x5707_11EA  # advisory lock id: one process migrates at a time
 _PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 
@@ -247,18 +248,26 @@ class PostgresStore(SQLStore):
     def save_story(self, story: Story) -> None:
         with self.transaction():
             self._query(
-                "INSERT INTO stories (id, first_seen, last_seen, title, thread_id)"
-                " VALUES (%s, %s, %s, %s, %s)"
+                "INSERT INTO stories (id, first_seen, last_seen, title, thread_id, cohesion)"
+                " VALUES (%s, %s, %s, %s, %s, %s)"
                 " ON CONFLICT (id) DO UPDATE SET first_seen = excluded.first_seen,"
-                " last_seen = excluded.last_seen, title = excluded.title, thread_id = excluded.thread_id",
-                (story.id, _utc(story.first_seen), _utc(story.last_seen), story.title, story.thread_id),
+                " last_seen = excluded.last_seen, title = excluded.title, thread_id = excluded.thread_id,"
+                " cohesion = excluded.cohesion",
+                (
+                    story.id,
+                    _utc(story.first_seen),
+                    _utc(story.last_seen),
+                    story.title,
+                    story.thread_id,
+                    story.cohesion,
+                ),
             )
             self._refresh_story_sizes({story.id})
 
     def _story(self, row: tuple) -> Story:
-        sid, first_seen, last_seen, title, thread_id = row
+        sid, first_seen, last_seen, title, thread_id, cohesion = row
         ids = [r[0] for r in self._query("SELECT id FROM articles WHERE story_id = %s ORDER BY seq", (sid,))]
-        return Story(sid, ids, _utc(first_seen), _utc(last_seen), title, thread_id)
+        return Story(sid, ids, _utc(first_seen), _utc(last_seen), title, thread_id, cohesion)
 
     def get_story(self, story_id: str) -> Story | None:
         rows = self._query(f"SELECT {_STORY_COLUMNS} FROM stories s WHERE s.id = %s", (story_id,))

@@ -57,6 +57,7 @@ MIGRATIONS: list[str] = [
     END;
     """,
     VECTORS_TABLE.format(blob="BLOB") + ";",
+    "ALTER TABLE stories ADD COLUMN cohesion REAL;",
 ]
 
 
@@ -271,28 +272,31 @@ class SQLiteStore(SQLStore):
     def save_story(self, story: Story) -> None:
         with self.transaction():
             self._db.execute(
-                "INSERT INTO stories (id, first_seen, last_seen, title, thread_id) VALUES (?, ?, ?, ?, ?)"
+                "INSERT INTO stories (id, first_seen, last_seen, title, thread_id, cohesion)"
+                " VALUES (?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(id) DO UPDATE SET first_seen = excluded.first_seen,"
-                " last_seen = excluded.last_seen,"
-                " title = excluded.title, thread_id = excluded.thread_id",
+                " last_seen = excluded.last_seen, title = excluded.title, thread_id = excluded.thread_id,"
+                " cohesion = excluded.cohesion",
                 (
                     story.id,
                     to_db_time(story.first_seen),
                     to_db_time(story.last_seen),
                     story.title,
                     story.thread_id,
+                    story.cohesion,
                 ),
             )
             self._refresh_story_size(story.id)
 
     def _story(self, row: tuple) -> Story:
-        sid, first_seen, last_seen, title, thread_id = row
+        sid, first_seen, last_seen, title, thread_id, cohesion = row
         ids = [r[0] for r in self._query("SELECT id FROM articles WHERE story_id = ? ORDER BY seq", (sid,))]
-        return Story(sid, ids, from_db_time(first_seen), from_db_time(last_seen), title, thread_id)
+        return Story(sid, ids, from_db_time(first_seen), from_db_time(last_seen), title, thread_id, cohesion)
 
     def get_story(self, story_id: str) -> Story | None:
         rows = self._query(
-            "SELECT id, first_seen, last_seen, title, thread_id FROM stories WHERE id = ?", (story_id,)
+            "SELECT id, first_seen, last_seen, title, thread_id, cohesion FROM stories WHERE id = ?",
+            (story_id,),
         )
         return self._story(rows[0]) if rows else None
 
@@ -338,7 +342,8 @@ class SQLiteStore(SQLStore):
         }[sort]
         with self._budget():
             rows = self._query(
-                "SELECT s.id, s.first_seen, s.last_seen, s.title, s.thread_id FROM stories s WHERE "
+                "SELECT s.id, s.first_seen, s.last_seen, s.title, s.thread_id, s.cohesion FROM stories s"
+                " WHERE "
                 + " AND ".join(where)
                 + f" ORDER BY {order}, s.id LIMIT ? OFFSET ?",
                 [*params, limit, offset],
