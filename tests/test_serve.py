@@ -512,10 +512,12 @@ def test_blindspots_from_ratings(client, filled):
     assert "Mostly covered by outlets you rate <b>right</b>" in story
 
 
-def test_cohesion_is_shown_when_the_engine_gives_it(client, monkeypatch):
+def test_cohesion_is_shown_when_the_engine_gives_it(client, filled):
     assert client.get("/api/stories/st-kim").json()["cohesion"] is None
     assert 'id="cohesion"' not in client.get("/stories/st-kim").text
-    monkeypatch.setattr(Story, "cohesion", 0.31, raising=False)
+    missile = filled.get_story("st-missile")
+    missile.cohesion = 0.31
+    filled.save_story(missile)
     assert client.get("/api/stories/st-missile").json()["cohesion"] == 0.31
     page = client.get("/stories/st-missile").text
     assert 'class="cohesion loose"' in page and "more than one event" in page
