@@ -184,9 +184,14 @@ def watch(
         if once:
             # One pass: the per-feed warnings ("unreachable … next in 60 s") describe a schedule that --once
             # does not follow; the failures are summarised below instead, one line each.
-            logging.getLogger("storyweave.feeds").setLevel(logging.ERROR)
+            feed_log = logging.getLogger("storyweave.feeds")
+            level = feed_log.level
+            feed_log.setLevel(logging.ERROR)
             started = time.perf_counter()
-            report = poller.poll_all()
+            try:
+                report = poller.poll_all()
+            finally:
+                feed_log.setLevel(level)
             poller.save_engine_state()
             _print_failures(opened)
             console.print(
