@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import inspect
 import json
 import logging
 import multiprocessing
@@ -23,6 +22,7 @@ from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Query
 
+from storyweave.analyse.text import is_statement, words
 from storyweave.api import story_outlets
 from storyweave.models import Article, Outlet, Story
 from storyweave.store import Store
@@ -310,23 +310,12 @@ SENTENCE_END = tuple(".!?…。！？\"”»’'")
 def card_lead(article: Article, *, paragraphs: int = 12) -> str | None:
     """The first paragraph of the report that states something (the analysis' statement filter, and at least
     LEAD_MIN_WORDS words), not page furniture; None when the first paragraphs hold none."""
-    from storyweave.analyse.text import words
-
     for paragraph in (article.text or "").split("\n")[:paragraphs]:
         text = " ".join(paragraph.split())
         sentence_like = len(words(text)) >= LEAD_MIN_WORDS and text.endswith(SENTENCE_END)
-        if sentence_like and text != article.title and _statement(text, article.lang):
+        if sentence_like and text != article.title and is_statement(text, article.lang):
             return text[:600]
     return None
-
-
-def _statement(sentence: str, lang: str | None) -> bool:
-    """`storyweave.analyse.text.is_statement`, passing the language where that version takes it."""
-    from storyweave.analyse.text import is_statement
-
-    if "lang" in inspect.signature(is_statement).parameters:
-        return is_statement(sentence, lang=lang)
-    return is_statement(sentence)
 
 
 def article_dict(article: Article, *, with_text: bool = True) -> dict[str, Any]:
