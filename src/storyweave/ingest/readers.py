@@ -253,6 +253,12 @@ def record_item(raw: bytes | str, where: str, known: Known | None = None) -> Ite
         return IngestError(where, f"unreadable record ({type(exc).__name__}: {one_line(exc)})")
 
 
+def quoted(value: object, limit: int = 80) -> str:
+    """`repr` of a value from the input, cut to `limit` characters: error messages stay one short line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def one_line(exc: BaseException, limit: int = 200) -> str:
     """An exception message as one bounded line (messages may quote hostile input)."""
     text = " ".join(str(exc).split())
@@ -282,13 +288,17 @@ def article_from_record(record: object) -> Article:
         raise ExtractionError("field 'id' must be a string or number")
     if len(str(record["id"])) > MAX_ID_CHARS:
         raise ExtractionError(f"field 'id' is longer than {MAX_ID_CHARS} characters")
+    try:
+        str(record["id"]).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ExtractionError("field 'id' is not valid Unicode (a lone surrogate)") from None
     text = _text_field(record, "text") or ""
     cleaned = strip_chrome(text)
     title = _text_field(record, "title") or ""
     published = record.get("published")
     parsed = parse_date(published) if isinstance(published, str) else None
     if published is not None and parsed is None:
-        raise ExtractionError(f"invalid 'published' date {published!r} (want ISO 8601)")
+        raise ExtractionError(f"invalid 'published' date {quoted(published)} (want ISO 8601)")
     url = _text_field(record, "url")
     return Article(
         id=str(record["id"]),

@@ -263,10 +263,11 @@ class Writer:
     """The app's one write path: the pipeline with the story engine (built on first use), one article at a
     time. The feed poller shares it and its `lock`, so API and poller never call the engine at once."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, pipeline: Pipeline | None = None) -> None:
         self.store = store
         self.lock = threading.Lock()
-        self._pipeline: Pipeline | None = None
+        self._pipeline = pipeline
+        """Given: used as is (e.g. without a story engine, for tests and fuzzing); else built on first use."""
         self._building = threading.Lock()
         self.error: str | None = None
         """Why the story engine could not be loaded, last time it was tried."""
