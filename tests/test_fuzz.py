@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from storyweave.bench.fuzz import Runner, generate
 from storyweave.extract import ExtractionError, extract_page
 from storyweave.feeds.parse import FeedParseError, parse_feed
+from storyweave.feeds.sources import FeedListError, read_feed_list
 from storyweave.fetch.client import is_public_address
 from storyweave.ingest.readers import AlreadyStored, IngestError, article_from_record, read_jsonl, record_item
 from storyweave.models import Article
@@ -96,6 +97,17 @@ def test_any_feed_document_is_parsed_or_one_feed_error(document: bytes) -> None:
     try:
         parse_feed(document, url="https://feeds.example/f")
     except FeedParseError as exc:
+        assert one_line(str(exc))
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.text(max_size=60), st.sampled_from(["http://[::1", "https://a].b/", "ftp://x"]))))
+def test_any_feed_list_is_feeds_or_one_error(tmp_path_factory, lines: list[str]) -> None:
+    path = Path(tmp_path_factory.mktemp("feeds")) / "feeds.txt"
+    path.write_text("\n".join(line.replace("\n", " ") for line in lines), encoding="utf-8", errors="replace")
+    try:
+        read_feed_list(path)
+    except FeedListError as exc:
         assert one_line(str(exc))
 
 

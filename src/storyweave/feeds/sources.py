@@ -65,8 +65,12 @@ class ItemRecord:
 
 def check_feed_url(url: str) -> str:
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        usable = False
+    if not usable:
         raise FeedListError(f"{url[:100]!r}: not an http(s) feed URL")
     return url
 
