@@ -308,8 +308,8 @@ def article_from_record(record: object) -> Article:
         canonical_url=canonical(url),
         source=_text_field(record, "source") or host_of(url),
         lang=normalise_lang(_text_field(record, "lang")) or detect_language(f"{title}\n{cleaned.text}"),
-        # Whole seconds, as the store keeps them: a restarted engine replays the stored time, which must be the
-        # time the live decision used.
+        # Whole seconds, as the store keeps them: a restarted engine replays the stored time, which must be
+        # the time the live decision used.
         published=parsed.astimezone(UTC).replace(microsecond=0) if parsed else None,
         chrome=cleaned.chrome,
     )
