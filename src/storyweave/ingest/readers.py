@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from storyweave.extract import ExtractionError, article_from_page, article_from_text, decode_bytes
 from storyweave.extract.chrome import strip_chrome
-from storyweave.extract.decode import MAX_PAGE_BYTES, check_size, fix_text, maybe_gunzip
+from storyweave.extract.decode import MAX_PAGE_BYTES, check_size, check_text_length, fix_text, maybe_gunzip
 from storyweave.extract.language import detect_language, normalise_lang
 from storyweave.extract.page import canonical, host_of, parse_date
 from storyweave.fetch import Fetcher, FetchError
@@ -271,6 +271,7 @@ def _text_field(record: dict, name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise ExtractionError(f"field {name!r} must be a string, not {type(value).__name__}")
+    check_text_length(value)  # before any work on it
     return fix_text(value)
 
 
