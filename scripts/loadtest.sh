@@ -3,6 +3,7 @@
 # paced RATE while an ingest POSTs new articles through the API. Not part of the test suite.
 #
 #   scripts/loadtest.sh [STORE]          # default storyweave-data/load.db, made with 100k articles if missing
+#   scripts/loadtest.sh postgresql://…   # the same on PostgreSQL (built if empty; the ingest writes into it)
 #   RATE=200 DURATION=60 CONNECTIONS=20 INGEST_RATE=2 scripts/loadtest.sh storyweave-data/load.db
 #   RATE=0 scripts/loadtest.sh            # no pacing: as fast as the server goes
 set -euo pipefail
@@ -13,17 +14,27 @@ RATE=${RATE:-200}
 DURATION=${DURATION:-60}
 CONNECTIONS=${CONNECTIONS:-20}
 INGEST_RATE=${INGEST_RATE:-2}
+ARTICLES=${ARTICLES:-100000}
 PORT=${PORT:-8799}
 BIN=.venv/bin
 WORK=$(mktemp -d)
 BASE="http://127.0.0.1:$PORT"
 
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
-[ -e "$STORE" ] || $BIN/python scripts/make_load_store.py "$STORE" --articles 100000
-# Each run starts from the same store: the ingest writes into a copy.
-$BIN/python -c "import sqlite3, sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))" \
-  "$STORE" "$WORK/store.db"
-STORE="$WORK/store.db"
+case "$STORE" in
+  postgres://*|postgresql://*)
+    # PostgreSQL: built if empty; the ingest writes into this database itself (no copy).
+    COUNT=$($BIN/python -c "import sys; from storyweave.store import open_store; print(open_store(sys.argv[1]).count_articles())" "$STORE")
+    [ "$COUNT" -gt 0 ] || $BIN/python scripts/make_load_store.py "$STORE" --articles "$ARTICLES"
+    ;;
+  *)
+    [ -e "$STORE" ] || $BIN/python scripts/make_load_store.py "$STORE" --articles "$ARTICLES"
+    # Each run starts from the same store: the ingest writes into a copy.
+    $BIN/python -c "import sqlite3, sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))" \
+      "$STORE" "$WORK/store.db"
+    STORE="$WORK/store.db"
+    ;;
+esac
 
 export STORYWEAVE_API_TOKEN="loadtest-$RANDOM$RANDOM"
 $BIN/storyweave serve --host 127.0.0.1 --port "$PORT" --store "$STORE" >"$WORK/server.log" 2>&1 &
@@ -52,7 +63,7 @@ paths += [f"/api/stories?q={quote(w)}&limit=20" for w in words] + [f"/search?q={
 random.Random(1).shuffle(paths)
 print("\n".join(paths))
 EOF
-echo "articles: $($BIN/python -c "from storyweave.store import open_store; print(open_store('$STORE').count_articles())")," \
+echo "articles: $($BIN/python -c "import sys; from storyweave.store import open_store; print(open_store(sys.argv[1]).count_articles())" "$STORE")," \
   "paths: $(wc -l <"$WORK/paths.txt") (stories and searches, JSON and HTML)"
 
 echo "waiting for the story engine to load its state..."

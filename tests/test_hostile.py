@@ -30,7 +30,7 @@ from storyweave.feeds.sources import get_feed_state
 from storyweave.fetch import Fetcher, FetchError
 from storyweave.fetch.client import is_public_address
 from storyweave.ingest import IngestError, Ingestor, Source
-from storyweave.ingest.readers import read_jsonl
+from storyweave.ingest.readers import read_jsonl, record_item
 from storyweave.jsonsafe import json_safe
 from storyweave.models import Article, Story
 from storyweave.pipeline import Pipeline
@@ -391,3 +391,11 @@ def test_ingestor_keeps_good_records_of_hostile_files(tmp_path: Path) -> None:
         assert summary.failed == 4 and store.count_articles() == 3
     finally:
         store.close()
+
+
+def test_text_over_the_cap_is_refused_before_any_work() -> None:
+    record = json.dumps({"id": "long", "title": "t", "text": "word " * 200_000}).encode()
+    started = time.perf_counter()
+    item = record_item(record, "f:1")
+    assert isinstance(item, IngestError) and "text too long" in item.reason
+    assert time.perf_counter() - started < 1

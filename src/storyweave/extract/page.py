@@ -12,7 +12,14 @@ import trafilatura
 from courlan import normalize_url
 
 from storyweave.extract.chrome import strip_chrome
-from storyweave.extract.decode import ExtractionError, check_size, fix_text, looks_binary, maybe_gunzip
+from storyweave.extract.decode import (
+    ExtractionError,
+    check_size,
+    check_text_length,
+    fix_text,
+    looks_binary,
+    maybe_gunzip,
+)
 from storyweave.extract.language import detect_language
 from storyweave.models import Article
 from storyweave.outlets import outlet_name
@@ -145,6 +152,7 @@ def extract_page(content: bytes | str, url: str | None = None) -> ExtractedPage:
     doc = _trafilatura(markup, url)
     if doc is None or not (doc.text or "").strip():
         raise ExtractionError("no article text found in page")
+    check_text_length(doc.text)
     title = _clean(doc.title) or ""
     cleaned = strip_chrome(without_title(fix_text(doc.text), title))
     return ExtractedPage(

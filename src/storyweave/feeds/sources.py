@@ -65,9 +65,13 @@ class ItemRecord:
 
 def check_feed_url(url: str) -> str:
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FeedListError(f"{url!r}: not an http(s) feed URL")
+    try:
+        parts = urlsplit(url)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        usable = False
+    if not usable:
+        raise FeedListError(f"{url[:100]!r}: not an http(s) feed URL")
     return url
 
 
@@ -148,7 +152,7 @@ def read_opml(path: Path) -> list[Feed]:
             try:
                 feeds.append(Feed(check_feed_url(url), title, lang))
             except FeedListError as exc:
-                raise FeedListError(f"{path}: outline {title!r}: {exc}") from exc
+                raise FeedListError(f"{path}: outline {(title or '')[:80]!r}: {exc}") from exc
     return feeds
 
 

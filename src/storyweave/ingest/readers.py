@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from storyweave.extract import ExtractionError, article_from_page, article_from_text, decode_bytes
 from storyweave.extract.chrome import strip_chrome
-from storyweave.extract.decode import MAX_PAGE_BYTES, check_size, fix_text, maybe_gunzip
+from storyweave.extract.decode import MAX_PAGE_BYTES, check_size, check_text_length, fix_text, maybe_gunzip
 from storyweave.extract.language import detect_language, normalise_lang
 from storyweave.extract.page import canonical, parse_date
 from storyweave.fetch import Fetcher, FetchError
@@ -262,6 +262,12 @@ def record_item(raw: bytes | str, where: str, known: Known | None = None) -> Ite
         return IngestError(where, f"unreadable record ({type(exc).__name__}: {one_line(exc)})")
 
 
+def quoted(value: object, limit: int = 80) -> str:
+    """`repr` of a value from the input, cut to `limit` characters: error messages stay one short line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def one_line(exc: BaseException, limit: int = 200) -> str:
     """An exception message as one bounded line (messages may quote hostile input)."""
     text = " ".join(str(exc).split())
@@ -274,6 +280,7 @@ def _text_field(record: dict, name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise ExtractionError(f"field {name!r} must be a string, not {type(value).__name__}")
+    check_text_length(value)  # before any work on it
     return fix_text(value)
 
 
@@ -291,13 +298,17 @@ def article_from_record(record: object) -> Article:
         raise ExtractionError("field 'id' must be a string or number")
     if len(str(record["id"])) > MAX_ID_CHARS:
         raise ExtractionError(f"field 'id' is longer than {MAX_ID_CHARS} characters")
+    try:
+        str(record["id"]).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ExtractionError("field 'id' is not valid Unicode (a lone surrogate)") from None
     text = _text_field(record, "text") or ""
     cleaned = strip_chrome(text)
     title = _text_field(record, "title") or ""
     published = record.get("published")
     parsed = parse_date(published) if isinstance(published, str) else None
     if published is not None and parsed is None:
-        raise ExtractionError(f"invalid 'published' date {published!r} (want ISO 8601)")
+        raise ExtractionError(f"invalid 'published' date {quoted(published)} (want ISO 8601)")
     url = _text_field(record, "url")
     return Article(
         id=str(record["id"]),
@@ -307,7 +318,9 @@ def article_from_record(record: object) -> Article:
         canonical_url=canonical(url),
         source=outlet_name(_text_field(record, "source"), url),
         lang=normalise_lang(_text_field(record, "lang")) or detect_language(f"{title}\n{cleaned.text}"),
-        published=parsed.astimezone(UTC) if parsed else None,
+        # Whole seconds, as the store keeps them: a restarted engine replays the stored time, which must be
+        # the time the live decision used.
+        published=parsed.astimezone(UTC).replace(microsecond=0) if parsed else None,
         chrome=cleaned.chrome,
     )
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from storyweave.fetch import Fetcher
-from storyweave.ingest.readers import AlreadyStored, IngestError, Source, read_source
+from storyweave.ingest.readers import AlreadyStored, IngestError, Source, one_line, read_source
 from storyweave.models import Article, Outlet
 from storyweave.outlets import registered_domain
 from storyweave.pipeline import AddResult, Pipeline
@@ -165,7 +165,8 @@ class Ingestor:
             result = self.pipeline.add(article)
         except Exception as exc:  # one article the store or engine rejects must not end the run
             where = article.raw_ref or article.id
-            self._fail(IngestError(where, f"could not store {article.id!r}: {type(exc).__name__}: {exc}"))
+            reason = f"could not store {article.id!r}: {type(exc).__name__}: {one_line(exc)}"
+            self._fail(IngestError(where, reason))
             return
         self._count(article, result)
 

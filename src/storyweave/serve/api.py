@@ -268,12 +268,15 @@ class Writer:
     """The app's one write path: the pipeline with the story engine (built on first use), one article at a
     time. The feed poller shares it and its `lock`, so API and poller never call the engine at once."""
 
-    def __init__(self, store: Store, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, store: Store, embedder: Embedder | None = None, pipeline: Pipeline | None = None
+    ) -> None:
         self.store = store
         self.embedder = embedder
         """The story engine's embedder (None: the process's default; `serve --ray`: the Ray workers)."""
         self.lock = threading.Lock()
-        self._pipeline: Pipeline | None = None
+        self._pipeline = pipeline
+        """Given: used as is (e.g. without a story engine, for tests and fuzzing); else built on first use."""
         self._building = threading.Lock()
         self.error: str | None = None
         """Why the story engine could not be loaded, last time it was tried."""

@@ -145,7 +145,10 @@ class PostgresStore(SQLStore):
             return _fetch(conn.execute(sql, params))
 
     def _budgeted(self, sql: str, params: tuple | list, seconds: float = SEARCH_BUDGET_S) -> list[tuple]:
-        """One read under a statement timeout: the server cancels it after `seconds` (QueryTimeout)."""
+        """One read under a statement timeout: the server cancels it after `seconds` (QueryTimeout). Inside a
+        caller's transaction the read runs as is (`SET LOCAL` would outlive it, up to the caller's commit)."""
+        if getattr(self._local, "conn", None) is not None:
+            return self._query(sql, params)
         try:
             with self.transaction():
                 self._query(f"SET LOCAL statement_timeout = {int(seconds * 1000)}")
