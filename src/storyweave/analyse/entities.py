@@ -7,8 +7,9 @@ a common sentence opener), labelled `NAME` since no type is known. Names merge w
 insensitive keys match (case, accents, hyphens and spaces: Kim Jong-un = Kim Jong Un), when the keys are
 near-identical (similarity ratio ≥ 0.8 over ≥ 6 characters, same type: Pyongyang = Pionyang), when one is
 the usual short form of the other (US = United States, DPRK = North Korea, UN = United Nations) or its
-initials (RAIB = Rail Accident Investigation Branch), and a lone word joins the only longer name of its
-kind that starts or ends with it (Kim → Kim Jong Un, Musk → Elon Musk, North → North Korea).
+initials (RAIB = Rail Accident Investigation Branch), and a lone word joins the longer name of its kind
+that starts or ends with it, when that name is the only one or dominates (see DOMINANT; Kim → Kim Jong
+Un, Musk → Elon Musk, North → North Korea).
 
 Types are the majority over the mentions; a "person" that opens with one of the story's organisations or
 holds a model word ("Tesla Model S") is a PRODUCT, which no lone word joins (so "Tesla" stays the
@@ -26,9 +27,14 @@ from difflib import SequenceMatcher
 from storyweave.analyse.nlp import is_english, parse
 from storyweave.analyse.text import name_key
 
-KEPT_LABELS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT"}
+KEPT_LABELS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT"}
 FUZZY_RATIO = 0.8
 TITLE_CASE_SHARE = 0.7
+_PRIORITY = ("PERSON", "GPE", "LOC", "ORG", "NORP", "FAC", "EVENT", "PRODUCT", "NAME")
+"""Type order on a tied vote (a place's short form is often tagged ORG: DPRK)."""
+DOMINANT = 3
+"""A lone word joins the longer name it starts or ends when that name is the only one, or is mentioned
+this many times more than the next (North → North Korea, not North America, in a story on Pyongyang)."""
 _EDGE_PUNCTUATION = " \t—–-@#'’\"“”,;:()[]*|"
 _JOINERS = frozenset(["of", "the", "and", "for", "de", "la", "del", "&"])
 _PRODUCT_WORDS = frozenset(["model", "roadster", "iphone", "galaxy"])
@@ -206,7 +212,9 @@ def _brand_like(word: str) -> bool:
 def _relabel(labels: dict[str, Counter], names: dict[str, str]) -> dict[str, str]:
     """Each key's label by majority; a name with a model word ("Tesla Model S", "Tesla Roadster") or a
     PERSON that opens with an organisation of the story is a product."""
-    chosen = {key: counts.most_common(1)[0][0] for key, counts in labels.items()}
+    rank = {label: -i for i, label in enumerate(_PRIORITY)}
+    chosen = {key: max(counts, key=lambda label: (counts[label], rank.get(label, -99)))
+              for key, counts in labels.items()}  # fmt: skip
     organisations = {key for key, label in chosen.items() if label in ("ORG", "PRODUCT")}
     for key, label in chosen.items():
         words = names[key].split()
@@ -216,6 +224,12 @@ def _relabel(labels: dict[str, Counter], names: dict[str, str]) -> dict[str, str
         elif label == "PERSON" and any(_brand_like(w) for w in words):
             chosen[key] = "ORG"
     return chosen
+
+
+def _best_spelling(spellings: Counter, key: str) -> str:
+    """The most written spelling; on a tie the official name ("United States" for us/unitedstates), then
+    the shorter ("SpaceX" over "Space X")."""
+    return max(spellings.items(), key=lambda kv: (kv[1], name_key(kv[0]) == key, -len(kv[0])))[0]
 
 
 def merge_mentions(mentions: list[Mention]) -> list[Entity]:
@@ -232,8 +246,9 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
         entity.counts[mention.outlet] += 1
         entity.aliases.add(name)
         labels.setdefault(key, Counter())[mention.label] += 1 if mention.label != "NAME" else 0.5
-    names = {k: max(e.spellings, key=e.spellings.get) for k, e in by_key.items()}
-    for key, label in _relabel(labels, names).items():
+    for key, entity in by_key.items():
+        entity.name = _best_spelling(entity.spellings, key)
+    for key, label in _relabel(labels, {k: e.name for k, e in by_key.items()}).items():
         by_key[key].label = label
     keys = sorted(by_key, key=lambda k: -sum(by_key[k].counts.values()))
     parent = {k: k for k in keys}
@@ -261,8 +276,11 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
                                                                 in ("PRODUCT", "NAME"))
             and key in (name_key(by_key[k].name.split()[0]), name_key(by_key[k].name.split()[-1]))
         ]  # fmt: skip
-        if len(containing) == 1 and entity.label != "NORP":
-            parent[key] = containing[0]  # Kim → Kim Jong Un, Musk → Elon Musk, North → North Korea
+        total = {k: sum(by_key[k].counts.values()) for k in containing}
+        ranked = sorted(containing, key=lambda k: -total[k])
+        dominant = len(ranked) == 1 or (len(ranked) > 1 and total[ranked[0]] >= DOMINANT * total[ranked[1]])
+        if ranked and dominant and entity.label != "NORP":
+            parent[key] = ranked[0]  # Kim → Kim Jong Un, Musk → Elon Musk, North → North Korea
     merged: dict[str, Entity] = {}
     for key in keys:
         root = parent[key]
@@ -273,6 +291,6 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
         target.spellings.update(source.spellings)
         target.counts.update(source.counts)
         target.aliases |= source.aliases
-    for root, entity in merged.items():  # the root's most written spelling (the longer name for a lone word)
-        entity.name = max(by_key[root].spellings.items(), key=lambda kv: kv[1])[0]
+    for root, entity in merged.items():  # the longer name for a lone word, the official one for a short form
+        entity.name = by_key[root].name
     return sorted(merged.values(), key=lambda e: (-sum(e.counts.values()), e.name))

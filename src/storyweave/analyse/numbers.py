@@ -174,6 +174,16 @@ def extract_figures(sentence: str, lang: str | None = None) -> list[Figure]:
     return out
 
 
+def figure_keys(sentence: str) -> set[tuple[str, float | str]]:
+    """(unit, value) of each figure in `sentence`, values rounded to 2 significant digits: a cheap test
+    of whether two sentences state the same figure ("$121 billion" = "$121bn"), no parse needed."""
+    keys = set()
+    for figure, _ in _figures(sentence):
+        value = figure.value if isinstance(figure.value, str) else float(f"{figure.value:.2g}")
+        keys.add((figure.unit, value))
+    return keys
+
+
 def _figures(sentence: str) -> list[tuple[Figure, tuple[int, int]]]:
     figures: list[tuple[Figure, tuple[int, int]]] = []
     for match in _FIGURE.finditer(sentence):

@@ -15,6 +15,7 @@ import numpy as np
 
 from storyweave.analyse.entities import Mention, merge_mentions, recognise
 from storyweave.analyse.facts import Sentence, content_terms, group_facts, similarity_matrix
+from storyweave.analyse.nlp import pipeline
 from storyweave.analyse.numbers import extract_figures, find_conflicts
 from storyweave.analyse.quotes import Quote, extract_quotes
 from storyweave.analyse.summary import ExtractiveSummarizer, SourceText, Summarizer, SummaryError
@@ -54,7 +55,7 @@ class StoryReport:
     - `outlets`: {outlet: {articles, unique (fact ids only it reports), omitted (main fact ids it lacks),
       shared}}.
     - `quotes`: [{text, speaker, kind: direct|mixed|reported, outlets, articles}].
-    - `entities`: [{name, label (PERSON/ORG/GPE/LOC/NORP/FAC/EVENT, NAME from the fallback), aliases,
+    - `entities`: [{name, label (PERSON/ORG/GPE/LOC/NORP/FAC/EVENT/PRODUCT, NAME from the fallback), aliases,
       counts (per outlet), total}].
     - `conflicts`: [{fact, text, unit, quantity, values: {outlet: "figures as written"}}] — one fact, one
       quantity (the bid, the sentence in months), different figures per outlet.
@@ -298,7 +299,9 @@ def _coverage(articles: list[Article], voices: list[Voice], outlets: dict[str, O
 
 
 def _summary(voices: list[Voice], summarizer: Summarizer | None, compress: bool = True) -> dict:
-    docs = [SourceText(v.lead.title or "", v.lead.text or "", _language(v.lead)) for v in voices]
+    docs = [
+        SourceText(v.lead.title or "", v.lead.text or "", _language(v.lead), v.lead.published) for v in voices
+    ]
     try:
         summary = (summarizer or ExtractiveSummarizer(compress=compress)).summarize(docs)
     except SummaryError as error:
@@ -314,7 +317,7 @@ def _summary(voices: list[Voice], summarizer: Summarizer | None, compress: bool 
     }
 
 
-TIME_BUDGET_S = 20.0
+TIME_BUDGET_S = 30.0
 """Seconds one story's analysis may take before the optional steps (quotes, entity recognition, summary
 compression) are skipped; the report's `degraded` list says which were and why."""
 SAME_STATEMENT_SHARE = 0.8
@@ -374,13 +377,18 @@ def analyse_story(
     `outlets` maps outlet names to user-supplied metadata (country, language, lean, tags) for the coverage
     view; `summarizer` defaults to the offline `ExtractiveSummarizer`; `embedder` to the USE encoder, in
     whose space the fact-matching thresholds were set (loaded only when two independent reports need
-    comparing). After `time_budget` seconds the optional steps are skipped (listed in `degraded`).
+    comparing). After `time_budget` seconds (models are loaded before the clock starts) the optional steps
+    are skipped (listed in `degraded`).
     """
-    budget = _Budget(time_budget)
     articles = [a for a in articles if a is not None]
     if not articles:
         return StoryReport(coverage=_coverage([], [], {}))
     voices = group_voices(articles)
+    if len(voices) > 1:  # models load once per process, outside any story's time budget
+        embedder = embedder or _default_embedder()
+    pipeline()
+    content_terms("")
+    budget = _Budget(time_budget)
     sentences: list[Sentence] = []
     per_voice: list[list[str]] = []
     bodies: list[tuple[str | None, list[str]]] = []
