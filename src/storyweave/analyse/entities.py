@@ -258,7 +258,8 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
                 continue
             if not _compatible(by_key[key].label, by_key[other].label):
                 continue
-            if SequenceMatcher(None, key, other).ratio() >= FUZZY_RATIO:
+            matcher = SequenceMatcher(None, key, other)
+            if matcher.real_quick_ratio() >= FUZZY_RATIO and matcher.ratio() >= FUZZY_RATIO:
                 parent[key] = other
                 break
     longer = [k for k in keys if parent[k] == k and " " in by_key[k].name]

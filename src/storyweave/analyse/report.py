@@ -8,14 +8,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from difflib import SequenceMatcher
 from urllib.parse import urlsplit
 
 import numpy as np
 
 from storyweave.analyse.entities import Mention, merge_mentions, recognise
 from storyweave.analyse.facts import Sentence, content_terms, group_facts, similarity_matrix
-from storyweave.analyse.nlp import pipeline
+from storyweave.analyse.nlp import embed_cached, pipeline
 from storyweave.analyse.numbers import extract_figures, find_conflicts
 from storyweave.analyse.quotes import Quote, extract_quotes
 from storyweave.analyse.summary import ExtractiveSummarizer, SourceText, Summarizer, SummaryError
@@ -28,6 +27,7 @@ MAX_SENTENCES_PER_ARTICLE = 60
 NEAR_DUPLICATE_JACCARD = 0.8
 """Word-trigram Jaccard at which two texts are copies of one report (wire copies, light rewrites)."""
 QUOTE_MATCH_RATIO = 0.6
+"""Word-set Dice at which two quotes of one speaker are the same quote (outlets trim and cut quotes)."""
 _ENGLISH_MARKERS = {"the", "and", "of", "to", "in", "is", "that", "for", "was", "with", "said", "has", "on"}
 
 
@@ -146,7 +146,7 @@ def _kind(outlet_count: int, total_outlets: int) -> str:
 
 def _facts(voices: list[Voice], sentences: list[Sentence], embedder) -> tuple[list[dict], list[list[int]]]:
     if len(voices) > 1 and sentences:
-        vectors = (embedder or _default_embedder()).embed([s.text for s in sentences])
+        vectors = embed_cached(embedder or _default_embedder(), [s.text for s in sentences])
         scores = similarity_matrix(sentences, vectors)
         groups = group_facts(sentences, scores)
     else:
@@ -235,7 +235,7 @@ def _quotes(voices: list[Voice], bodies, fact_of: dict[tuple[str, str], str], al
             entry = next((m for m in merged if _same_quote(m, quote, speaker, fact_of)), None)
             if entry is None:
                 entry = {"text": quote.text, "speaker": speaker, "kind": quote.kind}
-                entry |= {"outlets": [], "articles": [], "_facts": set()}
+                entry |= {"outlets": [], "articles": [], "_facts": set(), "_words": set(words(quote.text))}
                 merged.append(entry)
             entry["speaker"] = entry["speaker"] or speaker
             entry["_facts"].add(fact_of.get((quote.article_id, quote.sentence)))
@@ -243,7 +243,12 @@ def _quotes(voices: list[Voice], bodies, fact_of: dict[tuple[str, str], str], al
             entry["articles"] += [a.id for a in voice.articles if a.id not in entry["articles"]]
     for entry in merged:
         entry.pop("_facts")
+        entry.pop("_words")
     return merged
+
+
+def _dice(a: set[str], b: set[str]) -> float:
+    return 2 * len(a & b) / (len(a) + len(b)) if a or b else 0.0
 
 
 def _same_quote(entry: dict, quote: Quote, speaker: str | None, fact_of) -> bool:
@@ -254,7 +259,7 @@ def _same_quote(entry: dict, quote: Quote, speaker: str | None, fact_of) -> bool
     fact = fact_of.get((quote.article_id, quote.sentence))
     if fact is not None and fact in entry["_facts"]:
         return True
-    return SequenceMatcher(None, entry["text"].casefold(), quote.text.casefold()).ratio() >= QUOTE_MATCH_RATIO
+    return _dice(entry["_words"], set(words(quote.text))) >= QUOTE_MATCH_RATIO
 
 
 def _moment(published: datetime | None) -> float:
