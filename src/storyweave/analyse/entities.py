@@ -23,6 +23,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from storyweave.analyse.nlp import is_english, parse
 from storyweave.analyse.text import name_key
@@ -160,12 +161,17 @@ def _title_case(sentence: str) -> bool:
 
 def recognise(sentences: list[str], lang: str | None) -> list[tuple[str, str]]:
     """(name, label) mentions in one article's sentences: spaCy NER for English, else `fallback_names`.
-    Title-cased headlines are skipped (every word looks like a name there)."""
+    Title-cased headlines are skipped (every word looks like a name there). Cached per article."""
+    return list(_recognise(tuple(sentences), lang))
+
+
+@lru_cache(maxsize=4096)
+def _recognise(sentences: tuple[str, ...], lang: str | None) -> tuple[tuple[str, str], ...]:
     sentences = [s for s in sentences if not _title_case(s)]
     docs = parse(sentences) if is_english(lang) else None
     if docs is None:
-        return fallback_names(sentences)
-    return [(e.text, e.label_) for doc in docs for e in doc.ents if e.label_ in KEPT_LABELS]
+        return tuple(fallback_names(sentences))
+    return tuple((e.text, e.label_) for doc in docs for e in doc.ents if e.label_ in KEPT_LABELS)
 
 
 def clean_name(name: str) -> str:
@@ -264,6 +270,11 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
                 break
     longer = [k for k in keys if parent[k] == k and " " in by_key[k].name]
     acronyms = {_initials(by_key[k].name): k for k in longer if len(by_key[k].name.split()) > 1}
+    edges: dict[str, list[str]] = {}  # first or last word's key -> the longer names it starts or ends
+    for k in longer:
+        parts = by_key[k].name.split()
+        for edge in dict.fromkeys((name_key(parts[0]), name_key(parts[-1]))):
+            edges.setdefault(edge, []).append(k)
     for key in keys:
         entity = by_key[key]
         if parent[key] != key or " " in entity.name:
@@ -272,10 +283,9 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
             parent[key] = acronyms[key]
             continue
         containing = [
-            k for k in longer
+            k for k in edges.get(key, ())
             if _compatible(entity.label, by_key[k].label) and (by_key[k].label != "PRODUCT" or entity.label
                                                                 in ("PRODUCT", "NAME"))
-            and key in (name_key(by_key[k].name.split()[0]), name_key(by_key[k].name.split()[-1]))
         ]  # fmt: skip
         total = {k: sum(by_key[k].counts.values()) for k in containing}
         ranked = sorted(containing, key=lambda k: -total[k])

@@ -107,3 +107,15 @@ def prepare(sentences: list[str], lang: str | None, embedder=None) -> None:
         parse(sentences)
     if embedder is not None and sentences:
         embed_cached(embedder, sentences)
+
+
+def forget() -> None:
+    """Empty every per-sentence and per-article cache of the analysis (benchmarks measure cold runs)."""
+    from storyweave.analyse import entities, numbers, quotes, statements, text
+
+    with _lock:
+        _cache.clear()
+        _vectors.clear()
+    caches = (text._split, statements.is_statement, quotes._extract, entities._recognise, numbers._extract)
+    for cached in caches:
+        cached.cache_clear()

@@ -14,7 +14,7 @@ import numpy as np
 
 from storyweave.analyse.entities import Mention, merge_mentions, recognise
 from storyweave.analyse.facts import Sentence, content_terms, group_facts, similarity_matrix
-from storyweave.analyse.nlp import embed_cached, pipeline
+from storyweave.analyse.nlp import embed_cached, pipeline, prepare
 from storyweave.analyse.numbers import extract_figures, find_conflicts
 from storyweave.analyse.quotes import Quote, extract_quotes
 from storyweave.analyse.summary import ExtractiveSummarizer, SourceText, Summarizer, SummaryError
@@ -367,6 +367,19 @@ def _statements(voice: Voice) -> tuple[str | None, list[str], list[str]]:
     lead_terms = seen[:3]
     headline = [s for s in headline if not _repeats(s, lead_terms)]
     return lang, (headline + body)[:MAX_SENTENCES_PER_ARTICLE], body
+
+
+def prepare_article(article: Article, embedder=None) -> None:
+    """Do an article's own share of any story analysis ahead of time — split, parse, embed (`embedder`,
+    default USE), names, quotes, figures — into the per-article caches, so the story page then only
+    compares. The hook for the background worker that stores articles."""
+    voice = Voice([article], [outlet_name(article)])
+    lang, statements, body = _statements(voice)
+    prepare(statements, lang, embedder or _default_embedder())
+    recognise(statements, lang)
+    extract_quotes(body, article.id, lang)
+    for sentence in statements:
+        extract_figures(sentence, lang)
 
 
 def analyse_story(
