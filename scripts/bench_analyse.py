@@ -1,22 +1,78 @@
 """Speed and robustness of `analyse_story` on gold story clusters (e.g. ../shared/data/clustering/*.jsonl).
 
-Groups the file's articles by `cluster_id`, analyses every story with at least `--min-size` articles and
-prints stories/s, how many facts were shared, several or unique, and how many summaries met the contract.
+Default: groups the file's articles by `cluster_id`, analyses every story with at least `--min-size`
+articles and prints stories/s, how many facts were shared, several or unique, and how many summaries met
+the contract.
 
     .venv/bin/python scripts/bench_analyse.py ../shared/data/clustering/giveme5w1h.jsonl
+
+`--story-size N` instead builds `--stories` stories of exactly N reports (gold clusters joined in file
+order) and times each analysis twice: *cold* (no parse or sentence vector cached: what every analysis cost
+before caching) and *warm* (each article prepared as the store-time worker does, `prepare_article`),
+repeated `--repeat` times; it prints p50/p95 of both, their ratio, and the load average.
+
+    .venv/bin/python scripts/bench_analyse.py ../shared/data/clustering/giveme5w1h.jsonl --story-size 30
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from collections import Counter, defaultdict
 from datetime import datetime
 
-from storyweave.analyse import analyse_story
-from storyweave.embed import default_embedder
+import numpy as np
+
+from storyweave.analyse import analyse_story, nlp, prepare_article
+from storyweave.embed import DEFAULT_SPEC, shared_embedder
 from storyweave.models import Article
+
+
+def read_stories(path: str) -> dict[str, list[Article]]:
+    stories: dict[str, list[Article]] = defaultdict(list)
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            published = datetime.fromisoformat(row["published"]) if row.get("published") else None
+            article = Article(
+                id=row["id"], title=row.get("title") or "", text=row.get("text") or "",
+                source=row.get("source"), lang=row.get("lang"), published=published,
+            )  # fmt: skip
+            stories[str(row["cluster_id"])].append(article)
+    return stories
+
+
+def sized_stories(stories: dict[str, list[Article]], size: int, count: int) -> list[list[Article]]:
+    """`count` stories of `size` reports: gold clusters joined in file order (no report twice)."""
+    pool = [a for cluster in stories.values() for a in cluster]
+    return [pool[i * size : (i + 1) * size] for i in range(min(count, len(pool) // size))]
+
+
+def timed_sizes(args, stories: dict[str, list[Article]]) -> None:
+    embedder = shared_embedder(DEFAULT_SPEC)
+    chosen = sized_stories(stories, args.story_size, args.stories)
+    analyse_story(chosen[0][:2])  # models load once per process, not per story
+    cold, warm = [], []
+    for articles in chosen:
+        for _ in range(args.repeat):
+            nlp.forget()
+            start = time.perf_counter()
+            analyse_story(articles, time_budget=1e9)
+            cold.append(time.perf_counter() - start)
+            nlp.forget()
+            for article in articles:  # what the store-time worker does
+                prepare_article(article, embedder)
+            start = time.perf_counter()
+            analyse_story(articles, time_budget=1e9)
+            warm.append(time.perf_counter() - start)
+    load = os.getloadavg()
+    p50 = (np.percentile(cold, 50), np.percentile(warm, 50))
+    p95 = (np.percentile(cold, 95), np.percentile(warm, 95))
+    print(f"{len(chosen)} stories of {args.story_size} reports, {args.repeat} runs each; load {load[0]:.1f}")
+    print(f"cold (nothing cached):   p50 {p50[0]:.2f}s p95 {p95[0]:.2f}s")
+    print(f"warm (articles prepared): p50 {p50[1]:.2f}s p95 {p95[1]:.2f}s  ({p95[0] / p95[1]:.1f}x faster)")
 
 
 def main() -> None:
@@ -24,20 +80,16 @@ def main() -> None:
     parser.add_argument("path")
     parser.add_argument("--min-size", type=int, default=2)
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--story-size", type=int, default=None)
+    parser.add_argument("--stories", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
-    stories: dict[str, list[Article]] = defaultdict(list)
-    with open(args.path, encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            published = datetime.fromisoformat(row["published"]) if row.get("published") else None
-            text = row.get("text") or ""
-            article = Article(
-                id=row["id"], title=row.get("title") or "", text=text, source=row.get("source"),
-                lang=row.get("lang"), published=published,
-            )  # fmt: skip
-            stories[str(row["cluster_id"])].append(article)
+    stories = read_stories(args.path)
+    if args.story_size:
+        timed_sizes(args, stories)
+        return
     chosen = [a for a in stories.values() if len(a) >= args.min_size][: args.limit]
-    default_embedder().embed(["warm up"])
+    shared_embedder(DEFAULT_SPEC).embed(["warm up"])
     kinds: Counter = Counter()
     contract = 0
     start = time.perf_counter()

@@ -7,8 +7,9 @@ a common sentence opener), labelled `NAME` since no type is known. Names merge w
 insensitive keys match (case, accents, hyphens and spaces: Kim Jong-un = Kim Jong Un), when the keys are
 near-identical (similarity ratio ≥ 0.8 over ≥ 6 characters, same type: Pyongyang = Pionyang), when one is
 the usual short form of the other (US = United States, DPRK = North Korea, UN = United Nations) or its
-initials (RAIB = Rail Accident Investigation Branch), and a lone word joins the only longer name of its
-kind that starts or ends with it (Kim → Kim Jong Un, Musk → Elon Musk, North → North Korea).
+initials (RAIB = Rail Accident Investigation Branch), and a lone word joins the longer name of its kind
+that starts or ends with it, when that name is the only one or dominates (see DOMINANT; Kim → Kim Jong
+Un, Musk → Elon Musk, North → North Korea).
 
 Types are the majority over the mentions; a "person" that opens with one of the story's organisations or
 holds a model word ("Tesla Model S") is a PRODUCT, which no lone word joins (so "Tesla" stays the
@@ -22,13 +23,19 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from storyweave.analyse.nlp import is_english, parse
 from storyweave.analyse.text import name_key
 
-KEPT_LABELS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT"}
+KEPT_LABELS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT"}
 FUZZY_RATIO = 0.8
 TITLE_CASE_SHARE = 0.7
+_PRIORITY = ("PERSON", "GPE", "LOC", "ORG", "NORP", "FAC", "EVENT", "PRODUCT", "NAME")
+"""Type order on a tied vote (a place's short form is often tagged ORG: DPRK)."""
+DOMINANT = 3
+"""A lone word joins the longer name it starts or ends when that name is the only one, or is mentioned
+this many times more than the next (North → North Korea, not North America, in a story on Pyongyang)."""
 _EDGE_PUNCTUATION = " \t—–-@#'’\"“”,;:()[]*|"
 _JOINERS = frozenset(["of", "the", "and", "for", "de", "la", "del", "&"])
 _PRODUCT_WORDS = frozenset(["model", "roadster", "iphone", "galaxy"])
@@ -154,12 +161,17 @@ def _title_case(sentence: str) -> bool:
 
 def recognise(sentences: list[str], lang: str | None) -> list[tuple[str, str]]:
     """(name, label) mentions in one article's sentences: spaCy NER for English, else `fallback_names`.
-    Title-cased headlines are skipped (every word looks like a name there)."""
+    Title-cased headlines are skipped (every word looks like a name there). Cached per article."""
+    return list(_recognise(tuple(sentences), lang))
+
+
+@lru_cache(maxsize=4096)
+def _recognise(sentences: tuple[str, ...], lang: str | None) -> tuple[tuple[str, str], ...]:
     sentences = [s for s in sentences if not _title_case(s)]
     docs = parse(sentences) if is_english(lang) else None
     if docs is None:
-        return fallback_names(sentences)
-    return [(e.text, e.label_) for doc in docs for e in doc.ents if e.label_ in KEPT_LABELS]
+        return tuple(fallback_names(sentences))
+    return tuple((e.text, e.label_) for doc in docs for e in doc.ents if e.label_ in KEPT_LABELS)
 
 
 def clean_name(name: str) -> str:
@@ -206,7 +218,9 @@ def _brand_like(word: str) -> bool:
 def _relabel(labels: dict[str, Counter], names: dict[str, str]) -> dict[str, str]:
     """Each key's label by majority; a name with a model word ("Tesla Model S", "Tesla Roadster") or a
     PERSON that opens with an organisation of the story is a product."""
-    chosen = {key: counts.most_common(1)[0][0] for key, counts in labels.items()}
+    rank = {label: -i for i, label in enumerate(_PRIORITY)}
+    chosen = {key: max(counts, key=lambda label: (counts[label], rank.get(label, -99)))
+              for key, counts in labels.items()}  # fmt: skip
     organisations = {key for key, label in chosen.items() if label in ("ORG", "PRODUCT")}
     for key, label in chosen.items():
         words = names[key].split()
@@ -216,6 +230,12 @@ def _relabel(labels: dict[str, Counter], names: dict[str, str]) -> dict[str, str
         elif label == "PERSON" and any(_brand_like(w) for w in words):
             chosen[key] = "ORG"
     return chosen
+
+
+def _best_spelling(spellings: Counter, key: str) -> str:
+    """The most written spelling; on a tie the official name ("United States" for us/unitedstates), then
+    the shorter ("SpaceX" over "Space X")."""
+    return max(spellings.items(), key=lambda kv: (kv[1], name_key(kv[0]) == key, -len(kv[0])))[0]
 
 
 def merge_mentions(mentions: list[Mention]) -> list[Entity]:
@@ -232,8 +252,9 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
         entity.counts[mention.outlet] += 1
         entity.aliases.add(name)
         labels.setdefault(key, Counter())[mention.label] += 1 if mention.label != "NAME" else 0.5
-    names = {k: max(e.spellings, key=e.spellings.get) for k, e in by_key.items()}
-    for key, label in _relabel(labels, names).items():
+    for key, entity in by_key.items():
+        entity.name = _best_spelling(entity.spellings, key)
+    for key, label in _relabel(labels, {k: e.name for k, e in by_key.items()}).items():
         by_key[key].label = label
     keys = sorted(by_key, key=lambda k: -sum(by_key[k].counts.values()))
     parent = {k: k for k in keys}
@@ -243,11 +264,17 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
                 continue
             if not _compatible(by_key[key].label, by_key[other].label):
                 continue
-            if SequenceMatcher(None, key, other).ratio() >= FUZZY_RATIO:
+            matcher = SequenceMatcher(None, key, other)
+            if matcher.real_quick_ratio() >= FUZZY_RATIO and matcher.ratio() >= FUZZY_RATIO:
                 parent[key] = other
                 break
     longer = [k for k in keys if parent[k] == k and " " in by_key[k].name]
     acronyms = {_initials(by_key[k].name): k for k in longer if len(by_key[k].name.split()) > 1}
+    edges: dict[str, list[str]] = {}  # first or last word's key -> the longer names it starts or ends
+    for k in longer:
+        parts = by_key[k].name.split()
+        for edge in dict.fromkeys((name_key(parts[0]), name_key(parts[-1]))):
+            edges.setdefault(edge, []).append(k)
     for key in keys:
         entity = by_key[key]
         if parent[key] != key or " " in entity.name:
@@ -256,13 +283,15 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
             parent[key] = acronyms[key]
             continue
         containing = [
-            k for k in longer
+            k for k in edges.get(key, ())
             if _compatible(entity.label, by_key[k].label) and (by_key[k].label != "PRODUCT" or entity.label
                                                                 in ("PRODUCT", "NAME"))
-            and key in (name_key(by_key[k].name.split()[0]), name_key(by_key[k].name.split()[-1]))
         ]  # fmt: skip
-        if len(containing) == 1 and entity.label != "NORP":
-            parent[key] = containing[0]  # Kim → Kim Jong Un, Musk → Elon Musk, North → North Korea
+        total = {k: sum(by_key[k].counts.values()) for k in containing}
+        ranked = sorted(containing, key=lambda k: -total[k])
+        dominant = len(ranked) == 1 or (len(ranked) > 1 and total[ranked[0]] >= DOMINANT * total[ranked[1]])
+        if ranked and dominant and entity.label != "NORP":
+            parent[key] = ranked[0]  # Kim → Kim Jong Un, Musk → Elon Musk, North → North Korea
     merged: dict[str, Entity] = {}
     for key in keys:
         root = parent[key]
@@ -273,6 +302,6 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
         target.spellings.update(source.spellings)
         target.counts.update(source.counts)
         target.aliases |= source.aliases
-    for root, entity in merged.items():  # the root's most written spelling (the longer name for a lone word)
-        entity.name = max(by_key[root].spellings.items(), key=lambda kv: kv[1])[0]
+    for root, entity in merged.items():  # the longer name for a lone word, the official one for a short form
+        entity.name = by_key[root].name
     return sorted(merged.values(), key=lambda e: (-sum(e.counts.values()), e.name))

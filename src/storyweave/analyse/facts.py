@@ -55,19 +55,31 @@ def content_terms(text: str) -> set[str]:
 
 
 def similarity_matrix(sentences: list[Sentence], vectors: np.ndarray) -> np.ndarray:
-    """Blended sentence similarity: embedding cosine and content-word Dice (see module docstring)."""
+    """Blended sentence similarity: embedding cosine and content-word Dice (see module docstring), computed
+    as matrix products (a 30-report story compares ~1,800 sentences: 1.6 M pairs)."""
+    from scipy.sparse import csr_matrix
+
     n = len(sentences)
-    cosine = vectors @ vectors.T if n else np.zeros((0, 0))
-    terms = [content_terms(s.text) for s in sentences]
-    scores = np.zeros((n, n), dtype=np.float32)
-    for i in range(n):
-        for j in range(i + 1, n):
-            union = len(terms[i]) + len(terms[j])
-            dice = 2 * len(terms[i] & terms[j]) / union if union else 0.0
-            score = EMBED_WEIGHT * cosine[i, j] + (1 - EMBED_WEIGHT) * dice
-            if sentences[i].lang and sentences[j].lang and sentences[i].lang != sentences[j].lang:
-                score = max(score, cosine[i, j] - CROSS_LANGUAGE_MARGIN)
-            scores[i, j] = scores[j, i] = score
+    if not n:
+        return np.zeros((0, 0), dtype=np.float32)
+    cosine = (vectors @ vectors.T).astype(np.float32)
+    vocabulary: dict[str, int] = {}
+    rows, cols = [], []
+    for i, sentence in enumerate(sentences):
+        for term in content_terms(sentence.text):
+            rows.append(i)
+            cols.append(vocabulary.setdefault(term, len(vocabulary)))
+    ones = np.ones(len(rows), dtype=np.float32)
+    terms = csr_matrix((ones, (rows, cols)), shape=(n, max(len(vocabulary), 1)))
+    shared = (terms @ terms.T).toarray()
+    sizes = np.asarray(terms.sum(axis=1), dtype=np.float32).ravel()
+    union = sizes[:, None] + sizes[None, :]
+    dice = np.divide(2 * shared, union, out=np.zeros_like(shared), where=union > 0)
+    scores = (EMBED_WEIGHT * cosine + (1 - EMBED_WEIGHT) * dice).astype(np.float32)
+    langs = np.array([s.lang or "" for s in sentences])
+    crossed = (langs[:, None] != langs[None, :]) & (langs[:, None] != "") & (langs[None, :] != "")
+    scores = np.where(crossed, np.maximum(scores, cosine - CROSS_LANGUAGE_MARGIN), scores).astype(np.float32)
+    np.fill_diagonal(scores, 0.0)
     return scores
 
 
@@ -77,13 +89,11 @@ def group_facts(
     """Sentence indexes grouped into facts, each in reading order, facts ordered by first appearance."""
     groups = {i: FactGroup([i], {s.voice}) for i, s in enumerate(sentences)}
     owner = list(range(len(sentences)))
-    pairs = [
-        (scores[i, j], i, j)
-        for i in range(len(sentences))
-        for j in range(i + 1, len(sentences))
-        if sentences[i].voice != sentences[j].voice and scores[i, j] >= threshold
-    ]
-    for _, i, j in sorted(pairs, reverse=True):
+    voice = np.array([s.voice for s in sentences])
+    upper = np.triu(np.ones(scores.shape, dtype=bool), k=1) if len(sentences) else np.zeros((0, 0), bool)
+    first, second = np.nonzero(upper & (voice[:, None] != voice[None, :]) & (scores >= threshold))
+    order = np.lexsort((-second, -first, -scores[first, second]))  # most similar first, as sorted tuples
+    for i, j in zip(first[order].tolist(), second[order].tolist(), strict=True):
         a, b = owner[i], owner[j]
         if a == b or groups[a].voices & groups[b].voices:
             continue

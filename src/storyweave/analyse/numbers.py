@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from storyweave.analyse.nlp import MAX_PARSE_CHARS, is_english, parse
 
@@ -161,9 +162,14 @@ def _measured(doc, start: int, end: int, event: bool) -> str:
 def extract_figures(sentence: str, lang: str | None = None) -> list[Figure]:
     """Numbers with units, percentages, money and dates in `sentence`, in reading order, each with the
     quantity it measures (English; elsewhere a count's unit is its quantity, other figures have none)."""
+    return list(_extract(sentence, lang))
+
+
+@lru_cache(maxsize=65536)
+def _extract(sentence: str, lang: str | None) -> tuple[Figure, ...]:
     raw = _figures(sentence)
     if not raw:
-        return raw
+        return ()
     docs = parse([sentence]) if is_english(lang) and len(sentence) <= MAX_PARSE_CHARS else None
     out = []
     for figure, (start, end) in raw:
@@ -171,7 +177,17 @@ def extract_figures(sentence: str, lang: str | None = None) -> list[Figure]:
         event = figure.unit in ("date", "weekday")
         quantity = figure.unit if counted else (_measured(docs[0], start, end, event) if docs else "")
         out.append(Figure(figure.text, figure.value, figure.unit, quantity))
-    return out
+    return tuple(out)
+
+
+def figure_keys(sentence: str) -> set[tuple[str, float | str]]:
+    """(unit, value) of each figure in `sentence`, values rounded to 2 significant digits: a cheap test
+    of whether two sentences state the same figure ("$121 billion" = "$121bn"), no parse needed."""
+    keys = set()
+    for figure, _ in _figures(sentence):
+        value = figure.value if isinstance(figure.value, str) else float(f"{figure.value:.2g}")
+        keys.add((figure.unit, value))
+    return keys
 
 
 def _figures(sentence: str) -> list[tuple[Figure, tuple[int, int]]]:

@@ -24,6 +24,7 @@ name right before or after a cue word of their language (dijo, sagte, a déclar�
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from storyweave.analyse.nlp import MAX_PARSE_CHARS, is_english, parse
 from storyweave.analyse.statements import wordset
@@ -71,7 +72,8 @@ _CLOSERS = {"“": "”", "«": "»", "„": "“”", "‚": "‘’", '"': '"'
 
 @dataclass
 class Quote:
-    """A quote in one sentence of one article; `speaker` is None when no name governs it."""
+    """A quote in one sentence of one article; `speaker` is None when no name governs it. Quotes are
+    cached per article: read them, do not change them."""
 
     text: str
     speaker: str | None
@@ -419,8 +421,14 @@ def _fallback_speaker(sentence: str, quoted: _Quoted) -> str | None:
 
 
 def extract_quotes(sentences: list[str], article_id: str, lang: str | None = None) -> list[Quote]:
-    """Quotes in one article's body sentences (not its headline), in reading order."""
-    docs = parse(sentences) if is_english(lang) else None
+    """Quotes in one article's body sentences (not its headline), in reading order (cached per article:
+    a story's next analysis reads only its new reports)."""
+    return list(_extract(tuple(sentences), article_id, lang))
+
+
+@lru_cache(maxsize=4096)
+def _extract(sentences: tuple[str, ...], article_id: str, lang: str | None) -> tuple[Quote, ...]:
+    docs = parse(list(sentences)) if is_english(lang) else None
     resolver = _Resolver()
     quotes: list[Quote] = []
     carried = 0  # sentences an open quote has run on for
@@ -463,4 +471,4 @@ def extract_quotes(sentences: list[str], article_id: str, lang: str | None = Non
             quotes.append(Quote(sentence, speaker, "reported", article_id, sentence))
         previous = current
         colon = speaker if sentence.rstrip().endswith(":") else None
-    return quotes
+    return tuple(quotes)

@@ -8,13 +8,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from difflib import SequenceMatcher
 from urllib.parse import urlsplit
 
 import numpy as np
 
 from storyweave.analyse.entities import Mention, merge_mentions, recognise
 from storyweave.analyse.facts import Sentence, content_terms, group_facts, similarity_matrix
+from storyweave.analyse.nlp import embed_cached, pipeline, prepare
 from storyweave.analyse.numbers import extract_figures, find_conflicts
 from storyweave.analyse.quotes import Quote, extract_quotes
 from storyweave.analyse.summary import ExtractiveSummarizer, SourceText, Summarizer, SummaryError
@@ -27,6 +27,7 @@ MAX_SENTENCES_PER_ARTICLE = 60
 NEAR_DUPLICATE_JACCARD = 0.8
 """Word-trigram Jaccard at which two texts are copies of one report (wire copies, light rewrites)."""
 QUOTE_MATCH_RATIO = 0.6
+"""Word-set Dice at which two quotes of one speaker are the same quote (outlets trim and cut quotes)."""
 _ENGLISH_MARKERS = {"the", "and", "of", "to", "in", "is", "that", "for", "was", "with", "said", "has", "on"}
 
 
@@ -54,7 +55,7 @@ class StoryReport:
     - `outlets`: {outlet: {articles, unique (fact ids only it reports), omitted (main fact ids it lacks),
       shared}}.
     - `quotes`: [{text, speaker, kind: direct|mixed|reported, outlets, articles}].
-    - `entities`: [{name, label (PERSON/ORG/GPE/LOC/NORP/FAC/EVENT, NAME from the fallback), aliases,
+    - `entities`: [{name, label (PERSON/ORG/GPE/LOC/NORP/FAC/EVENT/PRODUCT, NAME from the fallback), aliases,
       counts (per outlet), total}].
     - `conflicts`: [{fact, text, unit, quantity, values: {outlet: "figures as written"}}] — one fact, one
       quantity (the bid, the sentence in months), different figures per outlet.
@@ -145,7 +146,7 @@ def _kind(outlet_count: int, total_outlets: int) -> str:
 
 def _facts(voices: list[Voice], sentences: list[Sentence], embedder) -> tuple[list[dict], list[list[int]]]:
     if len(voices) > 1 and sentences:
-        vectors = (embedder or _default_embedder()).embed([s.text for s in sentences])
+        vectors = embed_cached(embedder or _default_embedder(), [s.text for s in sentences])
         scores = similarity_matrix(sentences, vectors)
         groups = group_facts(sentences, scores)
     else:
@@ -234,7 +235,7 @@ def _quotes(voices: list[Voice], bodies, fact_of: dict[tuple[str, str], str], al
             entry = next((m for m in merged if _same_quote(m, quote, speaker, fact_of)), None)
             if entry is None:
                 entry = {"text": quote.text, "speaker": speaker, "kind": quote.kind}
-                entry |= {"outlets": [], "articles": [], "_facts": set()}
+                entry |= {"outlets": [], "articles": [], "_facts": set(), "_words": set(words(quote.text))}
                 merged.append(entry)
             entry["speaker"] = entry["speaker"] or speaker
             entry["_facts"].add(fact_of.get((quote.article_id, quote.sentence)))
@@ -242,7 +243,12 @@ def _quotes(voices: list[Voice], bodies, fact_of: dict[tuple[str, str], str], al
             entry["articles"] += [a.id for a in voice.articles if a.id not in entry["articles"]]
     for entry in merged:
         entry.pop("_facts")
+        entry.pop("_words")
     return merged
+
+
+def _dice(a: set[str], b: set[str]) -> float:
+    return 2 * len(a & b) / (len(a) + len(b)) if a or b else 0.0
 
 
 def _same_quote(entry: dict, quote: Quote, speaker: str | None, fact_of) -> bool:
@@ -253,7 +259,7 @@ def _same_quote(entry: dict, quote: Quote, speaker: str | None, fact_of) -> bool
     fact = fact_of.get((quote.article_id, quote.sentence))
     if fact is not None and fact in entry["_facts"]:
         return True
-    return SequenceMatcher(None, entry["text"].casefold(), quote.text.casefold()).ratio() >= QUOTE_MATCH_RATIO
+    return _dice(entry["_words"], set(words(quote.text))) >= QUOTE_MATCH_RATIO
 
 
 def _moment(published: datetime | None) -> float:
@@ -298,7 +304,9 @@ def _coverage(articles: list[Article], voices: list[Voice], outlets: dict[str, O
 
 
 def _summary(voices: list[Voice], summarizer: Summarizer | None, compress: bool = True) -> dict:
-    docs = [SourceText(v.lead.title or "", v.lead.text or "", _language(v.lead)) for v in voices]
+    docs = [
+        SourceText(v.lead.title or "", v.lead.text or "", _language(v.lead), v.lead.published) for v in voices
+    ]
     try:
         summary = (summarizer or ExtractiveSummarizer(compress=compress)).summarize(docs)
     except SummaryError as error:
@@ -314,7 +322,7 @@ def _summary(voices: list[Voice], summarizer: Summarizer | None, compress: bool 
     }
 
 
-TIME_BUDGET_S = 20.0
+TIME_BUDGET_S = 30.0
 """Seconds one story's analysis may take before the optional steps (quotes, entity recognition, summary
 compression) are skipped; the report's `degraded` list says which were and why."""
 SAME_STATEMENT_SHARE = 0.8
@@ -361,6 +369,19 @@ def _statements(voice: Voice) -> tuple[str | None, list[str], list[str]]:
     return lang, (headline + body)[:MAX_SENTENCES_PER_ARTICLE], body
 
 
+def prepare_article(article: Article, embedder=None) -> None:
+    """Do an article's own share of any story analysis ahead of time — split, parse, embed (`embedder`,
+    default USE), names, quotes, figures — into the per-article caches, so the story page then only
+    compares. The hook for the background worker that stores articles."""
+    voice = Voice([article], [outlet_name(article)])
+    lang, statements, body = _statements(voice)
+    prepare(statements, lang, embedder or _default_embedder())
+    recognise(statements, lang)
+    extract_quotes(body, article.id, lang)
+    for sentence in statements:
+        extract_figures(sentence, lang)
+
+
 def analyse_story(
     articles: list[Article],
     *,
@@ -374,13 +395,18 @@ def analyse_story(
     `outlets` maps outlet names to user-supplied metadata (country, language, lean, tags) for the coverage
     view; `summarizer` defaults to the offline `ExtractiveSummarizer`; `embedder` to the USE encoder, in
     whose space the fact-matching thresholds were set (loaded only when two independent reports need
-    comparing). After `time_budget` seconds the optional steps are skipped (listed in `degraded`).
+    comparing). After `time_budget` seconds (models are loaded before the clock starts) the optional steps
+    are skipped (listed in `degraded`).
     """
-    budget = _Budget(time_budget)
     articles = [a for a in articles if a is not None]
     if not articles:
         return StoryReport(coverage=_coverage([], [], {}))
     voices = group_voices(articles)
+    if len(voices) > 1:  # models load once per process, outside any story's time budget
+        embedder = embedder or _default_embedder()
+    pipeline()
+    content_terms("")
+    budget = _Budget(time_budget)
     sentences: list[Sentence] = []
     per_voice: list[list[str]] = []
     bodies: list[tuple[str | None, list[str]]] = []

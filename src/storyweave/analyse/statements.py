@@ -15,6 +15,7 @@ longer than MAX_STATEMENT_CHARS are refused before any pattern runs.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 MIN_STATEMENT_WORDS = 4
 """Fragments shorter than this (bylines, captions, 'Read more') are not statements of fact."""
@@ -140,6 +141,7 @@ def _section_label(sentence: str, tokens: list[str]) -> bool:
     )
 
 
+@lru_cache(maxsize=65536)
 def is_statement(sentence: str, lang: str | None = None) -> bool:
     """True when `sentence` is something the article states, not page furniture (see module docstring).
 

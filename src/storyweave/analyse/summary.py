@@ -24,6 +24,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 from typing import Protocol
@@ -33,6 +34,7 @@ import numpy as np
 
 from storyweave.analyse.facts import content_terms
 from storyweave.analyse.nlp import MAX_PARSE_CHARS, is_english, parse
+from storyweave.analyse.numbers import figure_keys
 from storyweave.analyse.statements import dateline_length
 from storyweave.analyse.text import is_statement, split_sentences, words
 
@@ -43,6 +45,20 @@ MAX_LEAD_SENTENCES = 12
 SUPPORT_SIMILARITY = 0.35
 """TF-IDF cosine at which another article's sentence counts as stating the same content (a citation)."""
 REDUNDANCY_SIMILARITY = 0.5
+SAME_FIGURE_DICE = 0.3
+"""Two sentences state one fact when they are TF-IDF redundant, or give the same distinctive figure (money,
+a count of thousands) and their content words overlap this much (Dice): "Broadcom raised its bid to $121
+billion" / "made a $121 billion offer for Qualcomm". The summary keeps one and cites both."""
+LATEST_SPAN = timedelta(days=1)
+"""A story whose reports span more than this gets a sentence from its latest report (its latest
+development), in place of the lowest-scored pick."""
+_UNANCHORED = (
+    "two days ago", "three days ago", "days ago", "a day ago", "yesterday", "the day before", "last week",
+    "earlier this week", "earlier this month", "on the same day", "that day", "the next day", "hours later",
+    "he ", "she ", "they ", "it ", "this ", "these ", "those ", "his ", "her ", "their ", "its ",
+)  # fmt: skip
+"""Openings that need the sentence before them (a relative date, a pronoun): such a sentence is not
+self-contained in a summary of several reports."""
 LOADED_PENALTY = 0.05
 """Predicted ROUGE-L a sentence with a loaded word loses: neutral wording is a requirement, whatever the
 references reward (sentence scores are mostly 0.1–0.35)."""
@@ -124,6 +140,7 @@ class SourceText:
     title: str
     text: str
     lang: str | None = None
+    published: datetime | None = None
 
 
 @dataclass
@@ -456,16 +473,19 @@ class ExtractiveSummarizer:
         return self.budget_base + self.budget_per_word * sum(len(words(doc.text or "")) for doc in docs)
 
     def summarize(self, docs: list[SourceText]) -> Summary:
-        """Best-scored sentences, compressed, while they fit the word budget (at least `min_sentences`)."""
+        """Best-scored self-contained sentences, compressed, each a different fact, while they fit the word
+        budget (at least `min_sentences`); the latest report's best sentence for a story of several days."""
         cands, scores, sim = self.scores(docs)
         terms = [content_terms(f"{doc.title} {doc.text}") for doc in docs]
+        same = _same_facts(cands, sim)
         budget = self.budget(docs)
         chosen: dict[int, str] = {}
         budget_used = 0
-        for k in map(int, np.argsort(-scores, kind="stable")):
+        order = [int(k) for k in np.argsort(-scores, kind="stable") if _self_contained(cands[int(k)].text)]
+        for k in _latest_first(docs, cands, order):
             if len(chosen) >= self.max_sentences:
                 break
-            if any(sim[k, c] >= REDUNDANCY_SIMILARITY for c in chosen):
+            if any(same[k, c] for c in chosen):
                 continue
             own = cands[k].doc
             text = compress(cands[k].text, set().union(*terms[:own], *terms[own + 1 :]), self.cut_clauses,
@@ -477,10 +497,48 @@ class ExtractiveSummarizer:
             budget_used += length
         sentences = []
         for k in sorted(chosen, key=lambda k: (cands[k].position, -scores[k])):
-            supporters = sorted({cands[j].doc for j in range(len(cands)) if sim[k, j] >= SUPPORT_SIMILARITY})
+            supporters = sorted({cands[j].doc for j in range(len(cands))
+                                 if sim[k, j] >= SUPPORT_SIMILARITY or same[k, j]})  # fmt: skip
             sources = [cands[k].doc] + [d for d in supporters if d != cands[k].doc]
             sentences.append(SummarySentence(chosen[k], sources, (cands[k].doc, cands[k].position)))
         return Summary(sentences, "extractive")
+
+
+def _self_contained(text: str) -> bool:
+    return not text.casefold().startswith(_UNANCHORED)
+
+
+def _distinctive(keys: set[tuple[str, float | str]]) -> set[tuple[str, float | str]]:
+    """Figures two outlets seldom share by chance: money, and counts of a thousand or more (not years)."""
+    return {
+        (unit, value) for unit, value in keys
+        if unit in "$€£¥" or (not isinstance(value, str) and value >= 1000 and unit != "year")
+    }  # fmt: skip
+
+
+def _same_facts(cands: list[Candidate], sim: np.ndarray) -> np.ndarray:
+    """Candidate pairs that state one fact: TF-IDF redundancy, or one figure and overlapping words."""
+    terms = [content_terms(c.text) for c in cands]
+    figures = [_distinctive(figure_keys(c.text)) for c in cands]
+    same = sim >= REDUNDANCY_SIMILARITY
+    for i in range(len(cands)):
+        for j in range(i + 1, len(cands)):
+            union = len(terms[i]) + len(terms[j])
+            dice = 2 * len(terms[i] & terms[j]) / union if union else 0.0
+            if dice >= SAME_FIGURE_DICE and figures[i] & figures[j]:
+                same[i, j] = same[j, i] = True
+    return same
+
+
+def _latest_first(docs: list[SourceText], cands: list[Candidate], order: list[int]) -> list[int]:
+    """`order`, with the latest report's best candidate first when the reports span over LATEST_SPAN."""
+    dated = [(d.published if d.published.tzinfo else d.published.replace(tzinfo=UTC), i)
+             for i, d in enumerate(docs) if d.published is not None]  # fmt: skip
+    if len(dated) < 2 or max(dated)[0] - min(dated)[0] <= LATEST_SPAN:
+        return order
+    latest = max(dated)[1]
+    best = next((k for k in order if cands[k].doc == latest), None)
+    return order if best is None else [best] + [k for k in order if k != best]
 
 
 _CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")

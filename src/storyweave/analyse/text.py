@@ -20,6 +20,12 @@ def _segmenter(lang: str) -> pysbd.Segmenter:
 
 
 def split_sentences(text: str, lang: str | None = None) -> list[str]:
+    """Sentences of `text` (see `_split`); cached, since the report and the summary split the same texts."""
+    return list(_split(text or "", lang))
+
+
+@lru_cache(maxsize=4096)
+def _split(text: str, lang: str | None) -> tuple[str, ...]:
     """Sentences of `text`: paragraphs first (newlines are hard breaks), then pysbd rules for the language.
 
     Languages pysbd does not know use English rules, which still break on `. ! ?` followed by a capital.
@@ -36,7 +42,7 @@ def split_sentences(text: str, lang: str | None = None) -> list[str]:
         except Exception:  # pysbd has rare regex failures on odd input; a plain split keeps the text
             pieces = _FALLBACK_SPLIT.split(paragraph)
         out.extend(p.strip() for p in pieces if p.strip())
-    return out
+    return tuple(out)
 
 
 def words(text: str) -> list[str]:
@@ -51,6 +57,7 @@ def is_statement(sentence: str, lang: str | None = None) -> bool:
     return decide(sentence, lang)
 
 
+@lru_cache(maxsize=65536)
 def name_key(name: str) -> str:
     """Spelling-insensitive key: accents, case, hyphens and spaces removed (Kim Jong-un = Kim Jong Un)."""
     folded = unicodedata.normalize("NFKD", name.casefold())
