@@ -54,6 +54,8 @@ class RunStats:
     workers: int
     nodes: int
     stages: StageTimes = field(default_factory=StageTimes)
+    cpu: StageTimes = field(default_factory=StageTimes)
+    """CPU seconds per stage (read, embed, decide): what the work costs whatever else the machine runs."""
     placed: int = 0
     """Articles the engine actor was given (its per-article cost is `stages.decide / placed`)."""
     touched: set[str] = field(default_factory=set)
@@ -142,6 +144,8 @@ class RayRunner:
                 continue
             self.stats.stages.read += prepared.read_seconds
             self.stats.stages.embed += prepared.embed_seconds
+            self.stats.cpu.read += prepared.read_cpu
+            self.stats.cpu.embed += prepared.embed_cpu
             yield prepared
 
     def place(self, articles: list[Article], vectors: dict[str, np.ndarray]) -> Placed:
@@ -151,6 +155,7 @@ class RayRunner:
         except self.ray.exceptions.RayTaskError as exc:
             raise exc.cause from None
         self.stats.stages.decide += placed.seconds
+        self.stats.cpu.decide += placed.cpu
         self.stats.placed += len(articles)
         self.stats.touched.update(
             s for s, r in zip(placed.story_ids, placed.results, strict=True) if r.added and s
