@@ -62,6 +62,9 @@ def row(name: str, count: int, seconds: float, stats=None, startup: float | None
         s = stats.stages
         out.update(workers=stats.workers, nodes=stats.nodes, read=s.read, embed=s.embed, decide=s.decide,
                    analyse=s.analyse, decide_ms=1000 * s.decide / max(stats.placed, 1))  # fmt: skip
+        placed = max(stats.placed, 1)
+        out.update(worker_cpu_ms=1000 * (stats.cpu.read + stats.cpu.embed) / placed,
+                   decide_cpu_ms=1000 * stats.cpu.decide / placed)  # fmt: skip
     print(f"{out}  load {os.getloadavg()[0]:.1f}", flush=True)
     return out
 
@@ -182,12 +185,19 @@ def print_table(rows: list[dict]) -> None:
         print("| " + " | ".join(map(str, cells)) + " |")
         if r.get("analyse"):
             print(f"analysis: {r['analyse']:.1f} s summed over tasks for {r['articles']} stories")
-    decide = [r["decide_ms"] for r in rows if r.get("decide_ms")]
-    if decide:
-        print(
-            f"decision actor: {min(decide):.1f}-{max(decide):.1f} ms/article -> ceiling "
-            f"{1000 / max(decide):.0f}-{1000 / min(decide):.0f} articles/s"
-        )
+    print("\nCPU per article (load-independent): workers (read+embed) and the decision actor; projected rate")
+    print("with N idle cores for workers = min(N / worker cost, 1 / actor cost):")
+    print("| run | worker CPU ms/article | actor CPU ms/article | actor ceiling/s", end="")
+    print(" | N=1 | 2 | 4 | 8 | 16 | 32 |")
+    print("|---" * 10 + "|")
+    for r in rows:
+        if not r.get("decide_cpu_ms") or "analyse " in r["run"]:
+            continue
+        worker, actor = r["worker_cpu_ms"], r["decide_cpu_ms"]
+        projected = [min(n * 1000 / worker, 1000 / actor) for n in (1, 2, 4, 8, 16, 32)]
+        cells = [r["run"], f"{worker:.0f}", f"{actor:.1f}", f"{1000 / actor:.0f}"]
+        cells += [f"{p:.0f}" for p in projected]
+        print("| " + " | ".join(cells) + " |")
 
 if __name__ == "__main__":
     main()

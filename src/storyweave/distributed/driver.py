@@ -54,6 +54,8 @@ class RunStats:
     workers: int
     nodes: int
     stages: StageTimes = field(default_factory=StageTimes)
+    cpu: StageTimes = field(default_factory=StageTimes)
+    """CPU seconds per stage (read, embed, decide): what the work costs whatever else the machine runs."""
     placed: int = 0
     """Articles the engine actor was given (its per-article cost is `stages.decide / placed`)."""
     touched: set[str] = field(default_factory=set)
@@ -142,16 +144,26 @@ class RayRunner:
                 continue
             self.stats.stages.read += prepared.read_seconds
             self.stats.stages.embed += prepared.embed_seconds
+            self.stats.cpu.read += prepared.read_cpu
+            self.stats.cpu.embed += prepared.embed_cpu
             yield prepared
 
     def place(self, articles: list[Article], vectors: dict[str, np.ndarray]) -> Placed:
         """The engine actor places a batch (one transaction); errors raised there are raised here as is."""
+        return self.collect(self.submit(articles, vectors), len(articles))
+
+    def submit(self, articles: list[Article], vectors: dict[str, np.ndarray]) -> object:
+        """Queue a batch on the engine actor (which places batches one at a time, in submission order)."""
+        return self.engine.add_batch.remote(articles, vectors)
+
+    def collect(self, ref: object, count: int) -> Placed:
         try:
-            placed = self.ray.get(self.engine.add_batch.remote(articles, vectors))
+            placed = self.ray.get(ref)
         except self.ray.exceptions.RayTaskError as exc:
             raise exc.cause from None
         self.stats.stages.decide += placed.seconds
-        self.stats.placed += len(articles)
+        self.stats.cpu.decide += placed.cpu
+        self.stats.placed += count
         self.stats.touched.update(
             s for s, r in zip(placed.story_ids, placed.results, strict=True) if r.added and s
         )
@@ -262,7 +274,9 @@ class RayIngestor(Ingestor):
         self.runner = runner
 
     def run(self, sources: Iterable[Source | IngestError]) -> IngestSummary:
-        pipeline: _RemotePipeline = self.pipeline  # type: ignore[assignment]
+        """The engine actor places one batch while the driver takes in the next (so it never waits for the
+        driver); results are counted in input order."""
+        placing = None
         for prepared in self.runner.prepare(ingest_units(sources, self.batch_size)):
             batch = []
             for item in prepared.items:
@@ -272,11 +286,29 @@ class RayIngestor(Ingestor):
                     batch.append(item)
                 if self.on_record is not None:
                     self.on_record()
-            pipeline.vectors = prepared.vectors
-            self._flush(batch)
+            vectors = prepared.vectors
+            submitted = (batch, vectors, self.runner.submit(batch, vectors)) if batch else None
+            if placing is not None:
+                self._settle(*placing)
+            placing = submitted
+        if placing is not None:
+            self._settle(*placing)
         if self.summary.added:
             self.runner.snapshot()
         return self.summary
+
+    def _settle(self, batch: list[Article], vectors: dict[str, np.ndarray], ref: object) -> None:
+        """Count a placed batch; one that failed as a whole (rolled back) is added article by article, as
+        `Ingestor` does (after the batch queued behind it, the one case where arrival order changes)."""
+        try:
+            results = self.runner.collect(ref, len(batch)).results
+        except Exception:
+            self.pipeline.vectors = vectors  # type: ignore[attr-defined]
+            for article in batch:
+                self._add_one(article)
+            return
+        for article, result in zip(batch, results, strict=True):
+            self._count(article, result)
 
 
 class RayEmbedder:

@@ -46,6 +46,9 @@ class Prepared:
     vectors: dict[str, np.ndarray] = field(default_factory=dict)
     read_seconds: float = 0.0
     embed_seconds: float = 0.0
+    read_cpu: float = 0.0
+    """CPU seconds of the worker process (wall seconds depend on what else the machine runs)."""
+    embed_cpu: float = 0.0
 
 
 @dataclass
@@ -55,6 +58,8 @@ class Placed:
     results: list[AddResult]
     story_ids: list[str]
     seconds: float
+    cpu: float
+    """CPU seconds of the engine actor's process (the database server's are not counted)."""
 
 
 def _use_spec(spec: str) -> None:
@@ -79,14 +84,17 @@ class PrepareWorker:
         return self._fetcher
 
     def read(self, unit: Unit) -> Prepared:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         items: list[Item] = [record_item(raw, where) for where, raw in unit.lines]
         for source in unit.sources:
             items.extend(read_source(source, self._fetch() if source.kind == "url" else None))
         items.extend(unit.articles)
-        read = time.perf_counter()
+        read, read_cpu = time.perf_counter(), time.process_time()
         vectors = article_vectors(self.embedder, [i for i in items if isinstance(i, Article)])
-        return Prepared(items, vectors, read - start, time.perf_counter() - read)
+        return Prepared(
+            items, vectors, read - start, time.perf_counter() - read,
+            read_cpu - start_cpu, time.process_time() - read_cpu,
+        )  # fmt: skip
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.embedder.embed(texts)
@@ -115,14 +123,14 @@ class EngineWorker:
 
     def add_batch(self, articles: list[Article], vectors: dict[str, np.ndarray]) -> Placed:
         """Place a batch in one transaction, as `Ingestor` and `cluster_articles` do in one process."""
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         self.engine.prepare(articles, vectors)
         results = self.pipeline.add_many(articles)
         story_ids = []
         for result in results:
             placed = self.store.get_article(result.duplicate_of or result.article_id)
             story_ids.append(placed.story_id if placed and placed.story_id else "")
-        return Placed(results, story_ids, time.perf_counter() - start)
+        return Placed(results, story_ids, time.perf_counter() - start, time.process_time() - start_cpu)
 
     def snapshot(self) -> None:
         self.engine.snapshot()
