@@ -129,3 +129,23 @@ def test_a_german_and_a_french_report_of_one_event_join(shared_data, sqlite_stor
     biden = [s for r, s in zip(records, stories, strict=True) if r["id"].startswith("1629471408")]
     huawei = [s for r, s in zip(records, stories, strict=True) if r["id"].startswith("1529812684")]
     assert biden[0] == biden[1] and biden[0] not in huawei
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_undated_reports_and_dated_ones_of_the_same_actors_stay_apart(
+    satellites, seeds_dir, sqlite_store, embedder, order
+):
+    """The seeds (an undated 2023 meeting of Kim Jong-un's military commission) and the dated February 2016
+    reports of a North Korean satellite launch: every other signal says 'North Korea, Kim', nothing says
+    'the same time', so neither story takes the other's reports; each still holds its own."""
+    seeds = []
+    for path in sorted(seeds_dir.glob("*.txt")):
+        title, _, text = path.read_text(encoding="utf-8").partition("\n")
+        seeds.append({"id": path.stem, "title": title, "text": text.strip()})
+    launch = [r for r in satellites if r["published"].startswith("2016-02")]
+    records = [*seeds, *launch][::order]
+    stories = dict(zip((r["id"] for r in records), _cluster(sqlite_store, embedder, records), strict=True))
+    seed_stories = {stories[r["id"]] for r in seeds}
+    launch_stories = {stories[r["id"]] for r in launch}
+    assert len(seed_stories) == 1 and len(launch_stories) == 1
+    assert not seed_stories & launch_stories

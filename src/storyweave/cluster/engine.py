@@ -302,7 +302,10 @@ class StoryEngine:
                 "no-lang", "article %s has no language; language features are not used for it", article.id
             )
         feats = text_features(article.title, article.text, published)
-        profile = Profile.of_article(vector, feats, moment, article.lang, article.source, article.title or "")
+        profile = Profile.of_article(
+            vector, feats, moment, article.lang, article.source, article.title or "",
+            has_published=published is not None,
+        )  # fmt: skip
         match, minhash = self.dups.find(article.hash, article.title, article.text)
         target, score, duplicate_of, related = None, 0.0, None, None
         if match is not None:
@@ -344,7 +347,12 @@ class StoryEngine:
         """Time coherence: a story's reports lie within one window; spans further apart never join or merge,
         whatever the arrival order."""
         hours = gap_hours(a, b)
-        return hours is not None and hours > self.model.time_window_days * 24.0
+        if hours is None:
+            # A report with a publication date and a story with no date at all (or the reverse): nothing shows
+            # they are of one time, and the same actors years apart (a 2016 launch, an undated 2023 meeting
+            # about North Korea) look like one event to every other signal. Near-copies still join.
+            return bool(a.published or b.published) and (a.t_first is None) != (b.t_first is None)
+        return hours > self.model.time_window_days * 24.0
 
     def _record(
         self,
@@ -424,7 +432,10 @@ class StoryEngine:
         vector = self._pending.pop(article.id, None)
         if vector is None:
             vector = self.embedder.embed([embed_text(article)])[0]
-        profile = Profile.of_article(vector, feats, moment, article.lang, article.source, article.title or "")
+        profile = Profile.of_article(
+            vector, feats, moment, article.lang, article.source, article.title or "",
+            has_published=published is not None,
+        )  # fmt: skip
         return profile, feats, moment
 
     def _checked_date(self, article: Article, quiet: bool = False) -> datetime | None:

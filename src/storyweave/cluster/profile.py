@@ -109,6 +109,8 @@ class Profile:
     short: bool = False
     dates: Counter = field(default_factory=Counter)
     lead_names: Counter = field(default_factory=Counter)
+    published: int = 0
+    """How many of the reports carry a publication date (a date stated in an undated text does not count)."""
     norm_cache: tuple[int, float] = (-1, 0.0)
     """(n, tf-idf norm): the norm is reused until the profile changes."""
 
@@ -128,7 +130,11 @@ class Profile:
         lang: str | None,
         source: str | None = None,
         title: str = "",
+        *,
+        has_published: bool = False,
     ) -> Profile:
+        """`published` is the article's date (its publication date, else one its text states);
+        `has_published` says which."""
         hours = to_hours(published)
         return cls(
             vec_sum=np.asarray(vector, dtype=np.float32).copy(),
@@ -145,6 +151,7 @@ class Profile:
             short=feats.n_words < 40,
             dates=Counter(feats.dates),
             lead_names=Counter(feats.lead_names),
+            published=int(has_published),
         )
 
     @property
@@ -180,6 +187,7 @@ class Profile:
         times = [t for t in (self.t_first, self.t_last, other.t_first, other.t_last) if t is not None]
         if times:
             self.t_first, self.t_last = min(times), max(times)
+        self.published += other.published
         self.langs.update(other.langs)
         self.sources.update(other.sources)
         if len(self.sources) > MAX_TERMS:
