@@ -29,13 +29,13 @@ from rouge_score import rouge_scorer
 from sklearn.ensemble import HistGradientBoostingRegressor
 
 from storyweave.analyse.facts import content_terms
+from storyweave.analyse.nlp import parse
 from storyweave.analyse.summary import (
     FEATURE_NAMES,
     ExtractiveSummarizer,
     SourceText,
     TreeEnsemble,
     _cut,
-    _parser,
     _unsupported,
     candidates,
     clause_spans,
@@ -70,7 +70,7 @@ def clause_gains(job: tuple[dict, dict]) -> list[tuple[str, float]]:
     for i, sentence in enumerate(sentences):
         own = sentence.origin[0]
         others = set().union(*terms[:own], *terms[own + 1 :])
-        doc = _parser()(sentence.text)
+        doc = parse([sentence.text])[0]
         for kind, lo, hi in clause_spans(doc):
             if not _unsupported(doc, lo, hi, others):
                 continue

@@ -285,7 +285,8 @@ def card(store: Store, story: Story, articles: list[Article] | None = None) -> S
         return hit
     if articles is None:
         articles = list(store.iter_articles(story_id=story.id))
-    outlets = Counter(a.source or "unknown" for a in articles)
+    # the same column names as the analysis report's (storyweave.analyse.report.outlet_name): no "unknown"
+    outlets = Counter(a.source or (urlsplit(a.url).hostname if a.url else None) or a.id for a in articles)
     langs = Counter(a.lang or "?" for a in articles)
     first = next((a for a in articles if not a.duplicate_of), articles[0] if articles else None)
     made = StoryCard(
