@@ -150,6 +150,43 @@ def test_touched_stories_are_analysed_as_tasks(cluster, postgres_url, articles_f
     assert runner.stats.stages.analyse > 0
 
 
+def _listening_hosts(root: int) -> set[str]:
+    """Local addresses (hex, as /proc/net/tcp* writes them) of the TCP sockets that `root`'s descendant
+    processes listen on."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):  # a process that ended meanwhile
+            continue
+    family = {root}
+    for _ in range(20):  # depth of the process tree
+        family |= {pid for pid, parent in parents.items() if parent in family}
+    inodes = set()
+    for pid in family:
+        try:
+            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        except OSError:
+            continue
+        inodes |= {link[8:-1] for link in links if link.startswith("socket:[")}
+    hosts = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                hosts.add(fields[1].rsplit(":", 1)[0])
+    return hosts
+
+
+def test_the_simulated_cluster_listens_on_loopback_only(cluster):
+    hosts = _listening_hosts(os.getpid())
+    assert hosts, "no listening socket found for the Ray processes"
+    # 127.0.0.1 (IPv4, and mapped into IPv6), ::1
+    loopback = {"0100007F", "0000000000000000FFFF00000100007F", "00000000000000000000000001000000"}
+    assert hosts <= loopback, hosts
+    assert {node["NodeManagerAddress"] for node in ray.nodes()} == {"127.0.0.1"}
+
+
 def test_sqlite_is_refused_on_several_nodes(cluster, tmp_path: Path):
     from storyweave.distributed import DistributedError, RayRunner
 

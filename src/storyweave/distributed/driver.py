@@ -9,7 +9,6 @@ its calls retried by Ray; a store that refuses what it already holds makes a ret
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -229,11 +228,6 @@ def ingest_units(
         yield Unit(sources=tuple(group))
 
 
-class _RemoteEngine:
-    def __init__(self, runner: RayRunner) -> None:
-        self.snapshot = runner.snapshot
-
-
 class _RemotePipeline:
     """What `Ingestor` needs of a `Pipeline`, with the engine actor doing the adds: `vectors` holds the
     current unit's embeddings."""
@@ -241,7 +235,7 @@ class _RemotePipeline:
     def __init__(self, store: Store, runner: RayRunner) -> None:
         self.store = store
         self.runner = runner
-        self.engine = _RemoteEngine(runner)
+        self.engine = None  # on the actor: `runner.place`, `runner.snapshot`
         self.vectors: dict[str, np.ndarray] = {}
 
     def add_many(self, articles: list[Article]) -> list[AddResult]:
@@ -356,6 +350,3 @@ def cluster_on_ray(
     runner.snapshot()
     return story_ids
 
-
-def rate(count: int, started: float) -> float:
-    return count / max(time.perf_counter() - started, 1e-9)
