@@ -31,3 +31,33 @@ def test_every_restart_progresses_and_the_end_state_matches_an_uninterrupted_run
     assert outcome.stored == outcome.articles and not outcome.missing  # exactly once: ids are unique
     assert outcome.unplaced == 0
     assert outcome.different_story == 0
+
+
+class _Counting:
+    """The session's encoder, counting the texts it embeds."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.dim, self.texts = inner, inner.name, inner.dim, 0
+
+    def embed(self, texts: list[str]):
+        self.texts += len(texts)
+        return self.inner.embed(texts)
+
+
+def test_restart_replays_stored_vectors_without_embedding(tmp_path: Path, embedder) -> None:
+    from storyweave.cluster import StoryEngine
+    from storyweave.models import Article
+    from storyweave.pipeline import Pipeline
+    from storyweave.store import SQLiteStore
+
+    counting = _Counting(embedder)
+    articles = [
+        Article(f"a{n}", f"Harbour bridge reopens, report {n}", "The bridge reopened on Monday.")
+        for n in range(5)
+    ]
+    with SQLiteStore(tmp_path / "s.db") as store:
+        Pipeline(store, StoryEngine(store, counting)).add_many(articles)  # no snapshot: as after a kill
+        assert counting.texts == 5 and len(store.get_vectors(counting.name, [a.id for a in articles])) == 5
+    with SQLiteStore(tmp_path / "s.db") as store:
+        restarted = StoryEngine(store, counting)
+        assert restarted.processed == 5 and counting.texts == 5  # caught up from the stored vectors
