@@ -304,7 +304,7 @@ class StoryEngine:
             self._warn(
                 "no-lang", "article %s has no language; language features are not used for it", article.id
             )
-        feats = text_features(article.title, article.text, published)
+        feats = text_features(article.title, article.text)
         profile = Profile.of_article(vector, feats, moment, article.lang, article.source, article.title or "")
         match, minhash = self.dups.find(article.hash, article.title, article.text)
         target, score, duplicate_of, related = None, 0.0, None, None
@@ -421,7 +421,7 @@ class StoryEngine:
         """Profile of a stored article, its text features and its usable date (no warnings: replay)."""
         published = self._checked_date(article, quiet=True)
         moment = published or self._stated_date(article, quiet=True)
-        feats = text_features(article.title, article.text, published)
+        feats = text_features(article.title, article.text)
         if not _has_content(article):
             return _empty_profile(self._dim or self.embedder.dim), feats, moment
         vector = self._pending.pop(article.id, None)
