@@ -2,6 +2,8 @@
 
     .venv/bin/python scripts/fit_engine.py [--data ../shared/data] [--embedder use|e5|st:PATH]
                                            [--cache /work/cache/emb-use.npz] [--embed-only] [--no-write]
+    experiments (see --help): [--model trees|monotone|logistic] [--drop FEATURES] [--window DAYS]
+                              [--rows-cache FILE] [--only SETS] [--sweep THRESHOLDS]
 
 Join model: boosted trees over `profile.FEATURE_NAMES`, from replays of labelled streams with gold stories
 (Miranda et al. 2018): every article is compared with its nearest gold stories so far (same-topic stories

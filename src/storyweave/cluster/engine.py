@@ -46,7 +46,8 @@ REVISION_KEY = "story_engine_revision"
 STATE_VERSION = 3
 """Bump whenever the pickled state's classes or the embedded text change: an older snapshot is then
 rebuilt from the stored decisions instead of being loaded into objects of another shape (version 1
-predates `Profile.sources` and the 2,000-character embeddings, version 2 `Profile.dates`)."""
+predates `Profile.sources` and the 2,000-character embeddings, version 2 the stories' member titles and
+the shipped background word weights)."""
 FUTURE_TOLERANCE = timedelta(days=1)
 MIN_EVIDENCE = 0.15
 """No join without some shared content: the best member cosine or the tf-idf cosine must reach this. The tree
