@@ -2,6 +2,8 @@
 
     .venv/bin/python scripts/fit_engine.py [--data ../shared/data] [--embedder use|e5|st:PATH]
                                            [--cache /work/cache/emb-use.npz] [--embed-only] [--no-write]
+    experiments (see --help): [--model trees|monotone|logistic] [--drop FEATURES] [--window DAYS]
+                              [--rows-cache FILE] [--only SETS] [--sweep THRESHOLDS]
 
 Join model: boosted trees over `profile.FEATURE_NAMES`, from replays of labelled streams with gold stories
 (Miranda et al. 2018): every article is compared with its nearest gold stories so far (same-topic stories
@@ -136,7 +138,7 @@ def join_rows(stream: Stream, embedder, window_days: float) -> tuple[np.ndarray,
     by_key: dict[int, str] = {}
     rows, labels = [], []
     for article, vector, label in zip(articles, vectors, gold, strict=True):
-        feats = text_features(article.title, article.text, article.published)
+        feats = text_features(article.title, article.text)
         moment = article.published or text_date(article.text)
         profile = Profile.of_article(vector, feats, moment, article.lang, article.source)
         candidates = [by_key[k] for k, _ in index.search(profile.unit, CANDIDATES)]
@@ -167,9 +169,6 @@ MONOTONE = {
     "time_gap": -1,
     "dense_sq": 1,
     "tfidf_sqrt": 1,
-    "dates_shared": 1,
-    "lead_names": 1,
-    "story_names_in_query": 1,
 }
 """More similar never means less likely the same event: the constraint keeps the trees from learning one
 set's quirks (a dip at some cosine), which did not carry over to the sets left out."""
@@ -336,12 +335,13 @@ def main() -> int:
     if args.rows_cache and args.rows_cache.exists():
         with open(args.rows_cache, "rb") as handle:
             rows = pickle.load(handle)
+    cached = len(rows)
     for name, stream in streams.items():
         for variant, replayed in variants(name, stream):
             if variant not in rows:
                 rows[variant] = (name, join_rows(replayed, embedder, args.window))
             print(f"{variant}: {len(rows[variant][1][1])} join rows", file=sys.stderr)
-    if args.rows_cache:
+    if args.rows_cache and len(rows) > cached:
         with open(args.rows_cache, "wb") as handle:
             pickle.dump(rows, handle)
     x_pairs = pair_feature_rows(pairs, embedder)

@@ -9,7 +9,7 @@ import pytest
 
 from storyweave.cluster import StoryEngine
 from storyweave.cluster.batch import article_from_record, cluster_articles
-from storyweave.cluster.dates import explicit_dates, stated_dates, text_date
+from storyweave.cluster.dates import explicit_dates, text_date
 
 
 def test_explicit_dates_in_several_forms_and_languages():
@@ -27,13 +27,6 @@ def test_explicit_dates_in_several_forms_and_languages():
     ]
 
 
-def test_weekdays_resolve_against_publication_and_need_it():
-    wednesday = datetime(2017, 8, 30, 9, tzinfo=UTC)
-    text = "North Korea fired a missile on Monday; talks resume on Wednesday."
-    assert stated_dates(text, wednesday) == [date(2017, 8, 28), date(2017, 8, 30)]
-    assert stated_dates(text) == []
-
-
 def test_an_undated_text_takes_its_dateline_not_later_or_future_dates():
     assert text_date("May 2, 2013 1:35 pm.\nLohan checked in. Her last stint was on March 1, 2011.") == (
         datetime(2013, 5, 2, 12, tzinfo=UTC)
@@ -47,7 +40,6 @@ def test_an_undated_text_takes_its_dateline_not_later_or_future_dates():
 def test_bad_date_input_never_crashes():
     assert text_date("") is None
     assert explicit_dates("31 February 2013, 0 May 0000, 99/99/9999") == []
-    assert len(stated_dates("on Monday " * 1000, datetime(2020, 1, 1, tzinfo=UTC))) == 1
     assert len(explicit_dates("May 1, 2001 " * 5000)) <= 32
 
 

@@ -1,10 +1,9 @@
-"""Dates stated in an article's text: "June 25, 2005", "25 June 2005", "2005-06-25", "on Monday".
+"""Dates stated in an article's text: "June 25, 2005", "25 June 2005", "2005-06-25".
 
-Why: publication time alone cannot keep two events of the same kind apart when a feed is undated, and a
-report's own dates say which event it is about. A small bounded-regex extractor (explicit dates in English,
-German, French, Spanish, Italian and Portuguese month names, ISO dates, and English weekdays resolved
-against the publication date) runs at well over 10,000 texts/s; general date parsers (dateparser's
-`search_dates`) are 100x slower and guess at every number.
+Why: an undated article (a scraped page, a feed without dates) still says when it was written, usually in a
+dateline; with that date the engine keeps it out of stories of other times. A small bounded-regex extractor
+(English, German, French, Spanish, Italian and Portuguese month names, ISO dates) costs about a millisecond
+per full text; general date parsers (dateparser's `search_dates`) are far slower and guess at every number.
 """
 
 from __future__ import annotations
@@ -40,8 +39,6 @@ _BEFORE_YEAR = 32
 """Written dates end with their year: the month patterns only run on the few characters before each year,
 which keeps the scan linear and cheap (a year is rare in a text; most positions are never tried)."""
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-_WEEKDAY = re.compile(rf"\b(?:on|last|this|since|late|early)\s({'|'.join(_WEEKDAYS)})\b", re.IGNORECASE)
 SCAN_CHARS = 20_000
 """Only the start of very long texts is scanned: bounded cost per article."""
 MAX_DATES = 32
@@ -75,25 +72,6 @@ def explicit_dates(text: str) -> list[tuple[int, date]]:
         year, month, day = match.groups()
         found.append((match.start(), _valid(int(year), int(month), int(day))))
     return sorted((p, d) for p, d in found if d is not None)[:MAX_DATES]
-
-
-def relative_dates(text: str, published: datetime | None) -> list[date]:
-    """English weekdays ("on Monday") resolved to the latest such day on or before publication."""
-    if published is None:
-        return []
-    today = published.date()
-    found = []
-    for match in _WEEKDAY.finditer(text[:SCAN_CHARS]):
-        back = (today.weekday() - _WEEKDAYS.index(match.group(1).casefold())) % 7
-        found.append(today - timedelta(days=back))
-        if len(found) >= MAX_DATES:
-            break
-    return found
-
-
-def stated_dates(text: str, published: datetime | None = None) -> list[date]:
-    """Every date the text states, explicit and (when `published` is known) relative, without repeats."""
-    return list(dict.fromkeys([d for _, d in explicit_dates(text)] + relative_dates(text, published)))
 
 
 def text_date(text: str, now: datetime | None = None) -> datetime | None:

@@ -46,7 +46,8 @@ REVISION_KEY = "story_engine_revision"
 STATE_VERSION = 3
 """Bump whenever the pickled state's classes or the embedded text change: an older snapshot is then
 rebuilt from the stored decisions instead of being loaded into objects of another shape (version 1
-predates `Profile.sources` and the 2,000-character embeddings, version 2 `Profile.dates`)."""
+predates `Profile.sources` and the 2,000-character embeddings, version 2 the stories' member titles and
+the shipped background word weights)."""
 FUTURE_TOLERANCE = timedelta(days=1)
 MIN_EVIDENCE = 0.15
 """No join without some shared content: the best member cosine or the tf-idf cosine must reach this. The tree
@@ -303,7 +304,7 @@ class StoryEngine:
             self._warn(
                 "no-lang", "article %s has no language; language features are not used for it", article.id
             )
-        feats = text_features(article.title, article.text, published)
+        feats = text_features(article.title, article.text)
         profile = Profile.of_article(
             vector, feats, moment, article.lang, article.source, article.title or "",
             has_published=published is not None,
@@ -428,7 +429,7 @@ class StoryEngine:
         """Profile of a stored article, its text features and its usable date (no warnings: replay)."""
         published = self._checked_date(article, quiet=True)
         moment = published or self._stated_date(article, quiet=True)
-        feats = text_features(article.title, article.text, published)
+        feats = text_features(article.title, article.text)
         if not _has_content(article):
             return _empty_profile(self._dim or self.embedder.dim), feats, moment
         vector = self._pending.pop(article.id, None)

@@ -20,15 +20,11 @@ from importlib import resources
 
 import numpy as np
 
-from storyweave.cluster.dates import stated_dates
-
 _WORD = re.compile(r"\w+", re.UNICODE)
 _NUMBER = re.compile(r"\d[\d.,]*\d|\d")
 _SENTENCE_END = re.compile(r"[.!?:;\"“”«»]\s*$")
 MAX_TERMS = 300
 """Terms kept per story summary (the most frequent), which bounds memory and scoring cost per story."""
-LEAD_CHARS = 300
-"""The opening of a text, after its headline, whose names say who the report is about."""
 MAX_MEMBERS = 8
 """Recent member vectors kept per story for the nearest-member similarity."""
 TIME_SCALE_HOURS = 24.0 * 30
@@ -43,21 +39,13 @@ class TextFeatures:
     names: Counter
     numbers: Counter
     n_words: int
-    dates: Counter = field(default_factory=Counter)
-    """Days (proleptic ordinals) the text states, explicitly or relative to publication ("on Monday")."""
-    lead_names: Counter = field(default_factory=Counter)
-    """Names in the headline and the opening: who the report is about."""
 
 
-def text_features(title: str, text: str, published: datetime | None = None) -> TextFeatures:
-    """Words (lower-cased), capitalised names not opening a sentence, numbers with two or more digits, and
-    the dates the text states.
-    """
+def text_features(title: str, text: str) -> TextFeatures:
+    """Words (lower-cased), capitalised names not opening a sentence, and numbers with two or more digits."""
     body = f"{title or ''}.\n{text or ''}"
     terms: Counter = Counter()
     names: Counter = Counter()
-    lead_names: Counter = Counter()
-    lead_end = len(title or "") + LEAD_CHARS
     n_words = 0
     previous_end = 0
     for match in _WORD.finditer(body):
@@ -78,12 +66,9 @@ def text_features(title: str, text: str, published: datetime | None = None) -> T
             or (word.isupper() and 2 <= len(word) <= 6 and word.isalpha())
         ):
             names[lower] += 1
-            if match.start() < lead_end:
-                lead_names[lower] += 1
         previous_end = match.end()
     numbers = Counter(digits for raw in _NUMBER.findall(body) if len(digits := re.sub(r"[.,]", "", raw)) >= 2)
-    dates = Counter(d.toordinal() for d in stated_dates(body, published))
-    return TextFeatures(terms, names, numbers, n_words, dates, lead_names)
+    return TextFeatures(terms, names, numbers, n_words)
 
 
 def to_hours(moment: datetime | None) -> float | None:
@@ -107,8 +92,6 @@ class Profile:
     member_titles: list[str] = field(default_factory=list)
     """Headlines of `members`, in the same order: the candidates for the story's representative title."""
     short: bool = False
-    dates: Counter = field(default_factory=Counter)
-    lead_names: Counter = field(default_factory=Counter)
     published: int = 0
     """How many of the reports carry a publication date (a date stated in an undated text does not count)."""
     norm_cache: tuple[int, float] = (-1, 0.0)
@@ -149,8 +132,6 @@ class Profile:
             members=[np.asarray(vector, dtype=np.float16)],
             member_titles=[title],
             short=feats.n_words < 40,
-            dates=Counter(feats.dates),
-            lead_names=Counter(feats.lead_names),
             published=int(has_published),
         )
 
@@ -176,8 +157,6 @@ class Profile:
             (self.terms, other.terms, MAX_TERMS),
             (self.names, other.names, MAX_TERMS // 3),
             (self.numbers, other.numbers, MAX_TERMS // 6),
-            (self.dates, other.dates, MAX_TERMS // 6),
-            (self.lead_names, other.lead_names, MAX_TERMS // 6),
         ):
             mine.update(theirs)
             if len(mine) > 2 * cap:
@@ -243,10 +222,6 @@ FEATURE_NAMES = [
     "dense_sq",
     "tfidf_sqrt",
     "same_source",
-    "dates_shared",
-    "has_dates",
-    "lead_names",
-    "story_names_in_query",
 ]
 
 
@@ -268,14 +243,6 @@ def _tfidf_cosine(query: Profile, story: Profile, idf: DocumentFrequencies) -> f
     return min(1.0, dot / norms)
 
 
-TOP_NAMES = 5
-"""A story's principal actors: its most frequent names. A report of the same event names them too."""
-
-
-def _top(counts: Counter, k: int) -> Counter:
-    return Counter(dict(counts.most_common(k)))
-
-
 def _containment(query: Counter, target: Counter, idf: DocumentFrequencies) -> float:
     """Share of the query's (idf-weighted) items that also occur in the target."""
     if not query:
@@ -292,12 +259,6 @@ def gap_hours(query: Profile, story: Profile) -> float | None:
     return max(0.0, story.t_first - query.t_last, query.t_first - story.t_last)
 
 
-def _dates_shared(query: Counter, story: Counter) -> float:
-    """Share of the query's stated days that the story states too, give or take a day (time zones)."""
-    hits = sum(1 for day in query if day in story or day - 1 in story or day + 1 in story)
-    return hits / len(query)
-
-
 def features(query: Profile, story: Profile, idf: DocumentFrequencies) -> np.ndarray:
     """Similarity features of placing `query` (usually one article) into `story`; order = FEATURE_NAMES."""
     q_unit = query.unit
@@ -312,7 +273,6 @@ def features(query: Profile, story: Profile, idf: DocumentFrequencies) -> np.nda
         gap, has_time = 0.0, 0.0
     else:
         gap, has_time = min(1.0, math.log1p(hours) / math.log1p(TIME_SCALE_HOURS)), 1.0
-    has_dates = bool(query.dates) and bool(story.dates)
     known = bool(query.langs) and bool(story.langs)
     same_lang = float(known and bool(query.langs.keys() & story.langs.keys()))
     cross_lang = float(known and not same_lang)
@@ -334,10 +294,6 @@ def features(query: Profile, story: Profile, idf: DocumentFrequencies) -> np.nda
             dense * dense,
             math.sqrt(tfidf),
             float(bool(query.sources.keys() & story.sources.keys())),
-            _dates_shared(query.dates, story.dates) if has_dates else 0.0,
-            float(has_dates),
-            _containment(query.lead_names, story.names, idf),
-            _containment(_top(story.names, TOP_NAMES), query.names, idf),
         ],
         dtype=np.float64,
     )

@@ -18,7 +18,7 @@ def pair_feature_rows(pairs: Sequence[tuple[Article, Article]], embedder: Embedd
     articles = [a for pair in pairs for a in pair]
     vectors = embedder.embed([embed_text(a) for a in articles]) if articles else np.zeros((0, embedder.dim))
     df = background()
-    feats = [text_features(a.title, a.text, a.published) for a in articles]
+    feats = [text_features(a.title, a.text) for a in articles]
     profiles = [
         Profile.of_article(v, f, a.published, a.lang)
         for a, v, f in zip(articles, vectors, feats, strict=True)
