@@ -1,7 +1,7 @@
 """Fit the story engine's decision model (src/storyweave/cluster/engine_model.json); report it honestly.
 
     .venv/bin/python scripts/fit_engine.py [--data ../shared/data] [--embedder use|e5|st:PATH]
-                                           [--cache /work/cache/emb-use.npz] [--embed-only] [--no-write]
+                                           [--cache FILE.npz] [--embed-only] [--no-write]
     experiments (see --help): [--model trees|monotone|logistic] [--drop FEATURES] [--window DAYS]
                               [--rows-cache FILE] [--only SETS] [--sweep THRESHOLDS]
 
