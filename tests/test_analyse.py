@@ -13,7 +13,9 @@ from storyweave.analyse import analyse_story
 from storyweave.analyse.entities import Mention, merge_mentions
 from storyweave.analyse.numbers import extract_figures, find_conflicts
 from storyweave.analyse.quotes import extract_quotes
+from storyweave.analyse.text import words
 from storyweave.cli import app
+from storyweave.extract.page import article_from_text
 from storyweave.models import Article, Outlet, Story
 
 TRUST_LINE = "According to the criteria of The Trust Project"
@@ -246,3 +248,26 @@ def test_story_and_outlets_commands(tmp_path: Path, seeds: list[Article]) -> Non
     assert table.exit_code == 0 and "Facts across outlets" in table.stdout
     missing = runner.invoke(app, ["story", "nope", "--store", db])
     assert missing.exit_code == 1
+
+
+def test_seed_summary_states_each_fact_once(seeds_dir: Path) -> None:
+    """The two seeds' leads (read as `storyweave ingest` reads text files: the lead is the title and the
+    text's first paragraph) say one thing in other words ("called for strengthening the army's deterrent
+    capacity" / "called for a strengthening of the country's war deterrence"): one fact row on the page, so
+    one summary sentence, citing both."""
+    articles = [article_from_text(p.read_text(encoding="utf-8"), id=p.stem, source=p.stem)
+                for p in sorted(seeds_dir.glob("*.txt"))]  # fmt: skip
+    report = analyse_story(articles).to_dict()
+
+    def fact_of(sentence: str) -> str:
+        said = set(words(sentence))
+        best = max(
+            ((f["id"], len(said & set(words(s["text"])))) for f in report["facts"] for s in f["statements"]),
+            key=lambda pair: pair[1],
+        )
+        return best[0]
+
+    sentences = report["summary"]["sentences"]
+    facts = [fact_of(s["text"]) for s in sentences]
+    assert len(facts) >= 2 and len(set(facts)) == len(facts), facts
+    assert all(len(s["sources"]) == 2 for s in sentences if "called for" in s["text"])
