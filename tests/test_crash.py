@@ -19,7 +19,8 @@ def test_every_restart_progresses_and_the_end_state_matches_an_uninterrupted_run
     tmp_path: Path, shared_data: Path
 ) -> None:
     outcome = run(
-        tmp_path, shared_data / "clustering", 120, 3, seed=7, min_life=12.0, max_life=18.0, reference=True
+        tmp_path, shared_data / "clustering", 120, 3, seed=7, min_life=12.0, max_life=18.0, reference=True,
+        by_progress=True,
     )
     print(outcome)
     fresh, *restarts = outcome.lives

@@ -93,15 +93,19 @@ def ingest(source: Path, db: Path) -> subprocess.Popen:
     )
 
 
-def life(source: Path, db: Path, lifetime: float) -> Life:
-    """Start an ingest, watch the store, SIGKILL the whole process group after `lifetime` seconds."""
+def life(source: Path, db: Path, lifetime: float, kill_at: int | None = None) -> Life:
+    """Start an ingest, watch the store, SIGKILL the whole process group after `lifetime` seconds, or as soon
+    as the store holds `kill_at` articles (a moment that falls mid-run on a fast or a slow machine alike)."""
     before = stored_count(db)
     started = time.monotonic()
     process = ingest(source, db)
     first_new = None
     while time.monotonic() - started < lifetime and process.poll() is None:
-        if first_new is None and stored_count(db) > before:
+        stored = stored_count(db)
+        if first_new is None and stored > before:
             first_new = time.monotonic() - started
+        if kill_at is not None and stored >= kill_at:
+            break
         time.sleep(0.1)
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGKILL)
@@ -124,15 +128,23 @@ def partition(db: Path) -> dict[str, frozenset[str]]:
 
 def run(
     workdir: Path, data: Path, articles: int, kills: int, *, seed: int = 0, min_life: float = 3.0,
-    max_life: float = 20.0, reference: bool = False,
+    max_life: float = 20.0, reference: bool = False, by_progress: bool = False,
 ) -> Outcome:
+    """`kills` lives of random length in [min_life, max_life] s, then a final uninterrupted run. With
+    `by_progress`, each life is also killed once it has stored a random share (up to half) of what was
+    left, so every kill interrupts a run in progress whatever the machine's speed."""
     workdir.mkdir(parents=True, exist_ok=True)
     source, db = workdir / "input.jsonl", workdir / "crash.db"
     ids = build_input(data, articles, source)
     outcome = Outcome(articles=len(ids))
     rng = random.Random(seed)
     for _ in range(kills):
-        outcome.lives.append(life(source, db, rng.uniform(min_life, max_life)))
+        lifetime = rng.uniform(min_life, max_life)
+        kill_at = None
+        if by_progress:
+            before = stored_count(db)
+            kill_at = before + rng.randint(1, max(1, (len(ids) - before) // 2))
+        outcome.lives.append(life(source, db, lifetime, kill_at))
     started = time.monotonic()
     final = ingest(source, db)
     final.wait()
