@@ -229,11 +229,6 @@ class StoryEngine:
         """Replay a decision already in the store into the in-memory state."""
         profile, feats, moment = self._profile(article)
         self.df.add(feats)
-        if article.duplicate_of is None and _has_content(article):
-            # Score the candidates as the live decision did, for its side effects only: profiles cache their
-            # tf-idf norms when scored, so skipping this would leave a restarted engine with caches of another
-            # age than an uninterrupted one, and later decisions would differ (crash-and-resume != one run).
-            self._score_candidates(profile)
         self.dups.add(article.id, article.hash, self.dups.signature(article.title, article.text))
         state = self.stories.get(article.story_id)
         if state is None:
@@ -244,8 +239,6 @@ class StoryEngine:
         else:
             self._join_state(state, article, profile, moment)
         self.processed += 1
-        if self.merge_every and self.processed % self.merge_every == 0:
-            self.evict()  # as the live run's housekeeping did here (its merges are in the stored decisions)
 
     # -- the decision ------------------------------------------------------------------------------------
     def embed_articles(self, articles: Iterable[Article]) -> dict[str, np.ndarray]:
