@@ -256,8 +256,6 @@ class StoryEngine:
         else:
             self._join_state(state, article, profile, moment)
         self.processed += 1
-        if self.merge_every and self.processed % self.merge_every == 0:
-            self.evict()  # as the live run's housekeeping did here (its merges are in the stored decisions)
 
     # -- the decision ------------------------------------------------------------------------------------
     def embed_articles(self, articles: Iterable[Article]) -> dict[str, np.ndarray]:
