@@ -33,9 +33,9 @@ def test_every_restart_progresses_and_the_end_state_is_complete(
         assert life.stored_at_end > life.stored_at_start, life
     assert outcome.stored == outcome.articles and not outcome.missing  # exactly once: ids are unique
     assert outcome.unplaced == 0
-    # Not yet equal: a restarted engine's replayed state differs from the live one in ways that can change
-    # later decisions (tf-idf norm caches of another age, story order after merges); see README.
-    assert outcome.different_story <= 0.05 * outcome.articles
+    # The same stories as one uninterrupted run: a restart replays the stored decisions and the live engine's
+    # evictions at the same points (0 of 400 differ here; a margin of 1 % for any decision near a tie).
+    assert outcome.different_story <= 0.01 * outcome.articles
 
 
 class _Counting:

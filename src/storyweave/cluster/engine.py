@@ -225,6 +225,11 @@ class StoryEngine:
                 self.add(article)
             else:
                 self.replay(article)
+                if self.merge_every and self.processed % self.merge_every == 0:
+                    # The live engine retired stories here (see `_housekeeping`); its merges are in the
+                    # stored story ids already. Without this, a restarted engine keeps stories active that
+                    # the uninterrupted one had retired, and later articles may join them.
+                    self.evict()
 
     def _sync(self) -> bool:
         """Reload when another process (a `storyweave merge` next to a running server, a second ingest)
