@@ -243,7 +243,7 @@ class DyingEngine:
     def __init__(self, survive: int) -> None:
         self.left = survive
 
-    def add(self, article) -> None:
+    def add(self, article, vector=None) -> None:
         self.left -= 1
         if self.left < 0:
             raise Killed
@@ -265,7 +265,7 @@ class SnapshottingEngine:
     def __init__(self) -> None:
         self.added = self.snapshots = 0
 
-    def add(self, article) -> None:
+    def add(self, article, vector=None) -> None:
         self.added += 1
 
     def snapshot(self) -> None:

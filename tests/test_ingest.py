@@ -256,7 +256,7 @@ def test_kill_9_mid_ingest_leaves_a_consistent_store_and_rerun_completes(tmp_pat
 class RejectingEngine:
     """Places every article except one, as a story engine with a bug for one input would."""
 
-    def add(self, article: Article) -> None:
+    def add(self, article: Article, vector=None) -> None:
         if article.id == "bad":
             raise ValueError("cannot place this one")
 

@@ -13,9 +13,10 @@ from storyweave.store import Store
 
 
 class Placer(Protocol):
-    """What the pipeline needs from the story engine: place one stored article into a story."""
+    """What the pipeline needs from the story engine: place one stored article into a story (with its
+    embedding when it was computed ahead)."""
 
-    def add(self, article: Article) -> object: ...
+    def add(self, article: Article, vector: np.ndarray | None = None) -> object: ...
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Pipeline:
             if not self.store.add_article(article):  # a concurrent writer stored it since the check
                 return AddResult(article.id, False, self.store.find_duplicate(article))
             if self.engine is not None:
-                self.engine.add(article)
+                self.engine.add(article, vector)
             space = getattr(self.engine, "embedder_name", None)
             if vector is not None and space is not None:
                 self.store.put_vectors(space, {article.id: vector})
@@ -61,8 +62,12 @@ class Pipeline:
         prepare(new, vectors)
         return vectors or {}
 
-    def add_many(self, articles: Sequence[Article]) -> list[AddResult]:
-        """Add a batch in one transaction, embedded first in one go (see `embed`); vectors are stored."""
-        vectors = self.embed(articles)
+    def add_many(
+        self, articles: Sequence[Article], vectors: dict[str, np.ndarray] | None = None
+    ) -> list[AddResult]:
+        """Add a batch in one transaction, embedded first in one go (see `embed`) unless `vectors` (by
+        article id) were computed elsewhere (Ray workers); vectors are stored."""
+        if vectors is None:
+            vectors = self.embed(articles)
         with self.store.transaction():
             return [self.add(article, vectors.get(article.id)) for article in articles]

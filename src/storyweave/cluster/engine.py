@@ -299,10 +299,9 @@ class StoryEngine:
             )
             empty = _empty_profile(self._dim or self.embedder.dim)
             return self._record(article, None, moment, empty, 0.0, None, published=published)
+        prepared = self._pending.pop(article.id, None)
         if vector is None:
-            vector = self._pending.pop(article.id, None)
-        if vector is None:
-            vector = self.embedder.embed([embed_text(article)])[0]
+            vector = prepared if prepared is not None else self.embedder.embed([embed_text(article)])[0]
         if not article.lang:
             self._warn(
                 "no-lang", "article %s has no language; language features are not used for it", article.id

@@ -124,8 +124,7 @@ class EngineWorker:
     def add_batch(self, articles: list[Article], vectors: dict[str, np.ndarray]) -> Placed:
         """Place a batch in one transaction, as `Ingestor` and `cluster_articles` do in one process."""
         start, start_cpu = time.perf_counter(), time.process_time()
-        self.engine.prepare(articles, vectors)
-        results = self.pipeline.add_many(articles)
+        results = self.pipeline.add_many(articles, vectors)
         story_ids = []
         for result in results:
             placed = self.store.get_article(result.duplicate_of or result.article_id)
