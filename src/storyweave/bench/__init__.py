@@ -192,8 +192,8 @@ class _TimedEngine:
     def __init__(self, engine: StoryEngine, sink: list[float]) -> None:
         self.engine, self.sink = engine, sink
 
-    def add(self, article: Article) -> object:
+    def add(self, article: Article, vector: np.ndarray | None = None) -> object:
         start = time.perf_counter()
-        decision = self.engine.add(article)
+        decision = self.engine.add(article, vector)
         self.sink.append((time.perf_counter() - start) * 1000)
         return decision
