@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from storyweave.embed import ENV_VAR, EmbedderError, using_embedder
 from storyweave.store import DEFAULT_STORE, Store, StoreError, open_store
@@ -21,6 +22,19 @@ eval_app = typer.Typer(help="Measure quality on labelled data sets.", no_args_is
 app.add_typer(eval_app, name="eval")
 
 console = Console(stderr=True)
+
+
+def progress_display(disable: bool = False) -> Progress:
+    """The commands' one progress display: on stderr, gone when done."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=disable,
+    )
 """Diagnostics, progress and summaries go to stderr, so stdout stays clean for data."""
 
 StoreOption = Annotated[

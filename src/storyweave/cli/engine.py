@@ -15,11 +15,18 @@ from typing import Annotated
 import numpy as np
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from storyweave.cli.app import EmbedderOption, StoreOption, app, console, eval_app, read_store
+from storyweave.cli.app import (
+    EmbedderOption,
+    StoreOption,
+    app,
+    console,
+    eval_app,
+    progress_display,
+    read_store,
+)
 from storyweave.cli.distributed import RayOption
 from storyweave.cluster import StoryEngine, default_model
 from storyweave.cluster.batch import Record, article_from_record, cluster_articles, read_articles, read_jsonl
@@ -118,17 +125,6 @@ def split(
         console.print(f"split {moved.size if moved else '?'} article(s) from {story_id} into {new_id}")
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    )
-
-
 @contextmanager
 def _engine_store(store: str | None) -> Iterator[Store]:
     """The given store, or an empty throw-away one (batch commands start from empty state by default)."""
@@ -158,7 +154,7 @@ def _cluster_file(
 ) -> tuple[list[Record], list[str], float]:
     records = read_articles(path)
     start = time.perf_counter()
-    with _engine_store(store) as opened, _progress() as progress:
+    with _engine_store(store) as opened, progress_display() as progress:
         task = progress.add_task(f"clustering {path.name}", total=len(records))
         articles = [r.article for r in records]
 
@@ -214,7 +210,7 @@ def _read_pairs(path: Path) -> list[tuple[dict, Article, Article]]:
 
 def _pair_scores(path: Path) -> tuple[list[dict], np.ndarray]:
     pairs = _read_pairs(path)
-    with _progress() as progress:
+    with progress_display() as progress:
         progress.add_task(f"scoring {len(pairs)} pairs of {path.name}", total=None)
         with _batch_embedder(2 * len(pairs)) as embedder:
             scores = pair_scores([(a, b) for _, a, b in pairs], embedder)
@@ -364,7 +360,7 @@ def bench(
     from storyweave.bench import run_bench
 
     data_dir = _data_dir(data)
-    with _progress() as progress:
+    with progress_display() as progress:
         task = progress.add_task("preparing", total=targets[-1])
 
         def report(label: str, done: int, total: int) -> None:

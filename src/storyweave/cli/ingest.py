@@ -9,9 +9,8 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from storyweave.cli.app import EmbedderOption, StoreOption, app, console, eval_app
+from storyweave.cli.app import EmbedderOption, StoreOption, app, console, eval_app, progress_display
 from storyweave.cli.distributed import RayOption
 from storyweave.eval.extraction import evaluate_dir
 from storyweave.extract import ExtractionError, extract_page
@@ -28,15 +27,7 @@ PROGRESS_MIN_RECORDS = 20
 @contextmanager
 def progress_bar(label: str, total: int):
     """A Rich progress bar on stderr (hidden for short runs); yields an `advance()` callable."""
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        disable=total < PROGRESS_MIN_RECORDS,
-    )
+    progress = progress_display(disable=total < PROGRESS_MIN_RECORDS)
     with progress:
         task = progress.add_task(label, total=total)
         yield lambda: progress.advance(task)
