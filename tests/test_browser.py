@@ -5,27 +5,16 @@ Screenshots go to test-artifacts/ for people to look at."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from live import CHROMIUM, chromium, served
 
 from storyweave.models import Article
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 XSS = "<script>alert(1)</script>"
 SEED_OUTLETS = {"000_a9ead92bffc35e67": "EFE", "004_e76b97f84e9bb642": "Korea Herald"}
 
@@ -33,12 +22,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fill_store(store, seeds_dir: Path, shared_data: Path, tmp: Path) -> None:
@@ -134,37 +117,22 @@ def layout_stories(store) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, seeds_dir, shared_data):
-    import uvicorn
-
     from storyweave.serve import create_app
     from storyweave.store import SQLiteStore
 
     tmp = tmp_path_factory.mktemp("browser")
     store = SQLiteStore(tmp / "store.db")
     fill_store(store, seeds_dir, shared_data, tmp)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", store
-    server.should_exit = True
-    thread.join(10)
+    with served(create_app(store)) as base:
+        yield base, store
     store.close()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    pytest.importorskip("playwright.sync_api")
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -5,20 +5,14 @@ summary sentences, search and filter parameters. Nothing may run, and nothing ma
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from live import CHROMIUM, chromium, served
 
 from storyweave.models import Article, Outlet, Story
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 PAYLOADS = [
     "<script>alert('{n}')</script>",
     '"><img src=x onerror=alert("{n}")>',
@@ -76,37 +70,21 @@ def hostile_store(store) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
     from storyweave.serve import create_app
     from storyweave.store import SQLiteStore
 
     store = SQLiteStore(tmp_path_factory.mktemp("xss") / "store.db")
     hostile_store(store)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with served(create_app(store)) as base:
+        yield base
     store.close()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    pytest.importorskip("playwright.sync_api")
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def pages() -> list[str]:
