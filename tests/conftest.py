@@ -82,3 +82,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG0
     for (path, reason), n in sorted(groups.items()):
         write(f"{path}: {n} test{'s' if n != 1 else ''} skipped: {reason}")
     write("`make test-all` installs what they need (Chromium, PostgreSQL; Debian, as root) and runs all.")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium under Playwright, one per test module (tests/live.py)."""
+    pytest.importorskip("playwright.sync_api")
+    from live import chromium
+
+    with chromium() as b:
+        yield b

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from live import CHROMIUM, chromium, served
+from live import CHROMIUM, served
 
 from storyweave.models import Article
 
@@ -126,13 +126,6 @@ def server(tmp_path_factory, seeds_dir, shared_data):
     with served(create_app(store)) as base:
         yield base, store
     store.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    pytest.importorskip("playwright.sync_api")
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

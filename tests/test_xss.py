@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pytest
-from live import CHROMIUM, chromium, served
+from live import CHROMIUM, served
 
 from storyweave.models import Article, Outlet, Story
 
@@ -78,13 +78,6 @@ def server(tmp_path_factory):
     with served(create_app(store)) as base:
         yield base
     store.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    pytest.importorskip("playwright.sync_api")
-    with chromium() as b:
-        yield b
 
 
 def pages() -> list[str]:
