@@ -1,10 +1,13 @@
 """Analysis stage: what each outlet reports, adds, omits and quotes in a story, and a cited summary.
 
 `analyse_story(articles, outlets=…, summarizer=…) -> StoryReport`; `StoryReport.to_dict()` is the JSON shape
-the CLI, the REST API and the web UI render (documented on `StoryReport`). `prepare_article(article)` does
-an article's own share of the work ahead (parse, vectors, names, quotes, figures), when it is stored.
+the CLI, the REST API and the web UI render (documented on `StoryReport`).
+`prepare_articles(articles, embedder)` does articles' own share of the work ahead (parse, vectors,
+names, quotes, figures) when they are stored;
+`save_prepared`/`load_prepared` keep it in the store for `analyse_story(..., prepared=...)`.
 """
 
+from storyweave.analyse.prepared import PreparedArticle, load_prepared, prepare_articles, save_prepared
 from storyweave.analyse.report import StoryReport, analyse_story, prepare_article
 from storyweave.analyse.summary import (
     ExtractiveSummarizer,
@@ -19,6 +22,7 @@ from storyweave.analyse.summary import (
 __all__ = [
     "ExtractiveSummarizer",
     "LLMSummarizer",
+    "PreparedArticle",
     "SourceText",
     "StoryReport",
     "Summarizer",
@@ -26,5 +30,8 @@ __all__ = [
     "SummaryError",
     "SummarySentence",
     "analyse_story",
+    "load_prepared",
     "prepare_article",
+    "prepare_articles",
+    "save_prepared",
 ]

@@ -33,7 +33,7 @@ def _bounded(text: str) -> str:
     return text if symbols <= MAX_PARSE_SYMBOLS else text[:MAX_PARSE_SYMBOLS]
 
 _cache: OrderedDict[str, object] = OrderedDict()
-_vectors: OrderedDict[tuple[int, str], object] = OrderedDict()
+_vectors: OrderedDict[tuple[object, str], object] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -79,12 +79,18 @@ def parse(sentences: list[str]) -> list | None:
     return docs
 
 
+def space_of(embedder) -> object:
+    """The cache key of an embedder's vectors: its vector space's `name` (vectors kept in the store are
+    reused by any embedder of that space), else the object itself."""
+    return getattr(embedder, "name", None) or id(embedder)
+
+
 def embed_cached(embedder, texts: list[str]):
-    """`embedder.embed(texts)` (rows in order), computing only the sentences not embedded before by the
-    same embedder (cache keyed by the embedder object and the text, CACHE_SENTENCES entries)."""
+    """`embedder.embed(texts)` (rows in order), computing only the sentences not embedded before in the
+    same vector space (cache keyed by the space and the text, CACHE_SENTENCES entries)."""
     import numpy as np
 
-    key = id(embedder)
+    key = space_of(embedder)
     with _lock:
         missing = list(dict.fromkeys(t for t in texts if (key, t) not in _vectors))
     fresh = dict(zip(missing, embedder.embed(missing), strict=True)) if missing else {}
@@ -98,6 +104,16 @@ def embed_cached(embedder, texts: list[str]):
         while len(_vectors) > CACHE_SENTENCES:
             _vectors.popitem(last=False)
     return np.vstack(rows) if rows else np.zeros((0, 0))
+
+
+def remember_vectors(space: object, texts: list[str], vectors) -> None:
+    """Put vectors computed earlier (kept in the store) in the cache `embed_cached` reads."""
+    with _lock:
+        for text, vector in zip(texts, vectors, strict=True):
+            _vectors[(space, text)] = vector
+            _vectors.move_to_end((space, text))
+        while len(_vectors) > CACHE_SENTENCES:
+            _vectors.popitem(last=False)
 
 
 def prepare(sentences: list[str], lang: str | None, embedder=None) -> None:

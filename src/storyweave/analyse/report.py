@@ -6,17 +6,19 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import numpy as np
 
-from storyweave.analyse.entities import Mention, merge_mentions, recognise
+from storyweave.analyse.entities import Mention, merge_mentions
 from storyweave.analyse.facts import Sentence, content_terms, group_facts, similarity_matrix
-from storyweave.analyse.nlp import embed_cached, pipeline, prepare
-from storyweave.analyse.numbers import extract_figures, find_conflicts
-from storyweave.analyse.quotes import Quote, extract_quotes
+from storyweave.analyse.nlp import embed_cached, pipeline
+from storyweave.analyse.numbers import Figure, find_conflicts
+from storyweave.analyse.prepared import PreparedArticle, prepare_articles
+from storyweave.analyse.quotes import Quote
 from storyweave.analyse.summary import ExtractiveSummarizer, SourceText, Summarizer, SummaryError
 from storyweave.analyse.text import is_statement, name_key, split_sentences, words
 from storyweave.models import Article, Outlet
@@ -144,7 +146,9 @@ def _kind(outlet_count: int, total_outlets: int) -> str:
     return "shared" if outlet_count == total_outlets else "several"
 
 
-def _facts(voices: list[Voice], sentences: list[Sentence], embedder) -> tuple[list[dict], list[list[int]]]:
+def _facts(
+    voices: list[Voice], sentences: list[Sentence], embedder, figures_of: Callable[[Sentence], list[Figure]]
+) -> tuple[list[dict], list[list[int]]]:
     if len(voices) > 1 and sentences:
         vectors = embed_cached(embedder or _default_embedder(), [s.text for s in sentences])
         scores = similarity_matrix(sentences, vectors)
@@ -159,7 +163,7 @@ def _facts(voices: list[Voice], sentences: list[Sentence], embedder) -> tuple[li
         central = max(members, key=lambda m: (scores[m, members].sum(), -sentences[m].voice))
         figures = {}
         for m in members:
-            for figure in extract_figures(sentences[m].text, sentences[m].lang):
+            for figure in figures_of(sentences[m]):
                 figures.setdefault((figure.unit, figure.value), figure)
         facts.append({
             "id": f"f{number}",
@@ -204,7 +208,9 @@ def _outlet_view(voices: list[Voice], facts: list[dict]) -> dict[str, dict]:
     return view
 
 
-def _conflicts(facts: list[dict], sentences: list[Sentence], groups: list[list[int]], voices: list[Voice]):
+def _conflicts(
+    facts: list[dict], sentences: list[Sentence], groups: list[list[int]], voices: list[Voice], figures_of
+):
     conflicts = []
     for fact, members in zip(facts, groups, strict=True):
         if len({sentences[m].voice for m in members}) < 2:
@@ -212,25 +218,26 @@ def _conflicts(facts: list[dict], sentences: list[Sentence], groups: list[list[i
         by_outlet: dict[str, list] = {}
         for m in members:
             for outlet in voices[sentences[m].voice].outlets:
-                figures = extract_figures(sentences[m].text, sentences[m].lang)
-                by_outlet.setdefault(outlet, []).extend(figures)
+                by_outlet.setdefault(outlet, []).extend(figures_of(sentences[m]))
         for conflict in find_conflicts(by_outlet):
             conflicts.append({"fact": fact["id"], "text": fact["text"], **conflict})
     return conflicts
 
 
-def _entities(voices: list[Voice], per_voice: list[list[str]], bodies) -> list:
+def _entities(voices: list[Voice], prepared: list[PreparedArticle]) -> list:
     mentions = []
-    for voice, statements, (lang, _) in zip(voices, per_voice, bodies, strict=True):
-        for name, label in recognise(statements, lang):
+    for voice, record in zip(voices, prepared, strict=True):
+        for name, label in record.names:
             mentions += [Mention(name, label, outlet) for outlet in voice.outlets]
     return merge_mentions(mentions)
 
 
-def _quotes(voices: list[Voice], bodies, fact_of: dict[tuple[str, str], str], aliases):
+def _quotes(
+    voices: list[Voice], prepared: list[PreparedArticle], fact_of: dict[tuple[str, str], str], aliases
+):
     merged: list[dict] = []
-    for voice, (lang, body) in zip(voices, bodies, strict=True):
-        for quote in extract_quotes(body, voice.lead.id, lang):
+    for voice, record in zip(voices, prepared, strict=True):
+        for quote in record.quotes:
             speaker = aliases.get(name_key(quote.speaker or ""), quote.speaker)
             entry = next((m for m in merged if _same_quote(m, quote, speaker, fact_of)), None)
             if entry is None:
@@ -303,9 +310,12 @@ def _coverage(articles: list[Article], voices: list[Voice], outlets: dict[str, O
     }
 
 
-def _summary(voices: list[Voice], summarizer: Summarizer | None, compress: bool = True) -> dict:
+def _summary(
+    voices: list[Voice], prepared: list[PreparedArticle], summarizer: Summarizer | None, compress: bool = True
+) -> dict:
     docs = [
-        SourceText(v.lead.title or "", v.lead.text or "", _language(v.lead), v.lead.published) for v in voices
+        SourceText(v.lead.title or "", v.lead.text or "", p.lang, v.lead.published, p.leads)
+        for v, p in zip(voices, prepared, strict=True)
     ]
     try:
         summary = (summarizer or ExtractiveSummarizer(compress=compress)).summarize(docs)
@@ -351,35 +361,29 @@ def _repeats(sentence: str, earlier: list[set[str]]) -> bool:
     return bool(terms) and any(len(terms & e) >= SAME_STATEMENT_SHARE * len(terms) for e in earlier)
 
 
-def _statements(voice: Voice) -> tuple[str | None, list[str], list[str]]:
-    """The lead report's language, its statements (headline first unless the body restates it) and its
-    body statements alone; repeats within the report are dropped."""
-    lang = _language(voice.lead)
+def article_statements(article: Article) -> tuple[str | None, list[str], list[str]]:
+    """The report's language, its statements (headline first unless the body restates it) and its body
+    statements alone; repeats within the report are dropped."""
+    lang = _language(article)
     body: list[str] = []
     seen: list[set[str]] = []
-    for sentence in split_sentences(voice.lead.text or "", lang):
+    for sentence in split_sentences(article.text or "", lang):
         if len(body) >= MAX_SENTENCES_PER_ARTICLE:
             break
         if is_statement(sentence, lang) and not _repeats(sentence, seen):
             body.append(sentence)
             seen.append(content_terms(sentence))
-    headline = [s for s in split_sentences(voice.lead.title or "", lang) if is_statement(s, lang)]
+    headline = [s for s in split_sentences(article.title or "", lang) if is_statement(s, lang)]
     lead_terms = seen[:3]
     headline = [s for s in headline if not _repeats(s, lead_terms)]
     return lang, (headline + body)[:MAX_SENTENCES_PER_ARTICLE], body
 
 
-def prepare_article(article: Article, embedder=None) -> None:
-    """Do an article's own share of any story analysis ahead of time — split, parse, embed (`embedder`,
-    default USE), names, quotes, figures — into the per-article caches, so the story page then only
-    compares. The hook for the background worker that stores articles."""
-    voice = Voice([article], [outlet_name(article)])
-    lang, statements, body = _statements(voice)
-    prepare(statements, lang, embedder or _default_embedder())
-    recognise(statements, lang)
-    extract_quotes(body, article.id, lang)
-    for sentence in statements:
-        extract_figures(sentence, lang)
+def prepare_article(article: Article, embedder=None) -> PreparedArticle:
+    """An article's own share of any story analysis (see `storyweave.analyse.prepared`), computed ahead —
+    split, parse, embed (`embedder`, default USE), names, quotes, figures — so the story page then only
+    compares. Keep it with `save_prepared` and pass it to `analyse_story` (`prepared`)."""
+    return prepare_articles([article], embedder or _default_embedder())[0]
 
 
 def analyse_story(
@@ -389,49 +393,58 @@ def analyse_story(
     summarizer: Summarizer | None = None,
     embedder=None,
     time_budget: float = TIME_BUDGET_S,
+    prepared: Mapping[str, PreparedArticle] | None = None,
 ) -> StoryReport:
     """Compare the reports of one story (see `StoryReport` for the result's shape).
 
     `outlets` maps outlet names to user-supplied metadata (country, language, lean, tags) for the coverage
     view; `summarizer` defaults to the offline `ExtractiveSummarizer`; `embedder` to the USE encoder, in
-    whose space the fact-matching thresholds were set (loaded only when two independent reports need
-    comparing). After `time_budget` seconds (models are loaded before the clock starts) the optional steps
+    whose space the fact-matching thresholds were set. `prepared` holds the articles' records prepared when
+    they were stored (`prepare_articles`, by article id); the reports without one are prepared here, in one
+    batch. After `time_budget` seconds (models are loaded before the clock starts) the optional steps
     are skipped (listed in `degraded`).
     """
     articles = [a for a in articles if a is not None]
     if not articles:
         return StoryReport(coverage=_coverage([], [], {}))
     voices = group_voices(articles)
-    if len(voices) > 1:  # models load once per process, outside any story's time budget
-        embedder = embedder or _default_embedder()
+    embedder = embedder or _default_embedder()  # models load once per process, outside the time budget
     pipeline()
     content_terms("")
     budget = _Budget(time_budget)
+    records = dict(prepared or {})
+    missing = [v.lead for v in voices if v.lead.id not in records]
+    records |= {p.article_id: p for p in prepare_articles(missing, embedder)}
+    per_voice = [records[v.lead.id] for v in voices]
     sentences: list[Sentence] = []
-    per_voice: list[list[str]] = []
-    bodies: list[tuple[str | None, list[str]]] = []
-    for v, voice in enumerate(voices):
-        lang, statements, body = _statements(voice)
-        per_voice.append(statements)
-        bodies.append((lang, body))
-        sentences += [Sentence(s, voice.lead.id, v, p, lang) for p, s in enumerate(statements)]
-    facts, groups = _facts(voices, sentences, embedder)
+    known_figures: dict[str, list[Figure]] = {}
+    for v, record in enumerate(per_voice):
+        record.remember()
+        known_figures |= record.figures
+        sentences += [
+            Sentence(s, record.article_id, v, p, record.lang) for p, s in enumerate(record.statements)
+        ]
+
+    def figures_of(sentence: Sentence) -> list[Figure]:
+        return known_figures.get(sentence.text, [])
+
+    facts, groups = _facts(voices, sentences, embedder, figures_of)
     fact_of = {
         (sentences[m].article_id, sentences[m].text): fact["id"]
         for fact, members in zip(facts, groups, strict=True)
         for m in members
     }
-    entities = [] if budget.spent("entities") else _entities(voices, per_voice, bodies)
+    entities = [] if budget.spent("entities") else _entities(voices, per_voice)
     aliases = {name_key(alias): e.name for e in entities for alias in e.aliases}
-    quotes = [] if budget.spent("quotes") else _quotes(voices, bodies, fact_of, aliases)
+    quotes = [] if budget.spent("quotes") else _quotes(voices, per_voice, fact_of, aliases)
     return StoryReport(
         facts=facts,
         outlets=_outlet_view(voices, facts),
         quotes=quotes,
         entities=[e.to_dict() for e in entities],
-        conflicts=_conflicts(facts, sentences, groups, voices),
+        conflicts=_conflicts(facts, sentences, groups, voices, figures_of),
         timeline=_timeline(articles),
         coverage=_coverage(articles, voices, outlets or {}),
-        summary=_summary(voices, summarizer, compress=not budget.spent("summary compression")),
+        summary=_summary(voices, per_voice, summarizer, compress=not budget.spent("summary compression")),
         degraded=budget.skipped,
     )

@@ -146,6 +146,8 @@ class SourceText:
     text: str
     lang: str | None = None
     published: datetime | None = None
+    leads: list[str] | None = None
+    """Its candidate sentences when prepared ahead (`lead_sentences`); else they are found here."""
 
 
 @dataclass
@@ -188,12 +190,17 @@ class SummaryError(RuntimeError):
     """The summary backend failed (unreachable endpoint, bad answer)."""
 
 
+def lead_sentences(text: str, lang: str | None) -> list[str]:
+    """An article's candidate sentences: its first MAX_LEAD_SENTENCES statements."""
+    return [s for s in split_sentences(text, lang) if is_statement(s, lang)][:MAX_LEAD_SENTENCES]
+
+
 def candidates(docs: list[SourceText]) -> list[Candidate]:
     """Lead sentences of every article that are statements (at least a few words)."""
     out = []
     for d, doc in enumerate(docs):
-        sentences = [s for s in split_sentences(doc.text or "", doc.lang) if is_statement(s, doc.lang)]
-        out.extend(Candidate(d, p, s) for p, s in enumerate(sentences[:MAX_LEAD_SENTENCES]))
+        leads = doc.leads if doc.leads is not None else lead_sentences(doc.text or "", doc.lang)
+        out.extend(Candidate(d, p, s) for p, s in enumerate(leads))
     return out
 
 
