@@ -104,12 +104,13 @@ class StoryWeave:
 
     def report(self, story_id: str) -> StoryReport:
         """The cross-outlet comparison of one story; KeyError for an unknown story."""
-        from storyweave.analyse import analyse_story
+        from storyweave.analyse import analyse_story, prepared_for
 
         if self.store.get_story(story_id) is None:
             raise KeyError(story_id)
         articles = self.articles(story_id)
-        return analyse_story(articles, outlets=story_outlets(self.store, articles))
+        prepared = prepared_for(self.store, articles)  # kept: the next report reads them back
+        return analyse_story(articles, outlets=story_outlets(self.store, articles), prepared=prepared)
 
     def close(self) -> None:
         """Persist the engine's state and close the store if this object opened it."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,9 +30,18 @@ class AddResult:
 class Pipeline:
     """Store + story engine, atomically per article: a kill leaves either both writes or neither."""
 
-    def __init__(self, store: Store, engine: Placer | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        engine: Placer | None = None,
+        on_added: Callable[[list[Article]], None] | None = None,
+    ) -> None:
+        """`on_added` sees each batch of newly stored articles, after they are placed (e.g. the web server
+        prepares their analysis in the background)."""
         self.store = store
         self.engine = engine
+        self.on_added = on_added
+        self._batch = False
 
     def add(self, article: Article, vector: np.ndarray | None = None) -> AddResult:
         """Store one article and place it. `vector`, its embedding computed ahead (see `add_many`), is kept
@@ -48,6 +57,8 @@ class Pipeline:
             space = getattr(self.engine, "embedder_name", None)
             if vector is not None and space is not None:
                 self.store.put_vectors(space, {article.id: vector})
+        if self.on_added is not None and not self._batch:
+            self.on_added([article])
         return AddResult(article.id, True)
 
     def embed(self, articles: Sequence[Article]) -> dict[str, np.ndarray]:
@@ -69,5 +80,12 @@ class Pipeline:
         article id) were computed elsewhere (Ray workers); vectors are stored."""
         if vectors is None:
             vectors = self.embed(articles)
-        with self.store.transaction():
-            return [self.add(article, vectors.get(article.id)) for article in articles]
+        self._batch = True
+        try:
+            with self.store.transaction():
+                results = [self.add(article, vectors.get(article.id)) for article in articles]
+        finally:
+            self._batch = False
+        if self.on_added is not None:
+            self.on_added([a for a, r in zip(articles, results, strict=True) if r.added])
+        return results

@@ -7,7 +7,13 @@ names, quotes, figures) when they are stored;
 `save_prepared`/`load_prepared` keep it in the store for `analyse_story(..., prepared=...)`.
 """
 
-from storyweave.analyse.prepared import PreparedArticle, load_prepared, prepare_articles, save_prepared
+from storyweave.analyse.prepared import (
+    PreparedArticle,
+    load_prepared,
+    prepare_articles,
+    prepared_for,
+    save_prepared,
+)
 from storyweave.analyse.report import StoryReport, analyse_story, prepare_article
 from storyweave.analyse.summary import (
     ExtractiveSummarizer,
@@ -33,5 +39,6 @@ __all__ = [
     "load_prepared",
     "prepare_article",
     "prepare_articles",
+    "prepared_for",
     "save_prepared",
 ]

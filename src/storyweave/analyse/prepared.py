@@ -112,7 +112,7 @@ def prepare_articles(articles: Iterable[Article], embedder) -> list[PreparedArti
         figures = {s: found for s in statements if (found := extract_figures(s, lang))}
         prepared = PreparedArticle(
             article.id, article.hash, lang, statements, body, leads, recognise(statements, lang),
-            extract_quotes(body, article.id, lang), figures, embedder.name,
+            extract_quotes(body, article.id, lang), figures, getattr(embedder, "name", ""),
         )  # fmt: skip
         rows = [vectors[t] for t in prepared.texts()]
         prepared.vectors = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, 0), np.float32)
@@ -120,8 +120,26 @@ def prepare_articles(articles: Iterable[Article], embedder) -> list[PreparedArti
     return out
 
 
-def load_prepared(store, articles: Iterable[Article], space: str) -> dict[str, PreparedArticle]:
-    """The stored records of those `articles` that have one that fits (same text, vector space `space`)."""
+def analysis_embedder():
+    """USE, whatever `--embedder` the story engine runs with: fact-matching thresholds live in its space."""
+    from storyweave.embed import DEFAULT_SPEC, shared_embedder
+
+    return shared_embedder(DEFAULT_SPEC)
+
+
+def analysis_space() -> str:
+    """The vector space of `analysis_embedder`, without loading it."""
+    from storyweave.embed import DEFAULT_SPEC, embedder_name
+
+    return embedder_name(DEFAULT_SPEC)
+
+
+def load_prepared(
+    store, articles: Iterable[Article], space: str | None = None
+) -> dict[str, PreparedArticle]:
+    """The stored records of those `articles` that have one that fits (same text, vector space `space`,
+    default the analysis')."""
+    space = space or analysis_space()
     found = {}
     for article in articles:
         raw = store.get_state(KEY.format(article.id))
@@ -136,3 +154,14 @@ def save_prepared(store, prepared: Iterable[PreparedArticle]) -> None:
     with store.transaction():
         for record in prepared:
             store.put_state(KEY.format(record.article_id), record.to_bytes())
+
+
+def prepared_for(store, articles: list[Article], *, save: bool = True) -> dict[str, PreparedArticle]:
+    """The records of `articles`: read from the store, the missing ones prepared now (one batch) and, with
+    `save`, kept for the next analysis."""
+    found = load_prepared(store, articles)
+    missing = [a for a in articles if a.id not in found]
+    fresh = prepare_articles(missing, analysis_embedder()) if missing else []
+    if fresh and save:
+        save_prepared(store, fresh)
+    return found | {p.article_id: p for p in fresh}

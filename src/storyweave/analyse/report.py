@@ -17,7 +17,7 @@ from storyweave.analyse.entities import Mention, merge_mentions
 from storyweave.analyse.facts import Sentence, content_terms, group_facts, similarity_matrix
 from storyweave.analyse.nlp import embed_cached, pipeline
 from storyweave.analyse.numbers import Figure, find_conflicts
-from storyweave.analyse.prepared import PreparedArticle, prepare_articles
+from storyweave.analyse.prepared import PreparedArticle, analysis_embedder, prepare_articles
 from storyweave.analyse.quotes import Quote
 from storyweave.analyse.summary import ExtractiveSummarizer, SourceText, Summarizer, SummaryError
 from storyweave.analyse.text import is_statement, name_key, split_sentences, words
@@ -150,7 +150,7 @@ def _facts(
     voices: list[Voice], sentences: list[Sentence], embedder, figures_of: Callable[[Sentence], list[Figure]]
 ) -> tuple[list[dict], list[list[int]]]:
     if len(voices) > 1 and sentences:
-        vectors = embed_cached(embedder or _default_embedder(), [s.text for s in sentences])
+        vectors = embed_cached(embedder or analysis_embedder(), [s.text for s in sentences])
         scores = similarity_matrix(sentences, vectors)
         groups = group_facts(sentences, scores)
     else:
@@ -180,13 +180,6 @@ def _facts(
             ],
         })  # fmt: skip
     return facts, groups
-
-
-def _default_embedder():
-    """USE, whatever `--embedder` the engine runs with: the fact-matching thresholds live in USE's space."""
-    from storyweave.embed import DEFAULT_SPEC, shared_embedder
-
-    return shared_embedder(DEFAULT_SPEC)
 
 
 def _outlet_view(voices: list[Voice], facts: list[dict]) -> dict[str, dict]:
@@ -383,7 +376,7 @@ def prepare_article(article: Article, embedder=None) -> PreparedArticle:
     """An article's own share of any story analysis (see `storyweave.analyse.prepared`), computed ahead —
     split, parse, embed (`embedder`, default USE), names, quotes, figures — so the story page then only
     compares. Keep it with `save_prepared` and pass it to `analyse_story` (`prepared`)."""
-    return prepare_articles([article], embedder or _default_embedder())[0]
+    return prepare_articles([article], embedder or analysis_embedder())[0]
 
 
 def analyse_story(
@@ -408,7 +401,7 @@ def analyse_story(
     if not articles:
         return StoryReport(coverage=_coverage([], [], {}))
     voices = group_voices(articles)
-    embedder = embedder or _default_embedder()  # models load once per process, outside the time budget
+    embedder = embedder or analysis_embedder()  # models load once per process, outside the time budget
     pipeline()
     content_terms("")
     budget = _Budget(time_budget)

@@ -22,6 +22,7 @@ from storyweave.analyse import (
     Summarizer,
     SummaryError,
     analyse_story,
+    prepared_for,
 )
 from storyweave.api import story_outlets
 from storyweave.cli.app import StoreOption, app, console, eval_app, read_store
@@ -258,8 +259,9 @@ def story(
             raise typer.Exit(1)
         articles = list(opened.iter_articles(story_id=story_id))
         outlets = story_outlets(opened, articles)
+        prepared = prepared_for(opened, articles)  # kept: the next look at the story reads them back
     summarizer = _summarizer(llm_url, llm_model)
-    report: StoryReport = analyse_story(articles, outlets=outlets, summarizer=summarizer)
+    report: StoryReport = analyse_story(articles, outlets=outlets, summarizer=summarizer, prepared=prepared)
     data = report.to_dict()
     if format == "json":
         typer.echo(

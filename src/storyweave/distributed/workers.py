@@ -141,7 +141,7 @@ class EngineWorker:
 def analyse_stories(store: str, story_ids: list[str]) -> float:
     """Compute and keep the comparison report of each story (`report:<id>`, the web server's format), so
     `serve` shows them at once. Returns the seconds spent."""
-    from storyweave.analyse import analyse_story
+    from storyweave.analyse import analyse_story, prepared_for
     from storyweave.api import story_outlets
     from storyweave.serve.views import Reports
     from storyweave.store import open_store
@@ -154,6 +154,8 @@ def analyse_stories(store: str, story_ids: list[str]) -> float:
             if story is None or not story.article_ids:
                 continue
             articles = list(opened.iter_articles(story_id=story_id))
-            reports.put(story, analyse_story(articles, outlets=story_outlets(opened, articles)).to_dict())
+            prepared = prepared_for(opened, articles)  # kept for the story's next report
+            report = analyse_story(articles, outlets=story_outlets(opened, articles), prepared=prepared)
+            reports.put(story, report.to_dict())
         reports.close()
     return time.perf_counter() - start

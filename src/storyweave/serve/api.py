@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -269,10 +270,16 @@ class Writer:
     time. The feed poller shares it and its `lock`, so API and poller never call the engine at once."""
 
     def __init__(
-        self, store: Store, embedder: Embedder | None = None, pipeline: Pipeline | None = None
+        self,
+        store: Store,
+        embedder: Embedder | None = None,
+        pipeline: Pipeline | None = None,
+        on_added: Callable[[list[Article]], None] | None = None,
     ) -> None:
+        """`on_added`: the pipeline's hook for newly stored articles (the app prepares their analysis)."""
         self.store = store
         self.embedder = embedder
+        self.on_added = on_added
         """The story engine's embedder (None: the process's default; `serve --ray`: the Ray workers)."""
         self.lock = threading.Lock()
         self._pipeline = pipeline
@@ -287,7 +294,8 @@ class Writer:
                 from storyweave.cluster import StoryEngine
 
                 try:
-                    self._pipeline = Pipeline(self.store, StoryEngine(self.store, self.embedder))
+                    engine = StoryEngine(self.store, self.embedder)
+                    self._pipeline = Pipeline(self.store, engine, on_added=self.on_added)
                 except Exception as exc:
                     self.error = f"{type(exc).__name__}: {exc}"
                     raise

@@ -101,7 +101,7 @@ def create_app(
     app.state.store = reader
     app.state.api_token = api_token or None
     app.state.reports = Reports(reader)
-    app.state.writer = Writer(store, embedder)
+    app.state.writer = Writer(store, embedder, on_added=app.state.reports.prepare_soon)
     app.state.queries = QueryCache()
     app.state.waiters = Waiters()
     app.state.public_url = public_url.rstrip("/") if public_url else None

@@ -3,6 +3,7 @@ story detail with its (cached) analysis report, and the fact × outlet matrix.""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -359,13 +360,30 @@ def _lower_priority() -> None:
     os.nice(10)
 
 
-def _analyse_in_worker(articles: list[Article], outlets: dict[str, Outlet]) -> dict[str, Any]:
+def _analyse_in_worker(
+    articles: list[Article], outlets: dict[str, Outlet], prepared: dict[str, Any]
+) -> tuple[dict[str, Any], list[Any]]:
+    """The report, and the records of the articles that were not prepared yet (for the store to keep)."""
     from storyweave.analyse import analyse_story
 
-    return json.loads(json.dumps(analyse_story(articles, outlets=outlets).to_dict(), default=str))
+    fresh = _prepare_in_worker([a for a in articles if a.id not in prepared])
+    records = prepared | {p.article_id: p for p in fresh}
+    report = analyse_story(articles, outlets=outlets, prepared=records).to_dict()
+    return json.loads(json.dumps(report, default=str)), fresh
+
+
+def _prepare_in_worker(articles: list[Article]) -> list[Any]:
+    from storyweave.analyse.prepared import analysis_embedder, prepare_articles
+
+    return prepare_articles(articles, analysis_embedder()) if articles else []
 
 
 ReportStatus = Literal["ready", "stale", "pending", "unavailable"]
+PREPARE_BATCH = 16
+"""Articles prepared per worker job: one parse and one embedding batch, a few seconds of CPU, so a story's
+report waits at most that long behind them."""
+MAX_TO_PREPARE = 10_000
+"""Articles waiting to be prepared, at most (their text is held in memory)."""
 
 
 class Reports:
@@ -374,7 +392,11 @@ class Reports:
 
     Analysis takes seconds of CPU per story, so it runs in one worker process, one story at a time, and no
     request waits for it unless it asks to: a story without a report is shown without its comparison
-    ("pending") while it is computed, and a story that changed keeps showing its last report ("stale")."""
+    ("pending") while it is computed, and a story that changed keeps showing its last report ("stale").
+
+    Most of that CPU is each article's own share (parse, sentence vectors): the same worker prepares
+    articles as the app's write path stores them (`prepare_soon`, in batches between reports) and keeps the
+    records in the store (`storyweave.analyse.prepared`), so a report then only compares."""
 
     def __init__(self, store: Store, memory: int = 256) -> None:
         self.store = store
@@ -385,6 +407,8 @@ class Reports:
         self._failed: dict[str, str] = {}
         """Story id -> digest whose analysis failed (not retried until the story changes)."""
         self._pool: ProcessPoolExecutor | None = None
+        self._to_prepare: list[Article] = []
+        self._preparing = False
 
     @staticmethod
     def key(story: Story) -> str:
@@ -466,19 +490,68 @@ class Reports:
             for worker in workers:
                 worker.join(timeout=5)
 
+    def prepare_soon(self, articles: list[Article]) -> None:
+        """Prepare newly stored articles in the background worker, PREPARE_BATCH at a time, a story's
+        report going before the next batch (the write path's hook: `Pipeline.on_added`)."""
+        if not analysis_installed():
+            return
+        with self._guard:
+            room = MAX_TO_PREPARE - len(self._to_prepare)  # the rest are prepared with their story's report
+            self._to_prepare += articles[: max(room, 0)]
+            if self._preparing or not self._to_prepare:
+                return
+            self._preparing = True
+        self._submit(self._prepare_batch)
+
+    def _submit(self, job: Callable[[], None]) -> None:
+        with contextlib.suppress(RuntimeError):  # shut down: the server is stopping
+            self._queue.submit(job)
+
+    def _prepare_batch(self) -> None:
+        from storyweave.analyse.prepared import load_prepared, save_prepared
+
+        with self._guard:
+            batch, self._to_prepare = self._to_prepare[:PREPARE_BATCH], self._to_prepare[PREPARE_BATCH:]
+        try:
+            batch = [a for a in batch if a.id not in load_prepared(self.store, batch)]
+            fresh = self._in_worker(_prepare_in_worker, batch) if batch else []
+            if fresh:
+                save_prepared(self.store, fresh)
+        except Exception:  # the articles are prepared with their story's report instead
+            log.exception("preparing %d articles for analysis failed", len(batch))
+        finally:
+            with self._guard:
+                self._preparing = bool(self._to_prepare)
+            if self._preparing:
+                self._submit(self._prepare_batch)
+
     def _analyse(self, articles: list[Article]) -> dict[str, Any] | None:
+        from storyweave.analyse.prepared import load_prepared, save_prepared
+
         outlets = story_outlets(self.store, articles)
+        prepared = load_prepared(self.store, articles)
+        done = self._in_worker(_analyse_in_worker, articles, outlets, prepared)
+        if done is None:
+            return None
+        report, fresh = done
+        if fresh:
+            save_prepared(self.store, fresh)
+        return report
+
+    def _in_worker(self, job: Callable[..., Any], *args: Any) -> Any:
+        """`job(*args)` in the worker process (started on first use), or None when it failed."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 1, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority
             )
         try:
-            return self._pool.submit(_analyse_in_worker, articles, outlets).result()
+            return self._pool.submit(job, *args).result()
         except BrokenProcessPool:
             log.error("the analysis worker died; a new one starts with the next report")
             self._pool = None
         except Exception:  # one story's failed analysis must not stop the others
-            log.exception("analysis failed for story with articles %s", [a.id for a in articles[:5]])
+            ids = [a.id for a in args[0][:5]] if args and isinstance(args[0], list) else []
+            log.exception("analysis failed for articles %s", ids)
         return None
 
 
