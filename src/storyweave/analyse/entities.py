@@ -174,6 +174,7 @@ def _recognise(sentences: tuple[str, ...], lang: str | None) -> tuple[tuple[str,
     return tuple((e.text, e.label_) for doc in docs for e in doc.ents if e.label_ in KEPT_LABELS)
 
 
+@lru_cache(maxsize=65_536)
 def clean_name(name: str) -> str:
     """A name as shown: one line, no photo credit ("Brendan Smialowski/Getty"), no handle sign, no
     surrounding punctuation or determiner, no possessive ("the North's" → North)."""
@@ -258,16 +259,19 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
         by_key[key].label = label
     keys = sorted(by_key, key=lambda k: -sum(by_key[k].counts.values()))
     parent = {k: k for k in keys}
-    for i, key in enumerate(keys):
-        for other in keys[:i]:
-            if parent[other] != other or len(key) < 6 or key[0] != other[0]:
+    earlier: dict[str, list[str]] = {}  # first letter -> keys so far, in order (a fuzzy match shares it)
+    letters = {key: Counter(key) for key in keys}
+    for key in keys:
+        for other in earlier.get(key[0], ()) if len(key) >= 6 else ():
+            if parent[other] != other or not _compatible(by_key[key].label, by_key[other].label):
                 continue
-            if not _compatible(by_key[key].label, by_key[other].label):
+            bound = 2 * sum((letters[key] & letters[other]).values())  # SequenceMatcher's quick_ratio
+            if bound < FUZZY_RATIO * (len(key) + len(other)):
                 continue
-            matcher = SequenceMatcher(None, key, other)
-            if matcher.real_quick_ratio() >= FUZZY_RATIO and matcher.ratio() >= FUZZY_RATIO:
+            if SequenceMatcher(None, key, other).ratio() >= FUZZY_RATIO:
                 parent[key] = other
                 break
+        earlier.setdefault(key[0], []).append(key)
     longer = [k for k in keys if parent[k] == k and " " in by_key[k].name]
     acronyms = {_initials(by_key[k].name): k for k in longer if len(by_key[k].name.split()) > 1}
     edges: dict[str, list[str]] = {}  # first or last word's key -> the longer names it starts or ends

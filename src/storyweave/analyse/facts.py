@@ -49,9 +49,12 @@ def _stop_words() -> frozenset[str]:
     return ENGLISH_STOP_WORDS
 
 
-def content_terms(text: str) -> set[str]:
+@lru_cache(maxsize=16_384)
+def content_terms(text: str) -> frozenset[str]:
+    """Content words cut to 5 letters (cached: fact matching, the summary and its checks read the same
+    sentences and articles many times)."""
     stop = _stop_words()
-    return {w[:5] for w in words(text) if len(w) > 2 and w not in stop}
+    return frozenset(w[:5] for w in words(text) if len(w) > 2 and w not in stop)
 
 
 def similarity_matrix(sentences: list[Sentence], vectors: np.ndarray) -> np.ndarray:
@@ -76,9 +79,12 @@ def similarity_matrix(sentences: list[Sentence], vectors: np.ndarray) -> np.ndar
     union = sizes[:, None] + sizes[None, :]
     dice = np.divide(2 * shared, union, out=np.zeros_like(shared), where=union > 0)
     scores = (EMBED_WEIGHT * cosine + (1 - EMBED_WEIGHT) * dice).astype(np.float32)
-    langs = np.array([s.lang or "" for s in sentences])
-    crossed = (langs[:, None] != langs[None, :]) & (langs[:, None] != "") & (langs[None, :] != "")
-    scores = np.where(crossed, np.maximum(scores, cosine - CROSS_LANGUAGE_MARGIN), scores).astype(np.float32)
+    codes: dict[str, int] = {"": -1}
+    langs = np.array([codes.setdefault(s.lang or "", len(codes)) for s in sentences])
+    if len(set(langs.tolist()) - {-1}) > 1:  # several languages: compare across them by meaning alone
+        crossed = (langs[:, None] != langs[None, :]) & (langs[:, None] >= 0) & (langs[None, :] >= 0)
+        scores = np.where(crossed, np.maximum(scores, cosine - CROSS_LANGUAGE_MARGIN), scores)
+        scores = scores.astype(np.float32)
     np.fill_diagonal(scores, 0.0)
     return scores
 

@@ -180,14 +180,15 @@ def _extract(sentence: str, lang: str | None) -> tuple[Figure, ...]:
     return tuple(out)
 
 
-def figure_keys(sentence: str) -> set[tuple[str, float | str]]:
+@lru_cache(maxsize=65_536)
+def figure_keys(sentence: str) -> frozenset[tuple[str, float | str]]:
     """(unit, value) of each figure in `sentence`, values rounded to 2 significant digits: a cheap test
     of whether two sentences state the same figure ("$121 billion" = "$121bn"), no parse needed."""
     keys = set()
     for figure, _ in _figures(sentence):
         value = figure.value if isinstance(figure.value, str) else float(f"{figure.value:.2g}")
         keys.add((figure.unit, value))
-    return keys
+    return frozenset(keys)
 
 
 def _figures(sentence: str) -> list[tuple[Figure, tuple[int, int]]]:

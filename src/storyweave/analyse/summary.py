@@ -236,8 +236,40 @@ def _bigrams(tokens: list[str]) -> set[tuple[str, str]]:
     return set(zip(tokens, tokens[1:], strict=False))
 
 
-def _shares(part: set, wholes: list[set]) -> list[float]:
-    return [len(part & whole) / max(len(part), 1) for whole in wholes]
+def _shared_share(parts: list[set], wholes: list[set]) -> np.ndarray:
+    """parts × wholes: the share of each part's items that the whole holds (0 for an empty part), as one
+    sparse product rather than a set intersection per pair."""
+    from scipy.sparse import csr_matrix
+
+    index: dict = {}
+    rows, cols = [], []
+    for i, part in enumerate(parts):
+        for item in part:
+            rows.append(i)
+            cols.append(index.setdefault(item, len(index)))
+    width = max(len(index), 1)
+    left = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(parts), width))
+    rows, cols = [], []
+    for j, whole in enumerate(wholes):
+        for item in whole:
+            if item in index:
+                rows.append(j)
+                cols.append(index[item])
+    right = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(wholes), width))
+    sizes = np.array([max(len(part), 1) for part in parts], dtype=float)
+    return (left @ right.T).toarray() / sizes[:, None]
+
+
+def _others(values: np.ndarray, own: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, min and max of each row over the columns of the other articles (0 when there are none)."""
+    mask = np.ones(values.shape, dtype=bool)
+    mask[np.arange(len(own)), own] = False
+    if values.shape[1] < 2:
+        zero = np.zeros(len(own))
+        return zero, zero, zero
+    count = values.shape[1] - 1
+    mean = np.where(mask, values, 0).sum(axis=1) / count
+    return mean, np.where(mask, values, np.inf).min(axis=1), np.where(mask, values, -np.inf).max(axis=1)
 
 
 def sentence_features(docs: list[SourceText], cands: list[Candidate]) -> tuple[np.ndarray, np.ndarray]:
@@ -245,38 +277,47 @@ def sentence_features(docs: list[SourceText], cands: list[Candidate]) -> tuple[n
 
     Most features measure how far the other outlets state the same thing (TF-IDF similarity to their
     sentences and titles, shared content words and word pairs); the rest are place, length and wording.
+    Cross-article features are matrix operations: a 30-report story has ~360 candidates.
     """
     n, n_docs = len(cands), len(docs)
     sim, title_sim, doc_sim, centrality = _similarities(docs, cands)
     art = np.array([c.doc for c in cands])
-    full = [f"{doc.title} {doc.text}" for doc in docs]
-    doc_terms = [content_terms(text) for text in full]
-    doc_bigrams = [_bigrams(words(text)) for text in full]
+    full_words = [words(f"{doc.title} {doc.text}") for doc in docs]
+    doc_terms = [content_terms(f"{doc.title} {doc.text}") for doc in docs]
+    doc_bigrams = [_bigrams(tokens) for tokens in full_words]
     per_doc = np.bincount(art, minlength=n_docs)
     doc_words = [len(words(doc.text or "")) for doc in docs]
+    tokens = [words(c.text) for c in cands]
+    # best support per other article: the most similar of its sentences (0 for one without candidates)
+    best = np.zeros((n, n_docs))
+    for d in range(n_docs):
+        if per_doc[d]:
+            best[:, d] = sim[:, art == d].max(axis=1)
+    best_mean, best_min, _ = _others(best, art)
+    cand_terms = [content_terms(c.text) for c in cands]
+    terms_mean, terms_min, terms_max = _others(_shared_share(cand_terms, doc_terms), art)
+    pairs_mean, _, pairs_max = _others(_shared_share([_bigrams(t) for t in tokens], doc_bigrams), art)
+    titles_mean, _, titles_max = _others(title_sim, art)
+    other_sents = art[:, None] != art[None, :]
+    has_other = other_sents.any(axis=1)
+    support_max = np.where(has_other, np.where(other_sents, sim, -np.inf).max(axis=1), 0.0)
+    support_mean = np.where(has_other, np.where(other_sents, sim, 0).sum(axis=1) / np.maximum(
+        other_sents.sum(axis=1), 1), 0.0)  # fmt: skip
+    article_centrality = (doc_sim.sum(axis=1) - 1) / max(n_docs - 1, 1)
     rows = []
     for k, cand in enumerate(cands):
-        tokens = words(cand.text)
-        others = [d for d in range(n_docs) if d != cand.doc]
-        other_sents = art != cand.doc
-        best = [sim[k, art == d].max() if (art == d).any() else 0.0 for d in others] or [0.0]
-        terms = _shares(content_terms(cand.text), [doc_terms[d] for d in others]) or [0.0]
-        pairs = _shares(_bigrams(tokens), [doc_bigrams[d] for d in others]) or [0.0]
-        titles = title_sim[k, others] if others else np.zeros(1)
         rows.append([
             cand.position, cand.position == 0, cand.position / max(per_doc[cand.doc], 1), per_doc[cand.doc],
-            len(tokens), len(cand.text), centrality[k],
-            sim[k, other_sents].max() if other_sents.any() else 0.0,
-            sim[k, other_sents].mean() if other_sents.any() else 0.0, np.mean(best), np.min(best),
-            titles.mean(), titles.max(), title_sim[k, cand.doc],
-            np.mean(terms), np.min(terms), np.max(terms), np.mean(pairs), np.max(pairs),
-            (doc_sim[cand.doc].sum() - 1) / max(n_docs - 1, 1), doc_words[cand.doc], sum(doc_words), n,
+            len(tokens[k]), len(cand.text), centrality[k], support_max[k], support_mean[k],
+            best_mean[k], best_min[k], titles_mean[k], titles_max[k], title_sim[k, cand.doc],
+            terms_mean[k], terms_min[k], terms_max[k], pairs_mean[k], pairs_max[k],
+            article_centrality[cand.doc], doc_words[cand.doc], sum(doc_words), n,
             len(_QUOTE_MARKS.findall(cand.text)), cand.text.lstrip()[:1] in "“\"«„",
             cand.text.rstrip().endswith("?"),
             bool(_FIRST_SECOND.search(cand.text)), bool(re.search(r"\d", cand.text)),
-            bool(set(tokens) & LOADED_WORDS), bool(_ATTRIBUTION.search(cand.text)), "(" in cand.text,
+            bool(set(tokens[k]) & LOADED_WORDS), bool(_ATTRIBUTION.search(cand.text)), "(" in cand.text,
             dateline_length(cand.text) > 0,
-            sum(1 for w in cand.text.split() if w[:1].isupper()) / max(len(tokens), 1),
+            sum(1 for w in cand.text.split() if w[:1].isupper()) / max(len(tokens[k]), 1),
             bool(_WEEKDAY.search(cand.text)),
         ])  # fmt: skip
     return np.asarray(rows, dtype=float).reshape(n, len(FEATURE_NAMES)), sim
@@ -551,8 +592,9 @@ def _same_facts(cands: list[Candidate], sim: np.ndarray) -> np.ndarray:
     terms = [content_terms(c.text) for c in cands]
     figures = [_distinctive(figure_keys(c.text)) for c in cands]
     same = sim >= REDUNDANCY_SIMILARITY
-    for i in range(len(cands)):
-        for j in range(i + 1, len(cands)):
+    with_figures = [i for i, found in enumerate(figures) if found]  # few: the pairs to check
+    for a, i in enumerate(with_figures):
+        for j in with_figures[a + 1 :]:
             union = len(terms[i]) + len(terms[j])
             dice = 2 * len(terms[i] & terms[j]) / union if union else 0.0
             if dice >= SAME_FIGURE_DICE and figures[i] & figures[j]:
