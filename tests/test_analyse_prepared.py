@@ -92,3 +92,26 @@ def test_records_of_another_text_are_prepared_again(seeds: list[Article], tmp_pa
         save_prepared(store, prepare_articles(seeds[:1], analysis_embedder()))
         edited = Article(id=seeds[0].id, title=seeds[0].title, text=seeds[0].text + " One more.")
         assert load_prepared(store, [edited]) == {}
+
+
+def test_pending_notice_says_what_the_worker_does_and_for_how_long(tmp_path: Path) -> None:
+    from storyweave.models import Story
+
+    with open_store(tmp_path / "s.db") as store:
+        reports = Reports(store)
+        story = Story(id="st-1", article_ids=[f"a{i}" for i in range(30)])
+        queued = reports.progress(story)
+        assert queued["stage"] == "queued" and queued["ahead"] == 0
+        assert queued["text"].startswith("Starting in the analysis worker; comparing its 30 reports")
+        articles = [Article(id=f"a{i}", title="t", text="x", story_id="st-1") for i in range(30)]
+        reports._stage(articles, "preparing", to_prepare=12)
+        preparing = reports.progress(story)
+        assert preparing["stage"] == "preparing" and preparing["remaining_s"] > 10  # 12 reports to read
+        assert preparing["text"].startswith("Reading 12 of its 30 reports for the first time")
+        reports._measured("compare", 3.0, 30)
+        reports._stage(articles, "comparing")
+        comparing = reports.progress(story)
+        assert comparing["text"].startswith("Comparing its 30 reports") and comparing["remaining_s"] < 2
+        other = reports.progress(Story(id="st-2", article_ids=["b"]))
+        assert other["stage"] == "queued" and other["ahead"] == 1 and "behind 1 story " in other["text"]
+        reports.close()

@@ -95,7 +95,9 @@ def story_detail(request: Request, story_id: str, *, wait: bool = False) -> dict
     store: Store = request.app.state.store
     story = get_story_or_404(store, story_id)
     articles = list(store.iter_articles(story_id=story.id))
-    report, status = request.app.state.reports.get(story, wait=wait)
+    reports = request.app.state.reports
+    report, status = reports.get(story, wait=wait)
+    progress = reports.progress(story) if status in ("pending", "stale") else None
     thread = []
     if story.thread_id:
         for other in store.list_stories(thread_id=story.thread_id, limit=21):
@@ -108,6 +110,7 @@ def story_detail(request: Request, story_id: str, *, wait: bool = False) -> dict
         "articles": [article_dict(a, with_text=False) for a in articles],
         "report": json_safe(report),
         "report_status": status,
+        "report_progress": progress,
         "thread": thread[:20],
     }
 
@@ -148,6 +151,8 @@ async def get_story(
 ) -> dict[str, Any]:
     """`report_status`: `ready`; `stale` (the story has changed since `report`, a new one is being computed);
     `pending` (no report yet, `report` is null; ask again or use `wait=true`); `unavailable` (no analysis).
+    While pending or stale, `report_progress` says what the analysis worker is doing (`stage`: queued,
+    preparing or comparing; `ahead`; `remaining_s`, an estimate) and `text` says it in one sentence.
     With `wait=true` the answer comes when the report is ready, or after the wait's time limit with the
     status then (also at once when too many requests are already waiting)."""
     detail = await run_in_threadpool(story_detail, request, story_id)

@@ -362,14 +362,11 @@ def _lower_priority() -> None:
 
 def _analyse_in_worker(
     articles: list[Article], outlets: dict[str, Outlet], prepared: dict[str, Any]
-) -> tuple[dict[str, Any], list[Any]]:
-    """The report, and the records of the articles that were not prepared yet (for the store to keep)."""
+) -> dict[str, Any]:
     from storyweave.analyse import analyse_story
 
-    fresh = _prepare_in_worker([a for a in articles if a.id not in prepared])
-    records = prepared | {p.article_id: p for p in fresh}
-    report = analyse_story(articles, outlets=outlets, prepared=records).to_dict()
-    return json.loads(json.dumps(report, default=str)), fresh
+    report = analyse_story(articles, outlets=outlets, prepared=prepared).to_dict()
+    return json.loads(json.dumps(report, default=str))
 
 
 def _prepare_in_worker(articles: list[Article]) -> list[Any]:
@@ -384,6 +381,31 @@ PREPARE_BATCH = 16
 report waits at most that long behind them."""
 MAX_TO_PREPARE = 10_000
 """Articles waiting to be prepared, at most (their text is held in memory)."""
+PREPARE_GUESS_S = 1.0
+COMPARE_GUESS_S = 0.05
+"""Seconds per report of preparing (parse, vectors) and of comparing, until this server has measured them
+(2 busy cores: ~1 s and ~0.03 s)."""
+
+
+def _about(seconds: float) -> str:
+    if seconds < 5:
+        return "a few seconds"
+    return f"about {round(seconds)} s" if seconds < 90 else f"about {round(seconds / 60)} min"
+
+
+def progress_text(info: dict[str, Any]) -> str:
+    """One sentence saying what the analysis worker is doing for a story and how long it should take."""
+    count, remaining = info["reports"], _about(info["remaining_s"])
+    reports = f"{count} report{'' if count == 1 else 's'}"
+    if info["stage"] == "preparing":
+        return (f"Reading {info['to_prepare']} of its {reports} for the first time (sentences, names, "
+                f"quotes, meaning vectors), then comparing them: {remaining} left.")  # fmt: skip
+    if info["stage"] == "comparing":
+        return f"Comparing its {reports} (facts, quotes, figures, summary): {remaining} left."
+    ahead = info["ahead"]
+    waiting = f"Queued behind {ahead} stor{'y' if ahead == 1 else 'ies'}" if ahead else "Starting"
+    return (f"{waiting} in the analysis worker; comparing its {reports} then takes {remaining} "
+            "(longer for reports it has not read before).")  # fmt: skip
 
 
 class Reports:
@@ -409,6 +431,10 @@ class Reports:
         self._pool: ProcessPoolExecutor | None = None
         self._to_prepare: list[Article] = []
         self._preparing = False
+        self._running: dict[str, Any] | None = None
+        """The story the worker is on: {story, stage (preparing|comparing), reports, to_prepare, since}."""
+        self._seconds = {"prepare": PREPARE_GUESS_S, "compare": COMPARE_GUESS_S}
+        """Measured seconds per report of each stage (moving average), for the page's estimate."""
 
     @staticmethod
     def key(story: Story) -> str:
@@ -466,11 +492,46 @@ class Reports:
         if entry is not None and entry["digest"] == self.digest(story):
             return
         articles = list(self.store.iter_articles(story_id=story_id))
-        report = self._analyse(articles)
+        try:
+            report = self._analyse(articles)
+        finally:
+            with self._guard:
+                self._running = None
         if report is None:
             self._failed[story_id] = self.digest(story)
         else:
             self.put(story, report)
+
+    def _stage(self, articles: list[Article], stage: str, to_prepare: int = 0) -> None:
+        story = articles[0].story_id if articles else None
+        with self._guard:
+            self._running = {"story": story, "stage": stage, "reports": len(articles),
+                             "to_prepare": to_prepare, "since": monotonic()}  # fmt: skip
+
+    def _measured(self, stage: str, seconds: float, reports: int) -> None:
+        if reports:
+            self._seconds[stage] = 0.7 * self._seconds[stage] + 0.3 * seconds / reports
+
+    def progress(self, story: Story) -> dict[str, Any]:
+        """What the worker is doing about a story whose report is not ready, and about how long it takes:
+        {stage: queued|preparing|comparing, reports, to_prepare, ahead (stories before it), remaining_s
+        (estimate from this server's measured speeds), text (one sentence for the page)}."""
+        with self._guard:
+            running = dict(self._running) if self._running else None
+            queue = list(self._queued)
+        reports = len(story.article_ids)
+        compare = self._seconds["compare"] * reports
+        if running is not None and running["story"] == story.id:
+            elapsed = monotonic() - running["since"]
+            prepare = self._seconds["prepare"] * running["to_prepare"]
+            stage, to_prepare, ahead = running["stage"], running["to_prepare"], 0
+            remaining = (prepare + compare if stage == "preparing" else compare) - elapsed
+        else:
+            ahead = (queue.index(story.id) if story.id in queue else len(queue)) + (running is not None)
+            stage, to_prepare, remaining = "queued", 0, (ahead + 1) * compare
+        info = {"stage": stage, "reports": reports, "to_prepare": to_prepare, "ahead": ahead,
+                "remaining_s": round(max(remaining, 0.0), 1)}  # fmt: skip
+        return info | {"text": progress_text(info)}
 
     def warm(self) -> None:
         """Start the worker and load the analysis models now rather than on the first story."""
@@ -526,16 +587,25 @@ class Reports:
                 self._submit(self._prepare_batch)
 
     def _analyse(self, articles: list[Article]) -> dict[str, Any] | None:
+        """Prepare the reports not prepared yet (kept in the store), then compare them: two worker jobs, so
+        the page can say which stage it is at."""
         from storyweave.analyse.prepared import load_prepared, save_prepared
 
         outlets = story_outlets(self.store, articles)
         prepared = load_prepared(self.store, articles)
-        done = self._in_worker(_analyse_in_worker, articles, outlets, prepared)
-        if done is None:
-            return None
-        report, fresh = done
-        if fresh:
-            save_prepared(self.store, fresh)
+        missing = [a for a in articles if a.id not in prepared]
+        if missing:
+            self._stage(articles, "preparing", len(missing))
+            started = monotonic()
+            fresh = self._in_worker(_prepare_in_worker, missing) or []
+            if fresh:
+                save_prepared(self.store, fresh)
+                self._measured("prepare", monotonic() - started, len(fresh))
+            prepared |= {p.article_id: p for p in fresh}
+        self._stage(articles, "comparing")
+        started = monotonic()
+        report = self._in_worker(_analyse_in_worker, articles, outlets, prepared)
+        self._measured("compare", monotonic() - started, len(articles))
         return report
 
     def _in_worker(self, job: Callable[..., Any], *args: Any) -> Any:
