@@ -78,6 +78,25 @@ def test_seed_quotes_have_speakers_and_outlets(report: dict) -> None:
     kcna = by_speaker["KCNA"]
     assert any(set(q["outlets"]) == {"Outlet A", "Outlet B"} for q in kcna)  # the meeting report, in both
     assert any(q["kind"] == "mixed" and "all-out war" in q["text"] for q in kcna)
+    # a document, a paragraph or a report says things but is no speaker (the story page showed these)
+    assert not {"One paragraph", "alleged document", "document", "paragraph"} & set(by_speaker)
+    assert not any("non-operational systems" in q["text"] or "maturing nuclear" in q["text"]
+                   for q in report["quotes"])  # fmt: skip
+
+
+def test_things_that_say_are_credited_to_their_source_or_to_no_one() -> None:
+    sentences = [
+        "Broadcom said it would raise its offer for the chipmaker.",
+        "“We are ready for anything now,” the Pentagon statement said.",
+        "A statement from the ministry said 10 foreign passengers were aboard the plane.",
+        "The leaked document said that the launchers were “non-operational systems.”",
+        "“Do not expect any change in its policy,” the report read.",
+        "“Our offer is best and final,” a statement said.",
+    ]
+    found = {q.sentence: q.speaker for q in extract_quotes(sentences, "t", "en")}
+    assert found[sentences[1]] == "Pentagon" and found[sentences[2]] == "ministry"
+    assert sentences[3] not in found and sentences[4] not in found  # no one's quote, not Broadcom's either
+    assert found[sentences[5]] == "ministry"  # an unnamed statement: the organisation that spoke last
 
 
 def test_seed_entities_timeline_coverage_summary(report: dict, seeds: list[Article]) -> None:

@@ -46,6 +46,24 @@ SPEECH_LEMMAS = wordset(
 BELIEF_LEMMAS = wordset("believe think expect hope fear doubt feel consider worry suspect reckon")
 """Beliefs and intentions attributed to a source count as reported speech only with a clause ("X believes
 that Y"), never alone."""
+INANIMATE_SOURCES = wordset(
+    "document paragraph page passage section chapter clause line sentence text draft version copy report "
+    "statement release communique communiqué declaration announcement notice letter memo memorandum note "
+    "email e-mail message cable tweet post blog article story column editorial headline study survey poll "
+    "data figure figures analysis assessment review inquiry investigation audit finding findings evidence "
+    "record records file files filing dossier transcript minutes summary brief paper papers book leak "
+    "indictment complaint lawsuit suit ruling verdict judgment judgement decision order warrant subpoena "
+    "law bill act rule rules regulation guidance guideline policy plan proposal contract agreement deal "
+    "treaty resolution budget forecast estimate model index chart table graph map video footage photo "
+    "image picture recording audio clip sign banner website site page app news"
+)
+"""Things that "say" without being speakers ("the document said", "a video shows"): the speaker is the
+source they are credited to when the phrase names one ("a White House statement", "a statement from the
+ministry", "the Times article"), else the sentence has none ("One paragraph of the document seen by
+Reuters said …")."""
+ISSUED = wordset("statement release communique communiqué announcement declaration")
+"""What an organisation issues: "a statement said" without a name is the organisation that spoke last."""
+_OWNER_PREPOSITIONS = frozenset(["from", "of", "by"])
 _PERSON_PRONOUNS = frozenset(["he", "she", "him", "her"])
 _GROUP_PRONOUNS = frozenset(["they", "them"])
 _NON_SPEAKER_PRONOUNS = frozenset(["it", "this", "that", "which", "who", "what", "i", "we", "you", "one"])
@@ -169,6 +187,14 @@ class _Speaker:
     gender: str | None = None
 
 
+NOBODY = _Speaker("", False)
+"""The "speaker" of a sentence credited to a thing (a document, a report, a video) that names no one: the
+sentence quotes no one, and its quotes are not carried over to the speaker before."""
+ISSUER = _Speaker("", False)
+"""The speaker of an unnamed statement or release: the nearest organisation that spoke before, else the
+last one named as a subject ("Broadcom raised its bid … according to a statement"), else NOBODY."""
+
+
 def _entity_of(token):
     doc = token.doc
     for ent in doc.ents:
@@ -194,7 +220,7 @@ def _phrase(token) -> _Speaker | None:
     """The speaker named by a subject token, with the names coordinated with it ("Washington and Seoul")."""
     speaker = _one_phrase(token)
     partners = [c for c in token.children if c.dep_ == "conj" and _entity_of(c) is not None]
-    if speaker is None or not partners or speaker.person:
+    if speaker is None or not speaker.name or not partners or speaker.person:
         return speaker
     names = [speaker.name] + [_clean_name(_entity_of(c).text) for c in partners]
     return _Speaker(" and ".join(names), False)
@@ -233,6 +259,8 @@ def _one_phrase(token) -> _Speaker | None:
         return _Speaker(_clean_name(token.doc[chain[0].i : end].text), person, gender)
     if entity is not None:
         return _Speaker(_clean_name(entity.text), entity.label_ == "PERSON")
+    if token.pos_ == "NOUN" and token.lemma_.casefold() in INANIMATE_SOURCES:
+        return _credited(token)
     for child in token.subtree:  # "the professor, Kim Dong-yup, said" / "spokesman Jason Miller said"
         named = _entity_of(child) if child.dep_ in ("appos", "compound") else None
         if named is not None and (child.head is token or named.label_ == "PERSON"):
@@ -247,6 +275,21 @@ def _one_phrase(token) -> _Speaker | None:
         if child.dep_ == "prep" and child.lower_ in ("of", "in", "at", "for") and near:
             hi = child.right_edge.i
     return _Speaker(_clean_name(token.doc[lo : hi + 1].text), False)
+
+
+def _credited(thing) -> _Speaker | None:
+    """The source a document, report or statement is credited to in its own phrase: a possessor or
+    modifier ("the Times article", "a police statement", "the ministry's report") or "from/of/by X" right
+    after it ("a statement from the ministry"); NOBODY when the phrase names no one who can speak."""
+    for child in thing.children:
+        if child.dep_ in ("poss", "compound") and child.i < thing.i:
+            return _one_phrase(child)
+    for child in thing.rights:
+        if child.dep_ == "prep" and child.lower_ in _OWNER_PREPOSITIONS:
+            owner = next((c for c in child.children if c.dep_ == "pobj"), None)
+            if owner is not None and child.i == thing.i + 1:
+                return _one_phrase(owner)
+    return ISSUER if thing.lemma_.casefold() in ISSUED else NOBODY
 
 
 def _after_hyphen(token) -> bool:
@@ -338,6 +381,10 @@ def _attribute(doc, quoted: _Quoted) -> tuple[_Speaker | None, object, bool]:
     source = _according(doc, quoted)
     if source is not None:
         return _phrase(source), source, True
+    things = (t for t in doc if t.dep_ == "nsubj" and t.idx not in quoted and t.head.idx not in quoted)
+    credited = next((found for t in things if (found := _one_phrase(t)) in (NOBODY, ISSUER)), None)
+    if credited is not None:  # "“…,” the report read."
+        return credited, None, False
     return None, None, False
 
 
@@ -365,14 +412,16 @@ class _Resolver:
     def __init__(self) -> None:
         self.speakers: list[_Speaker] = []
         self.persons: list[str] = []
+        self.organisations: list[str] = []
 
     def see(self, doc) -> None:
         for ent in doc.ents:
-            if ent.label_ == "PERSON" and ent.root.dep_ in ("nsubj", "nsubjpass"):
-                self.persons.append(_clean_name(ent.text))
+            if ent.root.dep_ in ("nsubj", "nsubjpass") and ent.label_ in _NAMED:
+                named = self.persons if ent.label_ == "PERSON" else self.organisations
+                named.append(_clean_name(ent.text))
 
     def resolve(self, speaker: _Speaker | None, doc=None, quoted: _Quoted | None = None) -> str | None:
-        if speaker is None:
+        if speaker is None or speaker is NOBODY:
             return None
         if speaker.name in _PERSON_PRONOUNS:
             for earlier in reversed(self.speakers[-8:]):
@@ -380,11 +429,11 @@ class _Resolver:
                     earlier.gender = speaker.gender
                     return earlier.name
             return self.persons[-1] if self.persons else None
-        if speaker.name in _GROUP_PRONOUNS:
+        if speaker is ISSUER or speaker.name in _GROUP_PRONOUNS:
             for earlier in reversed(self.speakers[-8:]):
                 if not earlier.person:
                     return earlier.name
-            return None
+            return self.organisations[-1] if speaker is ISSUER and self.organisations else None
         if doc is not None and speaker.person is not False and speaker.gender is None:
             outside = [t for t in doc if not (quoted and t.idx in quoted)]
             later = [_GENDER[t.lower_] for t in outside if t.lower_ in _GENDER and t.pos_ == "PRON"]
@@ -443,7 +492,15 @@ def _extract(sentences: tuple[str, ...], article_id: str, lang: str | None) -> t
         doc = docs[i] if docs is not None else None
         if doc is not None:
             found, cue, clause = _attribute(doc, quoted)
+            direct = _long(quoted, text)
+            if found is None and direct:
+                found = _colon_speaker(doc, direct[0]) or None
+                found = found if found in (NOBODY, ISSUER) else None
             speaker = resolver.resolve(found, doc, quoted)
+            if found is NOBODY or (found is ISSUER and speaker is None):
+                resolver.see(doc)  # credited to a document, a report, a video: no one's quote
+                previous, colon = None, None
+                continue
             resolver.see(doc)
         else:
             speaker, cue = _fallback_speaker(text, quoted), None
