@@ -127,11 +127,12 @@ def prepare(sentences: list[str], lang: str | None, embedder=None) -> None:
 
 def forget() -> None:
     """Empty every per-sentence and per-article cache of the analysis (benchmarks measure cold runs)."""
-    from storyweave.analyse import entities, numbers, quotes, statements, text
+    from storyweave.analyse import entities, facts, numbers, quotes, statements, text
 
     with _lock:
         _cache.clear()
         _vectors.clear()
-    caches = (text._split, statements.is_statement, quotes._extract, entities._recognise, numbers._extract)
+    caches = (text._split, statements.is_statement, quotes._extract, entities._recognise, numbers._extract,
+              facts.content_terms, numbers.figure_keys, entities.clean_name)  # fmt: skip
     for cached in caches:
         cached.cache_clear()
