@@ -214,9 +214,9 @@ def test_sentence_transformers_model_loads_offline_from_the_directory(tmp_path, 
 
 
 def test_story_analysis_stays_in_use_space_whatever_the_engine_embeds(embedder):
-    from storyweave.analyse.report import _default_embedder
+    from storyweave.analyse.prepared import analysis_embedder, analysis_space
     from storyweave.embed import shared_embedder, using_embedder
 
     with using_embedder("e5"):
-        assert _default_embedder() is shared_embedder("use")
-        assert _default_embedder().name == "use"
+        assert analysis_embedder() is shared_embedder("use")
+        assert analysis_embedder().name == "use" == analysis_space()

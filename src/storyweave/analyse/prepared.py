@@ -23,6 +23,7 @@ from storyweave.analyse.nlp import embed_cached, is_english, parse, remember_vec
 from storyweave.analyse.numbers import Figure, extract_figures
 from storyweave.analyse.quotes import Quote, extract_quotes
 from storyweave.models import Article
+from storyweave.store.base import Store
 
 FORMAT = 1
 """Version of the prepared record; bump it when the statement filter, quotes, names or figures change."""
@@ -135,7 +136,7 @@ def analysis_space() -> str:
 
 
 def load_prepared(
-    store, articles: Iterable[Article], space: str | None = None
+    store: Store, articles: Iterable[Article], space: str | None = None
 ) -> dict[str, PreparedArticle]:
     """The stored records of those `articles` that have one that fits (same text, vector space `space`,
     default the analysis')."""
@@ -149,14 +150,14 @@ def load_prepared(
     return found
 
 
-def save_prepared(store, prepared: Iterable[PreparedArticle]) -> None:
+def save_prepared(store: Store, prepared: Iterable[PreparedArticle]) -> None:
     """Keep the records (one transaction)."""
     with store.transaction():
         for record in prepared:
             store.put_state(KEY.format(record.article_id), record.to_bytes())
 
 
-def prepared_for(store, articles: list[Article], *, save: bool = True) -> dict[str, PreparedArticle]:
+def prepared_for(store: Store, articles: list[Article], *, save: bool = True) -> dict[str, PreparedArticle]:
     """The records of `articles`: read from the store, the missing ones prepared now (one batch) and, with
     `save`, kept for the next analysis."""
     found = load_prepared(store, articles)
