@@ -222,8 +222,32 @@ def test_ray_embedder_shares_batches_and_matches_the_local_embedder(cluster, emb
     np.testing.assert_allclose(vectors, embedder.embed(texts), atol=1e-4)
 
 
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (["x.jsonl", "--ray"], ["x.jsonl", "--ray=local"]),
+        (["--ray", "x.jsonl"], ["--ray=local", "x.jsonl"]),  # a file, not an address
+        (["--ray", "https://news.example/a"], ["--ray=local", "https://news.example/a"]),
+        (["--ray", "--store", "s.db"], ["--ray=local", "--store", "s.db"]),
+        (["--ray", "local"], ["--ray", "local"]),
+        (["--ray", "auto"], ["--ray", "auto"]),
+        (["--ray", "10.0.0.5:6379", "x"], ["--ray", "10.0.0.5:6379", "x"]),
+        (["--ray", "ray://head.example:10001"], ["--ray", "ray://head.example:10001"]),
+        (["--ray", "[::1]:6379"], ["--ray", "[::1]:6379"]),
+        (["--ray=10.0.0.5:6379"], ["--ray=10.0.0.5:6379"]),
+        (["--", "--ray"], ["--", "--ray"]),
+    ],
+)
+def test_ray_option_value_is_optional(given: list[str], expected: list[str]):
+    from storyweave.cli.distributed import with_ray_values
+
+    assert with_ray_values(given) == expected
+
+
 @pytest.mark.postgres
-def test_ingest_command_on_ray_prints_the_usual_summary(cluster, postgres_url, articles_file, tmp_path):
+@pytest.mark.parametrize("form", ["bare", "address"])
+def test_ingest_command_on_ray_prints_the_usual_summary(cluster, postgres_url, articles_file, tmp_path, form):
+    """`--ray` alone before the inputs (a local Ray; here the one already started), and `--ray HOST:PORT`."""
     from typer.testing import CliRunner
 
     from storyweave.cli import app
@@ -231,7 +255,8 @@ def test_ingest_command_on_ray_prints_the_usual_summary(cluster, postgres_url, a
     head = articles_file.read_text(encoding="utf-8").splitlines(True)[18:23]  # 4 articles, 1 broken line
     small = tmp_path / "five.jsonl"
     small.write_text("".join(head), encoding="utf-8")
-    result = CliRunner().invoke(app, ["ingest", str(small), "--store", postgres_url, "--ray", "local"])
+    ray_args = ["--ray"] if form == "bare" else ["--ray", cluster.address]
+    result = CliRunner().invoke(app, ["ingest", *ray_args, str(small), "--store", postgres_url])
     output = " ".join(result.output.split())
     assert result.exit_code == 0, output
     assert f"error {small}:3: invalid JSON" in output

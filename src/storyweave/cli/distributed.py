@@ -1,31 +1,63 @@
-"""The `--ray ADDRESS` option of ingest, cluster, watch and serve, and what each command runs with it (the
+"""The `--ray [ADDRESS]` option of ingest, cluster, watch and serve, and what each command runs with it (the
 driver itself is `storyweave.distributed`)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
 import typer
+from typer.core import TyperCommand
 
 from storyweave.cli.app import console
+from storyweave.distributed.runtime import LOCAL
 from storyweave.embed import Embedder
 from storyweave.ingest import IngestError, IngestSummary, Source
 from storyweave.models import Article
 from storyweave.pipeline import Pipeline
 from storyweave.store import Store
 
+RAY_FLAG = "--ray"
 RayOption = Annotated[
     str | None,
     typer.Option(
-        "--ray",
-        metavar="ADDRESS",
-        help="Run on Ray: `local` starts Ray on this machine (all cores; SQLite allowed), `auto` joins the"
-        " cluster this machine is part of, HOST:PORT a head node (needs --store postgresql://…)."
-        " Needs the ray extra.",
+        RAY_FLAG,
+        metavar="[ADDRESS]",
+        help="Run on Ray. Alone (or `local`): start Ray on this machine, all cores (SQLite allowed); `auto`:"
+        " join the cluster this machine is part of; HOST:PORT or ray://HOST:PORT: a head node (needs"
+        " --store postgresql://…). Needs the ray extra.",
     ),
 ]
+_ADDRESS = re.compile(r"(?:ray://)?[\w.\-]+:\d{1,5}|\[[0-9A-Fa-f:.]+\]:\d{1,5}")
+"""HOST:PORT, ray://HOST:PORT or [IPv6]:PORT: a value of --ray rather than a file, URL or option after it."""
+
+
+def is_ray_address(token: str) -> bool:
+    return token in ("local", "auto") or _ADDRESS.fullmatch(token) is not None
+
+
+class RayCommand(TyperCommand):
+    """A command whose `--ray` may come without a value, meaning `--ray local` (Typer has no options with an
+    optional value: its `flag_value` is deprecated). The word after `--ray` is its value only if it reads as
+    a Ray address, so `ingest --ray feed.jsonl` is a local run on feed.jsonl."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, with_ray_values(args))
+
+
+def with_ray_values(args: list[str]) -> list[str]:
+    """`args` with each bare `--ray` (before `--`) given its value: the next word if it is an address, else
+    `local`."""
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return out + args[i:]
+        if arg == RAY_FLAG and not (i + 1 < len(args) and is_ray_address(args[i + 1])):
+            arg = f"{RAY_FLAG}={LOCAL}"
+        out.append(arg)
+    return out
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from storyweave.cli.app import EmbedderOption, StoreOption, app, console, read_store
-from storyweave.cli.distributed import RayOption
+from storyweave.cli.distributed import RayCommand, RayOption
 from storyweave.store import Store, StoreError, open_store
 from storyweave.words import counted
 
@@ -138,7 +138,7 @@ def _print_failures(store: Store, shown: int = 10) -> None:
         console.print(f"… and {len(failing) - shown} more failing feeds (`storyweave feeds list` shows all)")
 
 
-@app.command()
+@app.command(cls=RayCommand)
 def watch(
     store: StoreOption = None,
     once: Annotated[bool, typer.Option("--once", help="Poll every feed once, then exit")] = False,

@@ -13,12 +13,12 @@ import typer
 from rich.markup import escape
 
 from storyweave.cli.app import EmbedderOption, StoreOption, app, console
-from storyweave.cli.distributed import RayOption
+from storyweave.cli.distributed import RayCommand, RayOption
 
 SHUTDOWN_GRACE_S = 3
 
 
-@app.command()
+@app.command(cls=RayCommand)
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
