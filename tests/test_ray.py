@@ -207,14 +207,15 @@ def test_cluster_command_refuses_sqlite_with_a_clear_error(cluster, articles_fil
     assert "cannot open a SQLite file" in " ".join(result.output.split())
 
 
-def test_ray_embedder_shares_batches_and_matches_the_local_embedder(cluster, embedder):
+@pytest.mark.postgres
+def test_ray_embedder_shares_batches_and_matches_the_local_embedder(cluster, postgres_url, embedder):
     """What `watch --ray` and `serve --ray` give their in-process story engine."""
     import numpy as np
 
     from storyweave.distributed import RayEmbedder, RayRunner
 
     texts = ["Flood hits Valencia", "Inundaciones en Valencia", "Chess final drawn", "Short", "x " * 300]
-    with RayRunner("unused.db", workers=2, engine=False) as runner:  # the workers never open the store
+    with RayRunner(postgres_url, workers=2, engine=False) as runner:
         ray_embedder = RayEmbedder(runner)
         vectors = ray_embedder.embed(texts)
         assert ray_embedder.dim == embedder.dim and ray_embedder.name == embedder.name
@@ -262,3 +263,54 @@ def test_ingest_command_on_ray_prints_the_usual_summary(cluster, postgres_url, a
     assert f"error {small}:3: invalid JSON" in output
     assert "added 4, duplicates 0, failed 1 — 4 articles in" in output
     assert "ray: 2 workers on 2 node(s)" in output
+
+
+def _partition(store) -> set[frozenset[str]]:
+    """Stories as sets of article URLs (story ids differ between runs)."""
+    stories: dict[str, set[str]] = {}
+    for article in store.iter_articles():
+        stories.setdefault(article.story_id, set()).add(article.url)
+    return {frozenset(urls) for urls in stories.values()}
+
+
+@pytest.mark.postgres
+def test_watch_on_ray_places_feed_items_as_one_process_does(cluster, postgres_url, shared_data, tmp_path):
+    """`watch --once --ray`: items fetched, extracted and embedded on the workers (with the command's fetch
+    settings: loopback allowed), placed by this process's engine in arrival order, touched stories analysed
+    on the workers; the same stories as `watch --once` without Ray."""
+    import re
+
+    from newsweb import NewsWeb, load_pages
+    from typer.testing import CliRunner
+
+    from storyweave.cli import app
+    from storyweave.serve.views import Reports
+    from storyweave.store import SQLiteStore, open_store
+
+    pages = load_pages(shared_data, real=1, rendered=4, languages=["es"])
+    runner = CliRunner()
+    with NewsWeb(pages) as web:
+        feeds = [
+            web.add_feed("one", [p.slug for p in pages[:3]]),
+            web.add_feed("two", [p.slug for p in pages[3:]]),
+        ]
+        outputs = {}
+        for name, store, ray_args in [
+            ("ray", postgres_url, ["--ray"]),
+            ("one", str(tmp_path / "one.db"), []),
+        ]:
+            for url in feeds:
+                assert runner.invoke(app, ["feeds", "add", url, "--store", store]).exit_code == 0
+            command = ["watch", "--once", *ray_args, "--allow-host", "127.0.0.1", "--host-delay", "0"]
+            result = runner.invoke(app, [*command, "--store", store])
+            outputs[name] = " ".join(result.output.split())
+            assert result.exit_code == 0, outputs[name]
+            assert f"{len(pages)} new articles" in outputs[name]
+    assert "ray: fetching, extraction, language id, embedding and analysis on 2 workers" in outputs["ray"]
+    embedded = re.search(r"embed (\d+\.\d)", outputs["ray"])
+    assert embedded and float(embedded.group(1)) > 0, outputs["ray"]
+    with open_store(postgres_url) as on_ray, SQLiteStore(tmp_path / "one.db") as one:
+        assert _partition(on_ray) == _partition(one)
+        reports = Reports(on_ray)
+        for story in (on_ray.get_story(s) for s in {a.story_id for a in on_ray.iter_articles()}):
+            assert reports.get(story)[1] == "ready"  # analysed on the workers, not on demand

@@ -186,13 +186,17 @@ def watch(
             allow_private=allow_private, allowed_hosts=allow_host or (), respect_robots=not ignore_robots
         )
         settings = PollSettings(interval=interval, per_domain=per_host, domain_delay=host_delay)
+        stages = None
         if ray is None:
             pipeline = default_pipeline(opened)
         else:
-            from storyweave.cli.distributed import ray_pipeline
+            from storyweave.cli.distributed import ray_feeds
+            from storyweave.cluster import StoryEngine
+            from storyweave.pipeline import Pipeline
 
-            pipeline = on_ray.enter_context(ray_pipeline(ray, opened))
-        poller = Poller(opened, pipeline, fetcher, settings)
+            ray_embedder, stages = on_ray.enter_context(ray_feeds(ray, store, opened, fetcher, settings))
+            pipeline = Pipeline(opened, StoryEngine(opened, ray_embedder))
+        poller = Poller(opened, pipeline, fetcher, settings, stages=stages)
         if once:
             # One pass: the per-feed warnings ("unreachable … next in 60 s") describe a schedule that --once
             # does not follow; the failures are summarised below instead, one line each.
