@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import tempfile
 import time
 import uuid
@@ -49,15 +50,66 @@ def pg_schema(base: str):
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     try:
-        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}&application_name={schema}"
     finally:
         with psycopg.connect(base, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-def row(name: str, count: int, seconds: float, stats=None, startup: float | None = None) -> dict:
+def _busy_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU jiffies of the whole machine, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
+def _postgres_cpu(store: str | None) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL server process serving this run's connections (those named by
+    the `application_name` of `store`, a URL; other clients of the server are not counted)."""
+    import psutil
+    import psycopg
+
+    name = re.search(r"application_name=(\w+)", store or "")
+    if name is None:
+        return {}
+    with psycopg.connect(store.split("?", 1)[0], autocommit=True) as conn:
+        pids = [r[0] for r in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (name.group(1),))]  # fmt: skip
+    cpu = {}
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            times = psutil.Process(pid).cpu_times()
+            cpu[pid] = times.user + times.system
+    return cpu
+
+
+class Meter:
+    """Wall seconds of a timed section, with the CPU it cost outside the Ray workers and actor: this
+    process (the driver), the PostgreSQL server, and the whole machine's busy cores (other users included)."""
+
+    def __init__(self, store: str | None = None) -> None:
+        self.store = store
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        self.jiffies, self.pg = _busy_jiffies(), _postgres_cpu(store)
+
+    def read(self) -> dict:
+        busy, total = _busy_jiffies()
+        cores = os.cpu_count() or 1
+        return {
+            "seconds": time.perf_counter() - self.wall,
+            "driver_cpu": time.process_time() - self.cpu,
+            "postgres_cpu": sum(c - self.pg.get(p, 0.0) for p, c in _postgres_cpu(self.store).items()),
+            "busy_cores": cores * (busy - self.jiffies[0]) / max(total - self.jiffies[1], 1),
+        }
+
+
+def row(name: str, count: int, meter: Meter, stats=None, startup: float | None = None) -> dict:
     """One result, also printed at once (a long run that fails later keeps what it measured)."""
-    out = {"run": name, "articles": count, "seconds": seconds, "rate": count / seconds, "startup": startup}
+    measured = meter.read()
+    seconds = measured["seconds"]
+    out = {"run": name, "articles": count, "rate": count / seconds, "startup": startup, **measured}
+    out["driver_cpu_ms"] = 1000 * measured["driver_cpu"] / max(count, 1)
+    out["postgres_cpu_ms"] = 1000 * measured["postgres_cpu"] / max(count, 1)
     if stats is not None:
         s = stats.stages
         out.update(workers=stats.workers, nodes=stats.nodes, read=s.read, embed=s.embed, decide=s.decide,
@@ -73,18 +125,18 @@ def one_cluster(jsonl: Path, tmp: Path) -> dict:
     articles = [r.article for r in read_articles(jsonl)]
     with open_store(tmp / "one-cluster.db") as store, ParallelEmbedder() as embedder:
         embedder.embed(["warm", "up"])
-        start = time.perf_counter()
+        meter = Meter()
         cluster_articles(articles, store, StoryEngine(store, embedder))
-        return row("single process: cluster", len(articles), time.perf_counter() - start)
+        return row("single process: cluster", len(articles), meter)
 
 
 def one_ingest(inputs: list[str], tmp: Path) -> dict:
     embedder = default_embedder()
     embedder.embed(["warm up"])
     with open_store(tmp / "one-ingest.db") as store:
-        start = time.perf_counter()
+        meter = Meter()
         summary = Ingestor(Pipeline(store, StoryEngine(store, embedder))).run(expand(inputs))
-        return row("single process: ingest", summary.added, time.perf_counter() - start)
+        return row("single process: ingest", summary.added, meter)
 
 
 def started(store: str, **options) -> tuple[RayRunner, float]:
@@ -97,17 +149,17 @@ def started(store: str, **options) -> tuple[RayRunner, float]:
 def ray_ingest(name: str, store: str, inputs: list[str], analyse: int = 0, **options) -> list[dict]:
     runner, startup = started(store, **options)
     with open_store(store) as opened, runner:
-        start = time.perf_counter()
+        meter = Meter(store)
         summary = RayIngestor(opened, runner).run(expand(inputs))
-        rows = [row(name, summary.added, time.perf_counter() - start, runner.stats, startup)]
+        rows = [row(name, summary.added, meter, runner.stats, startup)]
         if analyse:
             stories = [opened.get_story(s) for s in runner.stats.touched]  # None: merged away since
             biggest = sorted((s for s in stories if s is not None), key=lambda s: s.size, reverse=True)
             stories = [s.id for s in biggest[:analyse]]
-            start = time.perf_counter()
+            meter = Meter()
             runner.analyse(stories)
             label = f"{name}: analyse {len(stories)} stories"
-            rows.append(row(label, len(stories), time.perf_counter() - start, runner.stats))
+            rows.append(row(label, len(stories), meter, runner.stats))
     return rows
 
 
@@ -115,9 +167,9 @@ def ray_cluster(name: str, jsonl: Path, store: str, **options) -> dict:
     articles = [r.article for r in read_articles(jsonl)]
     runner, startup = started(store, **options)
     with runner:
-        start = time.perf_counter()
+        meter = Meter()
         cluster_on_ray(articles, runner)
-        return row(name, len(articles), time.perf_counter() - start, runner.stats, startup)
+        return row(name, len(articles), meter, runner.stats, startup)
 
 
 def simulated(nodes: int, pg: str, inputs: list[str]) -> list[dict]:
@@ -150,6 +202,7 @@ def main() -> None:
     parser.add_argument("--nodes", default="1,2,4")
     parser.add_argument("--store-pg", default=os.environ.get("STORYWEAVE_TEST_POSTGRES"))
     parser.add_argument("--skip-local", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1, help="run the --nodes list this often, interleaved")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}; load before: {os.getloadavg()}")
     rows: list[dict] = []
@@ -167,36 +220,42 @@ def main() -> None:
 
             ray.shutdown()
         if args.store_pg:
-            for nodes in (int(n) for n in args.nodes.split(",")):
+            for nodes in [int(n) for n in args.nodes.split(",")] * args.repeat:
                 rows += simulated(nodes, args.store_pg, inputs)
     print(f"load after: {os.getloadavg()}")
     print_table(rows)
 
 
 def print_table(rows: list[dict]) -> None:
-    columns = ["run", "articles", "s", "articles/s", "start-up s", "read/extract s", "embed s", "decide s",
-               "decide ms/article"]  # fmt: skip
+    columns = ["run", "articles", "s", "articles/s", "busy cores", "start-up s", "read/extract s", "embed s",
+               "decide s", "decide ms/article"]  # fmt: skip
     print("| " + " | ".join(columns) + " |\n" + "|---" * len(columns) + "|")
     for r in rows:
-        cells = [r["run"], r["articles"], f"{r['seconds']:.1f}", f"{r['rate']:.2f}"]
+        cells = [r["run"], r["articles"], f"{r['seconds']:.1f}", f"{r['rate']:.2f}", f"{r['busy_cores']:.2f}"]
         cells.append(f"{r['startup']:.1f}" if r["startup"] is not None else "—")
         keys = ("read", "embed", "decide", "decide_ms")
         cells += [f"{r[k]:.1f}" for k in keys] if "read" in r else ["—"] * 4
         print("| " + " | ".join(map(str, cells)) + " |")
         if r.get("analyse"):
             print(f"analysis: {r['analyse']:.1f} s summed over tasks for {r['articles']} stories")
-    print("\nCPU per article (load-independent): workers (read+embed) and the decision actor; projected rate")
-    print("with N idle cores for workers = min(N / worker cost, 1 / actor cost):")
-    print("| run | worker CPU ms/article | actor CPU ms/article | actor ceiling/s", end="")
-    print(" | N=1 | 2 | 4 | 8 | 16 | 32 |")
-    print("|---" * 10 + "|")
+    cores = os.cpu_count() or 1
+    print("\nCPU per article (load-independent): workers (read+embed), the decision actor, the driver")
+    print("(this process) and the PostgreSQL server (every client's). Projected rate with N idle cores for")
+    print("workers = min(N / worker cost, 1 / actor cost); on this box, idle, all of it shares its cores:")
+    print(f"at most {cores} / (sum of the four costs).")
+    print("| run | worker CPU ms/article | actor | driver | PostgreSQL | actor ceiling/s", end="")
+    print(f" | N=1 | 2 | 4 | 8 | 16 | 32 | idle {cores}-core box |")
+    print("|---" * 13 + "|")
     for r in rows:
         if not r.get("decide_cpu_ms") or "analyse " in r["run"]:
             continue
         worker, actor = r["worker_cpu_ms"], r["decide_cpu_ms"]
+        driver, pg = r["driver_cpu_ms"], r["postgres_cpu_ms"]
         projected = [min(n * 1000 / worker, 1000 / actor) for n in (1, 2, 4, 8, 16, 32)]
-        cells = [r["run"], f"{worker:.0f}", f"{actor:.1f}", f"{1000 / actor:.0f}"]
-        cells += [f"{p:.0f}" for p in projected]
+        here = min(r["workers"] * 1000 / worker, 1000 / actor, cores * 1000 / (worker + actor + driver + pg))
+        cells = [r["run"], f"{worker:.0f}", f"{actor:.1f}", f"{driver:.1f}", f"{pg:.1f}"]
+        cells.append(f"{1000 / actor:.0f}")
+        cells += [f"{p:.0f}" for p in projected] + [f"{here:.0f}"]
         print("| " + " | ".join(cells) + " |")
 
 if __name__ == "__main__":
