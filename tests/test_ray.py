@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -278,8 +279,6 @@ def test_watch_on_ray_places_feed_items_as_one_process_does(cluster, postgres_ur
     """`watch --once --ray`: items fetched, extracted and embedded on the workers (with the command's fetch
     settings: loopback allowed), placed by this process's engine in arrival order, touched stories analysed
     on the workers; the same stories as `watch --once` without Ray."""
-    import re
-
     from newsweb import NewsWeb, load_pages
     from typer.testing import CliRunner
 
@@ -314,3 +313,38 @@ def test_watch_on_ray_places_feed_items_as_one_process_does(cluster, postgres_ur
         reports = Reports(on_ray)
         for story in (on_ray.get_story(s) for s in {a.story_id for a in on_ray.iter_articles()}):
             assert reports.get(story)[1] == "ready"  # analysed on the workers, not on demand
+
+
+@pytest.mark.postgres
+def test_serve_on_ray_embeds_api_articles_on_the_workers(cluster, postgres_url, monkeypatch):
+    """`serve --ray`: the app's story engine embeds on the workers (its feed poller gets the same stages as
+    `watch --ray`, tested above); the server itself is replaced by a client of the app."""
+    import uvicorn
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from storyweave.cli import app
+    from storyweave.distributed import RayEmbedder
+
+    seen = {}
+
+    def serve_once(web_app, **_: object) -> None:
+        with TestClient(web_app) as client:
+            article = {
+                "id": "r1",
+                "title": "Floods in Valencia",
+                "text": "Rivers burst their banks.",
+                "lang": "en",
+            }
+            headers = {"Authorization": "Bearer t0ken"}
+            seen["results"] = client.post("/api/ingest/articles", json=[article], headers=headers).json()
+            seen["embedder"] = web_app.state.writer.pipeline().engine._embedder
+
+    monkeypatch.setattr(uvicorn, "run", serve_once)
+    monkeypatch.setenv("STORYWEAVE_API_TOKEN", "t0ken")
+    result = CliRunner().invoke(app, ["serve", "--store", postgres_url, "--ray"])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 0, output
+    assert "ray: fetching, extraction, language id, embedding and analysis on 2 workers" in output
+    assert seen["results"][0]["status"] == "added" and seen["results"][0]["story_id"]
+    assert isinstance(seen["embedder"], RayEmbedder)
