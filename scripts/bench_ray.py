@@ -26,6 +26,7 @@ os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # simulated nod
 
 from storyweave.cluster import StoryEngine  # noqa: E402
 from storyweave.cluster.batch import cluster_articles, read_articles  # noqa: E402
+from storyweave.cluster.engine import article_vectors  # noqa: E402
 from storyweave.distributed import RayIngestor, RayRunner, cluster_on_ray  # noqa: E402
 from storyweave.embed import default_embedder  # noqa: E402
 from storyweave.embed.parallel import ParallelEmbedder  # noqa: E402
@@ -83,6 +84,38 @@ def _postgres_cpu(store: str | None) -> dict[int, float]:
     return cpu
 
 
+def _group(proc, own_postgres: set[int]) -> str:
+    """Which part of the run a process is: workers, engine actor, Ray's own processes, the driver, this run's
+    PostgreSQL backends, or other users' work."""
+    if proc.pid == os.getpid():
+        return "driver"
+    if proc.pid in own_postgres:
+        return "postgres"
+    command = " ".join(proc.info["cmdline"] or [])
+    if command.startswith("ray::PrepareWorker"):
+        return "workers"
+    if command.startswith("ray::EngineWorker"):
+        return "actor"
+    if proc.info["name"] in ("raylet", "gcs_server") or command.startswith("ray::") or "/ray/" in command:
+        return "ray system"
+    if proc.info["ppid"] == os.getpid():  # the plain-process baseline's embedding processes
+        return "workers"
+    return "others"
+
+
+def _cpu_by_process(store: str | None) -> dict[int, tuple[str, float]]:
+    """Every process's (group, CPU seconds so far)."""
+    import psutil
+
+    own = set(_postgres_cpu(store))
+    out = {}
+    for proc in psutil.process_iter(["name", "cmdline", "ppid"]):
+        with contextlib.suppress(psutil.Error):
+            times = proc.cpu_times()
+            out[proc.pid] = (_group(proc, own), times.user + times.system)
+    return out
+
+
 class Meter:
     """Wall seconds of a timed section, with the CPU it cost outside the Ray workers and actor: this
     process (the driver), the PostgreSQL server, and the whole machine's busy cores (other users included)."""
@@ -91,11 +124,16 @@ class Meter:
         self.store = store
         self.wall, self.cpu = time.perf_counter(), time.process_time()
         self.jiffies, self.pg = _busy_jiffies(), _postgres_cpu(store)
+        self.processes = _cpu_by_process(store)
 
     def read(self) -> dict:
         busy, total = _busy_jiffies()
         cores = os.cpu_count() or 1
+        groups: dict[str, float] = {}
+        for pid, (group, cpu) in _cpu_by_process(self.store).items():
+            groups[group] = groups.get(group, 0.0) + cpu - self.processes.get(pid, (group, 0.0))[1]
         return {
+            "cpu_groups": {g: round(c, 1) for g, c in sorted(groups.items())},
             "seconds": time.perf_counter() - self.wall,
             "driver_cpu": time.process_time() - self.cpu,
             "postgres_cpu": sum(c - self.pg.get(p, 0.0) for p, c in _postgres_cpu(self.store).items()),
@@ -116,6 +154,7 @@ def row(name: str, count: int, meter: Meter, stats=None, startup: float | None =
                    analyse=s.analyse, decide_ms=1000 * s.decide / max(stats.placed, 1))  # fmt: skip
         placed = max(stats.placed, 1)
         out.update(worker_cpu_ms=1000 * (stats.cpu.read + stats.cpu.embed) / placed,
+                   read_cpu_ms=1000 * stats.cpu.read / placed, embed_cpu_ms=1000 * stats.cpu.embed / placed,
                    decide_cpu_ms=1000 * stats.cpu.decide / placed)  # fmt: skip
     print(f"{out}  load {os.getloadavg()[0]:.1f}", flush=True)
     return out
@@ -128,6 +167,18 @@ def one_cluster(jsonl: Path, tmp: Path) -> dict:
         meter = Meter()
         cluster_articles(articles, store, StoryEngine(store, embedder))
         return row("single process: cluster", len(articles), meter)
+
+
+def plain_processes(jsonl: Path, processes: int) -> dict:
+    """The simplest baseline for scaling on this box: the dominant stage alone (embedding the same articles
+    as the workers do), in `processes` plain processes, no Ray. Its 2-against-1 ratio is what two cores give
+    at this load, whatever the design."""
+    articles = [r.article for r in read_articles(jsonl)]
+    with ParallelEmbedder(workers=processes) as embedder:
+        embedder.embed(["warm up"] * 4 * processes)  # every process started, weights loaded
+        meter = Meter()
+        article_vectors(embedder, articles)
+        return row(f"plain processes, no Ray: embed only, {processes} process(es)", len(articles), meter)
 
 
 def one_ingest(inputs: list[str], tmp: Path) -> dict:
@@ -203,6 +254,7 @@ def main() -> None:
     parser.add_argument("--store-pg", default=os.environ.get("STORYWEAVE_TEST_POSTGRES"))
     parser.add_argument("--skip-local", action="store_true")
     parser.add_argument("--repeat", type=int, default=1, help="run the --nodes list this often, interleaved")
+    parser.add_argument("--baseline", action="store_true", help="also embed in 1 and 2 plain processes")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}; load before: {os.getloadavg()}")
     rows: list[dict] = []
@@ -219,8 +271,10 @@ def main() -> None:
             import ray
 
             ray.shutdown()
-        if args.store_pg:
-            for nodes in [int(n) for n in args.nodes.split(",")] * args.repeat:
+        for _ in range(args.repeat):
+            if args.baseline:
+                rows += [plain_processes(jsonl, 1), plain_processes(jsonl, 2)]
+            for nodes in [int(n) for n in args.nodes.split(",")] if args.store_pg else []:
                 rows += simulated(nodes, args.store_pg, inputs)
     print(f"load after: {os.getloadavg()}")
     print_table(rows)
@@ -238,12 +292,20 @@ def print_table(rows: list[dict]) -> None:
         print("| " + " | ".join(map(str, cells)) + " |")
         if r.get("analyse"):
             print(f"analysis: {r['analyse']:.1f} s summed over tasks for {r['articles']} stories")
+    parts = ["workers", "actor", "driver", "postgres", "ray system", "others"]
+    print("\nWhere the machine's CPU went during each timed run (CPU seconds, all processes; `others` is")
+    print("other users' work and start-up leftovers):")
+    print("| run | s | " + " | ".join(parts) + " |\n" + "|---" * (len(parts) + 2) + "|")
+    for r in rows:
+        cells = [r["run"], f"{r['seconds']:.1f}"] + [f"{r['cpu_groups'].get(g, 0.0):.1f}" for g in parts]
+        print("| " + " | ".join(cells) + " |")
     cores = os.cpu_count() or 1
     print("\nCPU per article (load-independent): workers (read+embed), the decision actor, the driver")
-    print("(this process) and the PostgreSQL server (every client's). Projected rate with N idle cores for")
+    print("(this process) and this run's PostgreSQL backends. Projected rate with N idle cores for")
     print("workers = min(N / worker cost, 1 / actor cost); on this box, idle, all of it shares its cores:")
     print(f"at most {cores} / (sum of the four costs).")
-    print("| run | worker CPU ms/article | actor | driver | PostgreSQL | actor ceiling/s", end="")
+    print("| run | worker CPU ms/article (read + embed) | actor | driver | PostgreSQL", end="")
+    print(" | actor ceiling/s", end="")
     print(f" | N=1 | 2 | 4 | 8 | 16 | 32 | idle {cores}-core box |")
     print("|---" * 13 + "|")
     for r in rows:
@@ -253,7 +315,8 @@ def print_table(rows: list[dict]) -> None:
         driver, pg = r["driver_cpu_ms"], r["postgres_cpu_ms"]
         projected = [min(n * 1000 / worker, 1000 / actor) for n in (1, 2, 4, 8, 16, 32)]
         here = min(r["workers"] * 1000 / worker, 1000 / actor, cores * 1000 / (worker + actor + driver + pg))
-        cells = [r["run"], f"{worker:.0f}", f"{actor:.1f}", f"{driver:.1f}", f"{pg:.1f}"]
+        split = f"{worker:.0f} ({r['read_cpu_ms']:.0f} + {r['embed_cpu_ms']:.0f})"
+        cells = [r["run"], split, f"{actor:.1f}", f"{driver:.1f}", f"{pg:.1f}"]
         cells.append(f"{1000 / actor:.0f}")
         cells += [f"{p:.0f}" for p in projected] + [f"{here:.0f}"]
         print("| " + " | ".join(cells) + " |")
