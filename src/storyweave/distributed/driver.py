@@ -11,6 +11,7 @@ feed poller of `watch` and `serve`, whose own story engine decides).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -33,6 +34,8 @@ from storyweave.ingest.run import BATCH_SIZE, Ingestor, IngestSummary
 from storyweave.models import Article
 from storyweave.pipeline import AddResult
 from storyweave.store import Store
+
+log = logging.getLogger("storyweave.distributed")
 
 RETRIES = 3
 """Ray retries a call this often on a restarted actor before the driver reports its records as failed."""
@@ -373,9 +376,13 @@ class RayFeedStages:
             return
         articles = (self.store.get_article(a) for a in placed)
         stories = {a.story_id for a in articles if a is not None and a.story_id}
-        if stories:
+        if not stories:
+            return
+        self.runner.stats.touched |= stories
+        try:
             self.runner.analyse(stories)
-            self.runner.stats.touched |= stories
+        except Exception:  # the articles are placed; their comparison is computed on demand instead
+            log.exception("analysis of %d touched stories failed on the workers", len(stories))
 
     def abort(self) -> None:
         self._stopping.set()
