@@ -37,6 +37,29 @@ def test_units_keep_input_order_and_pass_errors_through(tmp_path: Path):
     assert len(units) == 6
 
 
+def test_what_travels_to_the_workers_keeps_its_settings():
+    """Feed work goes to the workers pickled: the fetcher as its settings (a fresh client there), an item's
+    error with whether it is transient, and a lost feed unit as transient errors (retried by the poller)."""
+    import pickle
+
+    from storyweave.feeds import Feed
+    from storyweave.feeds.parse import FeedItem
+    from storyweave.feeds.poller import ItemError
+    from storyweave.fetch import Fetcher
+
+    fetcher = Fetcher(allowed_hosts=("127.0.0.1",), respect_robots=False, timeout=2.0, max_bytes=1000)
+    copy = pickle.loads(pickle.dumps(fetcher))
+    assert copy is not fetcher and copy._client is not fetcher._client
+    assert (copy.allowed_hosts, copy.respect_robots, copy.timeout, copy.max_bytes, copy.deadline) == (
+        frozenset({"127.0.0.1"}), False, 2.0, 1000, 8.0
+    )  # fmt: skip
+    error = pickle.loads(pickle.dumps(ItemError("HTTP 503", transient=True)))
+    assert (error.reason, error.transient) == ("HTTP 503", True)
+    items = (FeedItem(key="a", link="https://x.example/a"), FeedItem(key="b", link="https://x.example/b"))
+    lost = Unit(feed=Feed("https://x.example/rss"), feed_items=items).lost("worker lost")
+    assert [(e.reason, e.transient) for e in lost] == [("worker lost", True)] * 2
+
+
 ray = pytest.importorskip("ray", reason="the Ray tests need the ray extra: pip install 'storyweave[ray]'")
 
 

@@ -153,15 +153,12 @@ class DomainLimiter:
 
 class ItemFetcher:
     """Fetch and extract a feed's new items, in parallel and within the per-host limits: in the poller's
-    process, or on a Ray worker (it travels as its fetcher's and limits' settings)."""
+    process, or on a Ray worker (built there from the poller's fetcher and settings)."""
 
     def __init__(self, fetcher: Fetcher, settings: PollSettings) -> None:
         self.fetcher = fetcher
         self.settings = settings
         self.limiter = DomainLimiter(settings.per_domain, settings.domain_delay)
-
-    def __reduce__(self) -> tuple:
-        return ItemFetcher, (self.fetcher, self.settings)
 
     def articles(
         self, feed: Feed, items: Sequence[FeedItem], pool: ThreadPoolExecutor
@@ -394,7 +391,7 @@ class Poller:
             mine = [item.key not in self._claimed for item in items]
             self._claimed.update(item.key for item, claimed in zip(items, mine, strict=True) if claimed)
         try:
-            staged: list[str | int] = [
+            staged: list[str | int | _Fetched] = [
                 self._attempt(item) if claimed else "seen" for item, claimed in zip(items, mine, strict=True)
             ]
             todo = [item for item, s in zip(items, staged, strict=True) if isinstance(s, int)]
