@@ -200,11 +200,12 @@ def test_short_reports_with_nothing_in_common_stay_apart(engine_pipeline, sqlite
     """Regression: the join model once put a flood report and a chess result (an hour apart) in one story."""
     day = datetime(2024, 10, 29, 10, tzinfo=UTC)
     reports = [
+        Article("flood", "Flood hits Valencia", "Heavy rain flooded Valencia.", lang="en", published=day),
         Article(
-            "flood", "Flood hits Valencia", "Heavy rain flooded Valencia.", lang="en", published=day
-        ),
-        Article(
-            "chess", "Chess world title decided", "A new chess world champion was crowned.", lang="en",
+            "chess",
+            "Chess world title decided",
+            "A new chess world champion was crowned.",
+            lang="en",
             published=day + timedelta(hours=1),
         ),
         Article("junk", "<script>alert(1)</script>", "<img src=x onerror=alert(2)> text", published=day),
@@ -213,3 +214,34 @@ def test_short_reports_with_nothing_in_common_stay_apart(engine_pipeline, sqlite
         engine_pipeline.add(report)
     stories = {sqlite_store.get_article(r.id).story_id for r in reports}
     assert len(stories) == 3
+
+
+def test_batch_clustering_embeds_each_article_once(sqlite_store, embedder):
+    """`cluster` embeds a batch ahead, then places it with those vectors (it once embedded every article a
+    second time while placing it, which doubled the command's CPU)."""
+    from storyweave.cluster.engine import article_vectors
+
+    class Counting:
+        def __init__(self) -> None:
+            self.name, self.dim, self.texts = embedder.name, embedder.dim, []
+
+        def embed(self, texts: list[str]):
+            self.texts += texts
+            return embedder.embed(texts)
+
+    articles = [
+        Article(
+            id="a",
+            title="Kosovo heads to early parliamentary election",
+            text="Voters go to the polls.",
+            lang="en",
+        ),
+        Article(
+            id="b", title="Japan approves record budget", text="The cabinet approved it on Friday.", lang="en"
+        ),
+    ]
+    once = Counting()
+    article_vectors(once, articles)
+    counting = Counting()
+    cluster_articles(articles, sqlite_store, StoryEngine(sqlite_store, counting))
+    assert sorted(counting.texts) == sorted(once.texts) and once.texts

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -34,6 +35,29 @@ def test_units_keep_input_order_and_pass_errors_through(tmp_path: Path):
     ]  # fmt: skip
     assert units[5] == Unit(sources=tuple(Source("text", str(p)) for p in pages[1:]))
     assert len(units) == 6
+
+
+def test_what_travels_to_the_workers_keeps_its_settings():
+    """Feed work goes to the workers pickled: the fetcher as its settings (a fresh client there), an item's
+    error with whether it is transient, and a lost feed unit as transient errors (retried by the poller)."""
+    import pickle
+
+    from storyweave.feeds import Feed
+    from storyweave.feeds.parse import FeedItem
+    from storyweave.feeds.poller import ItemError
+    from storyweave.fetch import Fetcher
+
+    fetcher = Fetcher(allowed_hosts=("127.0.0.1",), respect_robots=False, timeout=2.0, max_bytes=1000)
+    copy = pickle.loads(pickle.dumps(fetcher))
+    assert copy is not fetcher and copy._client is not fetcher._client
+    assert (copy.allowed_hosts, copy.respect_robots, copy.timeout, copy.max_bytes, copy.deadline) == (
+        frozenset({"127.0.0.1"}), False, 2.0, 1000, 8.0
+    )  # fmt: skip
+    error = pickle.loads(pickle.dumps(ItemError("HTTP 503", transient=True)))
+    assert (error.reason, error.transient) == ("HTTP 503", True)
+    items = (FeedItem(key="a", link="https://x.example/a"), FeedItem(key="b", link="https://x.example/b"))
+    lost = Unit(feed=Feed("https://x.example/rss"), feed_items=items).lost("worker lost")
+    assert [(e.reason, e.transient) for e in lost] == [("worker lost", True)] * 2
 
 
 ray = pytest.importorskip("ray", reason="the Ray tests need the ray extra: pip install 'storyweave[ray]'")
@@ -207,14 +231,15 @@ def test_cluster_command_refuses_sqlite_with_a_clear_error(cluster, articles_fil
     assert "cannot open a SQLite file" in " ".join(result.output.split())
 
 
-def test_ray_embedder_shares_batches_and_matches_the_local_embedder(cluster, embedder):
+@pytest.mark.postgres
+def test_ray_embedder_shares_batches_and_matches_the_local_embedder(cluster, postgres_url, embedder):
     """What `watch --ray` and `serve --ray` give their in-process story engine."""
     import numpy as np
 
     from storyweave.distributed import RayEmbedder, RayRunner
 
     texts = ["Flood hits Valencia", "Inundaciones en Valencia", "Chess final drawn", "Short", "x " * 300]
-    with RayRunner("unused.db", workers=2, engine=False) as runner:  # the workers never open the store
+    with RayRunner(postgres_url, workers=2, engine=False) as runner:
         ray_embedder = RayEmbedder(runner)
         vectors = ray_embedder.embed(texts)
         assert ray_embedder.dim == embedder.dim and ray_embedder.name == embedder.name
@@ -222,8 +247,32 @@ def test_ray_embedder_shares_batches_and_matches_the_local_embedder(cluster, emb
     np.testing.assert_allclose(vectors, embedder.embed(texts), atol=1e-4)
 
 
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (["x.jsonl", "--ray"], ["x.jsonl", "--ray=local"]),
+        (["--ray", "x.jsonl"], ["--ray=local", "x.jsonl"]),  # a file, not an address
+        (["--ray", "https://news.example/a"], ["--ray=local", "https://news.example/a"]),
+        (["--ray", "--store", "s.db"], ["--ray=local", "--store", "s.db"]),
+        (["--ray", "local"], ["--ray", "local"]),
+        (["--ray", "auto"], ["--ray", "auto"]),
+        (["--ray", "10.0.0.5:6379", "x"], ["--ray", "10.0.0.5:6379", "x"]),
+        (["--ray", "ray://head.example:10001"], ["--ray", "ray://head.example:10001"]),
+        (["--ray", "[::1]:6379"], ["--ray", "[::1]:6379"]),
+        (["--ray=10.0.0.5:6379"], ["--ray=10.0.0.5:6379"]),
+        (["--", "--ray"], ["--", "--ray"]),
+    ],
+)
+def test_ray_option_value_is_optional(given: list[str], expected: list[str]):
+    from storyweave.cli.distributed import with_ray_values
+
+    assert with_ray_values(given) == expected
+
+
 @pytest.mark.postgres
-def test_ingest_command_on_ray_prints_the_usual_summary(cluster, postgres_url, articles_file, tmp_path):
+@pytest.mark.parametrize("form", ["bare", "address"])
+def test_ingest_command_on_ray_prints_the_usual_summary(cluster, postgres_url, articles_file, tmp_path, form):
+    """`--ray` alone before the inputs (a local Ray; here the one already started), and `--ray HOST:PORT`."""
     from typer.testing import CliRunner
 
     from storyweave.cli import app
@@ -231,9 +280,94 @@ def test_ingest_command_on_ray_prints_the_usual_summary(cluster, postgres_url, a
     head = articles_file.read_text(encoding="utf-8").splitlines(True)[18:23]  # 4 articles, 1 broken line
     small = tmp_path / "five.jsonl"
     small.write_text("".join(head), encoding="utf-8")
-    result = CliRunner().invoke(app, ["ingest", str(small), "--store", postgres_url, "--ray", "local"])
+    ray_args = ["--ray"] if form == "bare" else ["--ray", cluster.address]
+    result = CliRunner().invoke(app, ["ingest", *ray_args, str(small), "--store", postgres_url])
     output = " ".join(result.output.split())
     assert result.exit_code == 0, output
     assert f"error {small}:3: invalid JSON" in output
     assert "added 4, duplicates 0, failed 1 — 4 articles in" in output
     assert "ray: 2 workers on 2 node(s)" in output
+
+
+def _partition(store) -> set[frozenset[str]]:
+    """Stories as sets of article URLs (story ids differ between runs)."""
+    stories: dict[str, set[str]] = {}
+    for article in store.iter_articles():
+        stories.setdefault(article.story_id, set()).add(article.url)
+    return {frozenset(urls) for urls in stories.values()}
+
+
+@pytest.mark.postgres
+def test_watch_on_ray_places_feed_items_as_one_process_does(cluster, postgres_url, shared_data, tmp_path):
+    """`watch --once --ray`: items fetched, extracted and embedded on the workers (with the command's fetch
+    settings: loopback allowed), placed by this process's engine in arrival order, touched stories analysed
+    on the workers; the same stories as `watch --once` without Ray."""
+    from newsweb import NewsWeb, load_pages
+    from typer.testing import CliRunner
+
+    from storyweave.cli import app
+    from storyweave.serve.views import Reports
+    from storyweave.store import SQLiteStore, open_store
+
+    pages = load_pages(shared_data, real=1, rendered=4, languages=["es"])
+    runner = CliRunner()
+    with NewsWeb(pages) as web:
+        feeds = [
+            web.add_feed("one", [p.slug for p in pages[:3]]),
+            web.add_feed("two", [p.slug for p in pages[3:]]),
+        ]
+        outputs = {}
+        for name, store, ray_args in [
+            ("ray", postgres_url, ["--ray"]),
+            ("one", str(tmp_path / "one.db"), []),
+        ]:
+            for url in feeds:
+                assert runner.invoke(app, ["feeds", "add", url, "--store", store]).exit_code == 0
+            command = ["watch", "--once", *ray_args, "--allow-host", "127.0.0.1", "--host-delay", "0"]
+            result = runner.invoke(app, [*command, "--store", store])
+            outputs[name] = " ".join(result.output.split())
+            assert result.exit_code == 0, outputs[name]
+            assert f"{len(pages)} new articles" in outputs[name]
+    assert "ray: fetching, extraction, language id, embedding and analysis on 2 workers" in outputs["ray"]
+    embedded = re.search(r"embed (\d+\.\d)", outputs["ray"])
+    assert embedded and float(embedded.group(1)) > 0, outputs["ray"]
+    with open_store(postgres_url) as on_ray, SQLiteStore(tmp_path / "one.db") as one:
+        assert _partition(on_ray) == _partition(one)
+        reports = Reports(on_ray)
+        for story in (on_ray.get_story(s) for s in {a.story_id for a in on_ray.iter_articles()}):
+            assert reports.get(story)[1] == "ready"  # analysed on the workers, not on demand
+
+
+@pytest.mark.postgres
+def test_serve_on_ray_embeds_api_articles_on_the_workers(cluster, postgres_url, monkeypatch):
+    """`serve --ray`: the app's story engine embeds on the workers (its feed poller gets the same stages as
+    `watch --ray`, tested above); the server itself is replaced by a client of the app."""
+    import uvicorn
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from storyweave.cli import app
+    from storyweave.distributed import RayEmbedder
+
+    seen = {}
+
+    def serve_once(web_app, **_: object) -> None:
+        with TestClient(web_app) as client:
+            article = {
+                "id": "r1",
+                "title": "Floods in Valencia",
+                "text": "Rivers burst their banks.",
+                "lang": "en",
+            }
+            headers = {"Authorization": "Bearer t0ken"}
+            seen["results"] = client.post("/api/ingest/articles", json=[article], headers=headers).json()
+            seen["embedder"] = web_app.state.writer.pipeline().engine._embedder
+
+    monkeypatch.setattr(uvicorn, "run", serve_once)
+    monkeypatch.setenv("STORYWEAVE_API_TOKEN", "t0ken")
+    result = CliRunner().invoke(app, ["serve", "--store", postgres_url, "--ray"])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 0, output
+    assert "ray: fetching, extraction, language id, embedding and analysis on 2 workers" in output
+    assert seen["results"][0]["status"] == "added" and seen["results"][0]["story_id"]
+    assert isinstance(seen["embedder"], RayEmbedder)

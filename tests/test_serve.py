@@ -397,8 +397,8 @@ def test_feed_polling_shares_the_write_path_and_stops_with_the_app(filled, tmp_p
         def stop(self):
             calls.append("stop")
 
-    def start_polling(store, feeds_file, *, pipeline, write_lock):
-        calls.append((store, feeds_file, pipeline, write_lock))
+    def start_polling(store, feeds_file, *, pipeline, write_lock, stages):
+        calls.append((store, feeds_file, pipeline, write_lock, stages))
         return Handle()
 
     monkeypatch.setattr(storyweave.feeds, "start_polling", start_polling)
@@ -406,9 +406,10 @@ def test_feed_polling_shares_the_write_path_and_stops_with_the_app(filled, tmp_p
     app = create_app(filled, feeds=feeds)
     with TestClient(app) as c:
         assert c.get("/api/stories").status_code == 200
-        store, path, pipeline, lock = calls[0]
+        store, path, pipeline, lock, stages = calls[0]
         assert store is filled and path == feeds
         assert pipeline is app.state.writer.pipeline() and lock is app.state.writer.lock
+        assert stages is None  # the poller's own threads (`serve --ray` passes Ray's)
     assert calls[-1] == "stop"
 
 

@@ -1,31 +1,64 @@
-"""The `--ray ADDRESS` option of ingest, cluster, watch and serve, and what each command runs with it (the
+"""The `--ray [ADDRESS]` option of ingest, cluster, watch and serve, and what each command runs with it (the
 driver itself is `storyweave.distributed`)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
 import typer
+from typer.core import TyperCommand
 
 from storyweave.cli.app import console
+from storyweave.distributed.runtime import LOCAL
 from storyweave.embed import Embedder
+from storyweave.feeds.poller import ItemStages, PollSettings
+from storyweave.fetch import Fetcher
 from storyweave.ingest import IngestError, IngestSummary, Source
 from storyweave.models import Article
-from storyweave.pipeline import Pipeline
-from storyweave.store import Store
+from storyweave.store import DEFAULT_STORE, Store
 
+RAY_FLAG = "--ray"
 RayOption = Annotated[
     str | None,
     typer.Option(
-        "--ray",
-        metavar="ADDRESS",
-        help="Run on Ray: `local` starts Ray on this machine (all cores; SQLite allowed), `auto` joins the"
-        " cluster this machine is part of, HOST:PORT a head node (needs --store postgresql://…)."
-        " Needs the ray extra.",
+        RAY_FLAG,
+        metavar="[ADDRESS]",
+        help="Run on Ray. Alone (or `local`): start Ray on this machine, all cores (SQLite allowed); `auto`:"
+        " join the cluster this machine is part of; HOST:PORT or ray://HOST:PORT: a head node (needs"
+        " --store postgresql://…). Needs the ray extra.",
     ),
 ]
+_ADDRESS = re.compile(r"(?:ray://)?[\w.\-]+:\d{1,5}|\[[0-9A-Fa-f:.]+\]:\d{1,5}")
+"""HOST:PORT, ray://HOST:PORT or [IPv6]:PORT: a value of --ray rather than a file, URL or option after it."""
+
+
+def is_ray_address(token: str) -> bool:
+    return token in ("local", "auto") or _ADDRESS.fullmatch(token) is not None
+
+
+class RayCommand(TyperCommand):
+    """A command whose `--ray` may come without a value, meaning `--ray local` (Typer has no options with an
+    optional value: its `flag_value` is deprecated). The word after `--ray` is its value only if it reads as
+    a Ray address, so `ingest --ray feed.jsonl` is a local run on feed.jsonl."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, with_ray_values(args))
+
+
+def with_ray_values(args: list[str]) -> list[str]:
+    """`args` with each bare `--ray` (before `--`) given its value: the next word if it is an address, else
+    `local`."""
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return out + args[i:]
+        if arg == RAY_FLAG and not (i + 1 < len(args) and is_ray_address(args[i + 1])):
+            arg = f"{RAY_FLAG}={LOCAL}"
+        out.append(arg)
+    return out
 
 
 @contextmanager
@@ -70,8 +103,9 @@ def ingest_on_ray(
     """`ingest` on Ray: reading to embedding on the workers, decisions on the engine actor, then (with
     `analyse`) the comparison of every story that took an article, as Ray tasks."""
     from storyweave.distributed import RayIngestor
+    from storyweave.fetch import Fetcher
 
-    with ray_runner(address, store, allow_private=allow_private) as runner:
+    with ray_runner(address, store, fetcher=Fetcher(allow_private=allow_private)) as runner:
         with progress("ingesting", total) as advance:
             summary = RayIngestor(opened, runner, on_error=on_error, on_record=advance).run(sources)
         touched = runner.stats.touched
@@ -83,21 +117,27 @@ def ingest_on_ray(
 
 
 @contextmanager
-def ray_embedder(address: str, store: Store) -> Iterator[Embedder]:
-    """`watch`/`serve` on Ray: the story engine stays in this process, its embedding runs on the workers."""
-    from storyweave.distributed import RayEmbedder
+def ray_feeds(
+    address: str, location: str | None, store: Store, fetcher: Fetcher, settings: PollSettings
+) -> Iterator[tuple[Embedder, ItemStages]]:
+    """`watch`/`serve` on Ray: feed items are fetched, extracted and embedded on the workers (with `fetcher`'s
+    settings, within `settings`' per-host limits), the story engine of this process decides on `store` (what
+    it embeds itself goes to the workers too: the embedder), and touched stories are analysed on the workers
+    (which open `location`, the --store given)."""
+    from storyweave.distributed import RayEmbedder, RayFeedStages
 
-    with ray_runner(address, store.url, engine=False) as runner:
-        console.print(f"ray: embedding on {runner.stats.workers} workers, {runner.stats.nodes} node(s)")
-        yield RayEmbedder(runner)
-
-
-@contextmanager
-def ray_pipeline(address: str, store: Store) -> Iterator[Pipeline]:
-    from storyweave.cluster import StoryEngine
-
-    with ray_embedder(address, store) as embedder:
-        yield Pipeline(store, StoryEngine(store, embedder))
+    location = str(location or DEFAULT_STORE)
+    with ray_runner(address, location, engine=False, fetcher=fetcher, poll=settings) as runner:
+        stats = runner.stats
+        console.print(
+            f"ray: fetching, extraction, language id, embedding and analysis on {stats.workers} workers,"
+            f" {stats.nodes} node(s); story decisions here",
+            highlight=False,
+        )
+        try:
+            yield RayEmbedder(runner), RayFeedStages(runner, store)
+        finally:
+            console.print(describe(runner), highlight=False)
 
 
 def cluster_on_ray(

@@ -27,7 +27,7 @@ from storyweave.cli.app import (
     progress_display,
     read_store,
 )
-from storyweave.cli.distributed import RayOption
+from storyweave.cli.distributed import RayCommand, RayOption
 from storyweave.cluster import StoryEngine, default_model
 from storyweave.cluster.batch import Record, article_from_record, cluster_articles, read_articles, read_jsonl
 from storyweave.cluster.similarity import pair_scores
@@ -171,7 +171,7 @@ def _cluster_file(
     return records, story_ids, time.perf_counter() - start
 
 
-@app.command()
+@app.command(cls=RayCommand)
 def cluster(
     input: Annotated[
         Path, typer.Argument(help="Articles as JSON Lines (id, title, text, lang, published, …).")

@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from storyweave.cli.app import EmbedderOption, StoreOption, app, console, read_store
-from storyweave.cli.distributed import RayOption
+from storyweave.cli.distributed import RayCommand, RayOption
 from storyweave.store import Store, StoreError, open_store
 from storyweave.words import counted
 
@@ -138,7 +138,7 @@ def _print_failures(store: Store, shown: int = 10) -> None:
         console.print(f"… and {len(failing) - shown} more failing feeds (`storyweave feeds list` shows all)")
 
 
-@app.command()
+@app.command(cls=RayCommand)
 def watch(
     store: StoreOption = None,
     once: Annotated[bool, typer.Option("--once", help="Poll every feed once, then exit")] = False,
@@ -186,13 +186,17 @@ def watch(
             allow_private=allow_private, allowed_hosts=allow_host or (), respect_robots=not ignore_robots
         )
         settings = PollSettings(interval=interval, per_domain=per_host, domain_delay=host_delay)
+        stages = None
         if ray is None:
             pipeline = default_pipeline(opened)
         else:
-            from storyweave.cli.distributed import ray_pipeline
+            from storyweave.cli.distributed import ray_feeds
+            from storyweave.cluster import StoryEngine
+            from storyweave.pipeline import Pipeline
 
-            pipeline = on_ray.enter_context(ray_pipeline(ray, opened))
-        poller = Poller(opened, pipeline, fetcher, settings)
+            ray_embedder, stages = on_ray.enter_context(ray_feeds(ray, store, opened, fetcher, settings))
+            pipeline = Pipeline(opened, StoryEngine(opened, ray_embedder))
+        poller = Poller(opened, pipeline, fetcher, settings, stages=stages)
         if once:
             # One pass: the per-feed warnings ("unreachable … next in 60 s") describe a schedule that --once
             # does not follow; the failures are summarised below instead, one line each.

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from storyweave.cli.app import EmbedderOption, StoreOption, app, console, eval_app, progress_display
-from storyweave.cli.distributed import RayOption
+from storyweave.cli.distributed import RayCommand, RayOption
 from storyweave.eval.extraction import evaluate_dir
 from storyweave.extract import ExtractionError, extract_page
 from storyweave.fetch import Fetcher
@@ -44,7 +44,7 @@ def _split_sources(inputs: list[str]) -> tuple[list[Source], list[IngestError]]:
     return sources, missing
 
 
-@app.command()
+@app.command(cls=RayCommand)
 def ingest(
     inputs: Annotated[
         list[str], typer.Argument(metavar="PATH_OR_URL", help="Files, folders (recursive) or http(s) URLs.")

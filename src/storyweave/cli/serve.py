@@ -13,12 +13,12 @@ import typer
 from rich.markup import escape
 
 from storyweave.cli.app import EmbedderOption, StoreOption, app, console
-from storyweave.cli.distributed import RayOption
+from storyweave.cli.distributed import RayCommand, RayOption
 
 SHUTDOWN_GRACE_S = 3
 
 
-@app.command()
+@app.command(cls=RayCommand)
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
@@ -61,13 +61,21 @@ def serve(
         markup=False,
     )
     on_ray = ExitStack()
-    engine_embedder = None
-    if ray is not None:  # the story engine stays here; its embedding (API ingest, feeds) runs on Ray
-        from storyweave.cli.distributed import ray_embedder
+    engine_embedder = feed_stages = None
+    if ray is not None:  # the story engine stays here; the feeds' items and its own embedding go to Ray
+        from storyweave.cli.distributed import ray_feeds
+        from storyweave.feeds import PollSettings
+        from storyweave.fetch import Fetcher
 
-        engine_embedder = on_ray.enter_context(ray_embedder(ray, opened))
+        ray_on = ray_feeds(ray, store, opened, Fetcher(), PollSettings())  # the poller's defaults in `serve`
+        engine_embedder, feed_stages = on_ray.enter_context(ray_on)
     app = create_app(
-        opened, api_token=token, feeds=feeds, embedder=engine_embedder, public_url=public_url
+        opened,
+        api_token=token,
+        feeds=feeds,
+        embedder=engine_embedder,
+        public_url=public_url,
+        feed_stages=feed_stages,
     )
     if token:  # load the story engine's state now, in the background, rather than on the first write
         threading.Thread(target=app.state.writer.pipeline, name="engine-start", daemon=True).start()

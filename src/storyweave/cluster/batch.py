@@ -123,7 +123,7 @@ def cluster_articles(
                 if article.id in seen:
                     log.warning("duplicate id %s; it keeps the story of its first occurrence", article.id)
                 seen.add(article.id)
-            results = pipeline.add_many(batch)
+            results = pipeline.add_many(batch, vectors or {})  # embedded ahead: not again
             for result in results:
                 placed = store.get_article(result.duplicate_of or result.article_id)
                 story_ids.append(placed.story_id if placed and placed.story_id else "")

@@ -3,6 +3,7 @@ same stages, not a copy of them. Importing this package does not import Ray; sta
 
 from storyweave.distributed.driver import (
     RayEmbedder,
+    RayFeedStages,
     RayIngestor,
     RayRunner,
     RunStats,
@@ -15,6 +16,7 @@ __all__ = [
     "LOCAL",
     "DistributedError",
     "RayEmbedder",
+    "RayFeedStages",
     "RayIngestor",
     "RayRunner",
     "RunStats",

@@ -1,36 +1,41 @@
 """The driver of a distributed run: the same stages as one process, spread over a Ray cluster.
 
-Readers, extraction, language id and embedding run on `PrepareWorker` actors (one per CPU of the cluster),
-at most `depth` units queued per worker (back-pressure: the driver never reads far ahead of the decisions).
-Results are taken back in input order and handed to the one `EngineWorker`, which places them exactly as a
-single-process run does. Touched stories can then be analysed as Ray tasks. A killed worker is restarted and
-its calls retried by Ray; a store that refuses what it already holds makes a retried batch harmless.
+Readers, fetching, extraction, language id and embedding run on `PrepareWorker` actors (one per CPU of the
+cluster), at most `depth` units queued per worker (back-pressure: the driver never reads far ahead of the
+decisions). Results are taken back in input order and handed to the one `EngineWorker`, which places them
+exactly as a single-process run does. Touched stories are analysed as tasks of the workers. A killed worker
+is restarted and its calls retried by Ray; a store that refuses what it already holds makes a retried batch
+harmless. Two drivers use these stages: `RayIngestor`/`cluster_on_ray` (files) and `RayFeedStages` (the
+feed poller of `watch` and `serve`, whose own story engine decides).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 
 from storyweave.distributed.runtime import alive_nodes, connect, store_location
-from storyweave.distributed.workers import (
-    EngineWorker,
-    Placed,
-    Prepared,
-    PrepareWorker,
-    Unit,
-    analyse_stories,
-)
+from storyweave.distributed.workers import EngineWorker, Placed, Prepared, PrepareWorker, Unit
 from storyweave.embed import default_spec, embedder_name
+from storyweave.feeds.parse import FeedItem
+from storyweave.feeds.poller import ItemError, PollSettings
+from storyweave.feeds.sources import Feed
+from storyweave.fetch import Fetcher
 from storyweave.ingest.readers import IngestError, Source, jsonl_lines
 from storyweave.ingest.run import BATCH_SIZE, Ingestor, IngestSummary
 from storyweave.models import Article
 from storyweave.pipeline import AddResult
 from storyweave.store import Store
+
+log = logging.getLogger("storyweave.distributed")
 
 RETRIES = 3
 """Ray retries a call this often on a restarted actor before the driver reports its records as failed."""
@@ -63,8 +68,9 @@ class RunStats:
 
 class RayRunner:
     """Actors of one distributed run (use as a context manager): `workers` preparers (default: one per CPU
-    in the cluster) and the story-engine actor, all on the store at `store` (a PostgreSQL URL, or a SQLite
-    path for a single-node Ray)."""
+    in the cluster) and the story-engine actor (unless `engine` is false: the caller decides), all on the
+    store at `store` (a PostgreSQL URL, or a SQLite path for a single-node Ray). Workers fetch with a copy of
+    `fetcher` (default: public addresses only) within the per-host limits of `poll`."""
 
     def __init__(
         self,
@@ -72,20 +78,22 @@ class RayRunner:
         *,
         address: str | None = None,
         workers: int | None = None,
-        allow_private: bool = False,
+        fetcher: Fetcher | None = None,
+        poll: PollSettings | None = None,
         depth: int = 2,
         engine: bool = True,
     ) -> None:
         self.store = store_location(store)
-        self.ray = ray = connect(address, self.store if engine else None)
+        self.ray = ray = connect(address, self.store)
         spec = default_spec()
         embedder_name(spec)  # a bad spec fails here, not in every worker
         count = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         preparer = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=RETRIES)(PrepareWorker)
-        self.preparers = [preparer.remote(spec, allow_private) for _ in range(count)]
-        self._analyse = ray.remote(num_cpus=1, max_retries=RETRIES)(analyse_stories)
+        settings = (fetcher or Fetcher(), poll or PollSettings())
+        self.preparers = [preparer.remote(spec, *settings) for _ in range(count)]
         self.depth = depth
         self.stats = RunStats(workers=count, nodes=alive_nodes(ray))
+        self._stats_lock = threading.Lock()
         self.engine = None
         if engine:
             actor = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=RETRIES)(EngineWorker)
@@ -99,18 +107,14 @@ class RayRunner:
         self.close()
 
     def close(self) -> None:
-        self._release([*self.preparers, *([self.engine] if self.engine else [])])
-        self.preparers = []
-
-    def _release(self, actors: list) -> None:
-        for actor in actors:
+        for actor in [*self.preparers, *([self.engine] if self.engine else [])]:
             self.ray.kill(actor)
+        self.preparers = []
 
     # -- stages ------------------------------------------------------------------------------------------
     def prepare(self, units: Iterable[Unit | IngestError]) -> Iterator[Prepared]:
         """Each unit read and embedded by the least busy worker; results in input order, at most `depth`
         units per worker submitted ahead of the one being consumed."""
-        ray = self.ray
         pending: deque[tuple[Unit | IngestError, object, int]] = deque()
         load = [0] * len(self.preparers)
         source = iter(units)
@@ -125,7 +129,7 @@ class RayRunner:
                 else:
                     worker = min(range(len(load)), key=load.__getitem__)
                     load[worker] += 1
-                    pending.append((unit, self.preparers[worker].read.remote(unit), worker))
+                    pending.append((unit, self.start(unit, worker), worker))
             if not pending:
                 return
             unit, ref, worker = pending.popleft()
@@ -133,19 +137,31 @@ class RayRunner:
                 yield Prepared([unit])
                 continue
             load[worker] -= 1
-            try:
-                prepared = ray.get(ref)
-            except ray.exceptions.RayActorError as exc:  # died more often than Ray retries
-                yield Prepared(list(unit.lost(f"worker lost ({type(exc).__name__})")))
-                continue
-            except ray.exceptions.RayTaskError as exc:  # a reader bug: this unit fails, the run goes on
-                yield Prepared(list(unit.lost(f"worker error: {type(exc.cause).__name__}: {exc.cause}")))
-                continue
+            yield self.take(unit, ref)
+
+    def start(self, unit: Unit, worker: int) -> object:
+        """Queue `unit` on worker number `worker`; `take` its result."""
+        return self.preparers[worker].read.remote(unit)
+
+    def take(self, unit: Unit, ref: object, stop: threading.Event | None = None) -> Prepared:
+        """A unit's result, or one error per record when its worker failed (the run goes on) or `stop` was
+        set first (shutdown: the records are tried again by the next run)."""
+        ray = self.ray
+        while stop is not None and not ray.wait([ref], timeout=0.5)[0]:
+            if stop.is_set():
+                return Prepared(list(unit.lost("stopped")))
+        try:
+            prepared = ray.get(ref)
+        except ray.exceptions.RayActorError as exc:  # died more often than Ray retries
+            return Prepared(list(unit.lost(f"worker lost ({type(exc).__name__})")))
+        except ray.exceptions.RayTaskError as exc:  # a reader bug: this unit fails, the run goes on
+            return Prepared(list(unit.lost(f"worker error: {type(exc.cause).__name__}: {exc.cause}")))
+        with self._stats_lock:
             self.stats.stages.read += prepared.read_seconds
             self.stats.stages.embed += prepared.embed_seconds
             self.stats.cpu.read += prepared.read_cpu
             self.stats.cpu.embed += prepared.embed_cpu
-            yield prepared
+        return prepared
 
     def place(self, articles: list[Article], vectors: dict[str, np.ndarray]) -> Placed:
         """The engine actor places a batch (one transaction); errors raised there are raised here as is."""
@@ -174,22 +190,25 @@ class RayRunner:
     def analyse(
         self, story_ids: Iterable[str], per_task: int = 4, on_done: Callable[[int], None] | None = None
     ) -> None:
-        """Comparison reports of `story_ids` as Ray tasks, `per_task` stories each, bounded in flight. The
-        last stage of a run: the preparers are let go first, so the tasks get their CPUs."""
+        """Comparison reports of `story_ids` as tasks of the workers (which hold the cluster's CPUs),
+        `per_task` stories each, at most `depth` queued per worker."""
         ray = self.ray
-        slots = self.depth * max(1, len(self.preparers))
-        self._release(self.preparers)
-        self.preparers = []
         ids = sorted(story_ids)
         chunks = deque(ids[i : i + per_task] for i in range(0, len(ids), per_task))
-        running: dict[object, int] = {}
+        running: dict[object, tuple[int, int]] = {}
+        load = [0] * len(self.preparers)
         while chunks or running:
-            while chunks and len(running) < slots:
+            while chunks and len(running) < self.depth * len(self.preparers):
+                worker = min(range(len(load)), key=load.__getitem__)
                 chunk = chunks.popleft()
-                running[self._analyse.remote(self.store, chunk)] = len(chunk)
+                load[worker] += 1
+                running[self.preparers[worker].analyse.remote(self.store, chunk)] = (worker, len(chunk))
             done, _ = ray.wait(list(running), num_returns=1)
-            count = running.pop(done[0])
-            self.stats.stages.analyse += ray.get(done[0])
+            worker, count = running.pop(done[0])
+            load[worker] -= 1
+            seconds = ray.get(done[0])
+            with self._stats_lock:
+                self.stats.stages.analyse += seconds
             if on_done is not None:
                 on_done(count)
 
@@ -305,10 +324,73 @@ class RayIngestor(Ingestor):
             self._count(article, result)
 
 
+class RayFeedStages:
+    """The feed poller's item stages on Ray (`watch --ray`, `serve --ray`; see `feeds.poller.ItemStages`):
+    a feed's new items are fetched, extracted, language-identified and embedded on the workers; the poller's
+    own story engine places them in arrival order (one owner of decisions, which also answers the API at
+    once); at the end of each poll pass the stories they touched are analysed on the workers. All items of
+    one host go to one worker, so the per-host limits hold across the cluster."""
+
+    def __init__(self, runner: RayRunner, store: Store) -> None:
+        self.runner = runner
+        self.store = store
+        self._hosts: dict[str, int] = {}
+        self._placed: list[str] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+
+    def _worker(self, url: str) -> int:
+        host = (urlsplit(url).hostname or "").lower()
+        with self._lock:
+            if host not in self._hosts:
+                taken = [list(self._hosts.values()).count(w) for w in range(len(self.runner.preparers))]
+                self._hosts[host] = taken.index(min(taken))
+            return self._hosts[host]
+
+    def prepare(
+        self, feed: Feed, items: list[FeedItem], pool: ThreadPoolExecutor
+    ) -> tuple[list[Article | ItemError], dict[str, np.ndarray] | None]:
+        by_worker: dict[int, list[int]] = {}
+        for i, item in enumerate(items):
+            by_worker.setdefault(self._worker(item.link or feed.url), []).append(i)
+        units = {w: Unit(feed=feed, feed_items=tuple(items[i] for i in idx)) for w, idx in by_worker.items()}
+        refs = {w: self.runner.start(unit, w) for w, unit in units.items()}  # all workers at once
+        outcomes: list = [None] * len(items)
+        vectors: dict[str, np.ndarray] = {}
+        for worker, indices in by_worker.items():
+            done = self.runner.take(units[worker], refs[worker], self._stopping)
+            for i, outcome in zip(indices, done.items, strict=True):
+                outcomes[i] = outcome
+            vectors.update(done.vectors)
+        return outcomes, vectors
+
+    def placed(self, article_ids: list[str]) -> None:
+        with self._lock:
+            self._placed += article_ids
+
+    def settle(self) -> None:
+        """Analyse the stories that took articles in this pass (their reports are then ready in `serve`)."""
+        with self._lock:
+            placed, self._placed = self._placed, []
+        if self._stopping.is_set():
+            return
+        articles = (self.store.get_article(a) for a in placed)
+        stories = {a.story_id for a in articles if a is not None and a.story_id}
+        if not stories:
+            return
+        self.runner.stats.touched |= stories
+        try:
+            self.runner.analyse(stories)
+        except Exception:  # the articles are placed; their comparison is computed on demand instead
+            log.exception("analysis of %d touched stories failed on the workers", len(stories))
+
+    def abort(self) -> None:
+        self._stopping.set()
+
+
 class RayEmbedder:
-    """An `Embedder` whose batches are shared among the Ray workers. `watch --ray` and `serve --ray` keep the
-    story engine in their own process (the one owner of decisions, answering the API at once) and send it the
-    costly part of placing an article: embedding."""
+    """An `Embedder` whose batches are shared among the Ray workers: what the story engine of `watch --ray`
+    and `serve --ray` embeds itself (articles posted to the API)."""
 
     def __init__(self, runner: RayRunner) -> None:
         self.runner = runner
@@ -349,4 +431,3 @@ def cluster_on_ray(
             on_batch(len(chunk))
     runner.snapshot()
     return story_ids
-

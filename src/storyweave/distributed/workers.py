@@ -2,20 +2,26 @@
 
 Plain classes and functions; `RayRunner` wraps them with `ray.remote`, so importing this module needs no
 Ray. Each reuses the single-process stages as they are: the readers, extraction and language id of
-`storyweave.ingest`, `article_vectors` (the engine's own batch embedding), `StoryEngine` + `Pipeline` on the
-store, and `analyse_story` with the web server's report format.
+`storyweave.ingest`, the feed poller's item fetching (`ItemFetcher`), `article_vectors` (the engine's own
+batch embedding), `StoryEngine` + `Pipeline` on the store, and `analyse_story` with the web server's report
+format.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from storyweave.cluster.engine import article_vectors
 from storyweave.embed import ENV_VAR, Embedder, make_embedder
+from storyweave.feeds.parse import FeedItem
+from storyweave.feeds.poller import ItemError, ItemFetcher, PollSettings
+from storyweave.feeds.sources import Feed
+from storyweave.fetch import Fetcher
 from storyweave.ingest.readers import IngestError, Item, Source, read_source, record_item
 from storyweave.models import Article
 from storyweave.pipeline import AddResult
@@ -24,25 +30,30 @@ from storyweave.pipeline import AddResult
 @dataclass(frozen=True)
 class Unit:
     """One batch of work for a worker, in input order: JSON Lines records shipped by the driver (`lines`,
-    as (`path:line`, bytes)), files or URLs read on the worker (`sources`: paths must be visible there), or
-    articles already read (`articles`: embedding only)."""
+    as (`path:line`, bytes)), files or URLs read on the worker (`sources`: paths must be visible there),
+    articles already read (`articles`: embedding only), or new items of one feed (`feed_items` of `feed`,
+    fetched and extracted as the poller does)."""
 
     lines: tuple[tuple[str, bytes], ...] = ()
     sources: tuple[Source, ...] = ()
     articles: tuple[Article, ...] = ()
+    feed: Feed | None = None
+    feed_items: tuple[FeedItem, ...] = ()
 
-    def lost(self, reason: str) -> list[IngestError]:
-        """One error per record, for a unit whose worker died more often than Ray retries."""
+    def lost(self, reason: str) -> list[IngestError | ItemError]:
+        """One error per record, for a unit whose worker died more often than Ray retries (a feed item's
+        error is transient: the poller tries it again later)."""
         places = [w for w, _ in self.lines] + [s.location for s in self.sources]
         places += [a.raw_ref or a.id for a in self.articles]
-        return [IngestError(where, reason) for where in places]
+        lost: list[IngestError | ItemError] = [IngestError(where, reason) for where in places]
+        return lost + [ItemError(reason, transient=True) for _ in self.feed_items]
 
 
 @dataclass
 class Prepared:
     """A unit's records read and embedded: articles or errors in input order, vectors by article id."""
 
-    items: list[Item]
+    items: list[Item | ItemError]
     vectors: dict[str, np.ndarray] = field(default_factory=dict)
     read_seconds: float = 0.0
     embed_seconds: float = 0.0
@@ -68,27 +79,31 @@ def _use_spec(spec: str) -> None:
 
 
 class PrepareWorker:
-    """Reads, extracts, identifies the language and embeds, one unit at a time (one CPU each)."""
+    """Reads or fetches, extracts, identifies the language and embeds, one unit at a time (one CPU each);
+    also analyses stories. `fetcher` and `poll` (the feed poller's per-host limits) are the driver's
+    settings."""
 
-    def __init__(self, spec: str, allow_private: bool = False) -> None:
+    def __init__(self, spec: str, fetcher: Fetcher, poll: PollSettings) -> None:
         _use_spec(spec)
         self.embedder: Embedder = make_embedder(spec, threads=1)
-        self.allow_private = allow_private
-        self._fetcher = None
+        self.fetcher = fetcher
+        self.items = ItemFetcher(fetcher, poll)
+        self._pool: ThreadPoolExecutor | None = None
 
-    def _fetch(self):
-        if self._fetcher is None:
-            from storyweave.fetch import Fetcher
-
-            self._fetcher = Fetcher(allow_private=self.allow_private)
-        return self._fetcher
+    def _item_pool(self) -> ThreadPoolExecutor:
+        """Requests in flight for feed items (I/O: threads, as in the poller)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.items.settings.workers, thread_name_prefix="item")
+        return self._pool
 
     def read(self, unit: Unit) -> Prepared:
         start, start_cpu = time.perf_counter(), time.process_time()
-        items: list[Item] = [record_item(raw, where) for where, raw in unit.lines]
+        items: list[Item | ItemError] = [record_item(raw, where) for where, raw in unit.lines]
         for source in unit.sources:
-            items.extend(read_source(source, self._fetch() if source.kind == "url" else None))
+            items.extend(read_source(source, self.fetcher if source.kind == "url" else None))
         items.extend(unit.articles)
+        if unit.feed is not None:
+            items.extend(self.items.articles(unit.feed, unit.feed_items, self._item_pool()))
         read, read_cpu = time.perf_counter(), time.process_time()
         vectors = article_vectors(self.embedder, [i for i in items if isinstance(i, Article)])
         return Prepared(
@@ -98,6 +113,10 @@ class PrepareWorker:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.embedder.embed(texts)
+
+    def analyse(self, store: str, story_ids: list[str]) -> float:
+        """`analyse_stories` as a task of this worker (its CPU: no deadlock with workers holding them all)."""
+        return analyse_stories(store, story_ids)
 
     def dim(self) -> int:
         return self.embedder.dim

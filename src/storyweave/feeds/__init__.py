@@ -8,7 +8,7 @@ from pathlib import Path
 
 from storyweave.cluster import StoryEngine
 from storyweave.feeds.parse import FeedItem, FeedParseError, ParsedFeed, parse_feed
-from storyweave.feeds.poller import Poller, PollingHandle, PollReport, PollSettings
+from storyweave.feeds.poller import ItemStages, Poller, PollingHandle, PollReport, PollSettings
 from storyweave.feeds.sources import (
     Feed,
     FeedListError,
@@ -41,12 +41,14 @@ def start_polling(
     fetcher: Fetcher | None = None,
     settings: PollSettings | None = None,
     write_lock: threading.Lock | None = None,
+    stages: ItemStages | None = None,
 ) -> PollingHandle:
     """Follow the feeds of `feeds_file` (OPML or URL list); poll all followed feeds in a background thread.
 
     Never raises for a bad feeds file or an unreachable feed: those are logged and the caller (the web server)
     keeps serving. Pass the server's own `pipeline` and the lock it adds under, so that API and poller share
-    one story engine and never call it at the same time.
+    one story engine and never call it at the same time. `stages`: where items are fetched and embedded
+    (default: the poller's threads).
     """
     if feeds_file is not None:
         try:
@@ -55,7 +57,12 @@ def start_polling(
         except FeedListError as exc:
             log.error("%s; polling the feeds already in the store", exc)
     poller = Poller(
-        store, pipeline or default_pipeline(store), fetcher or Fetcher(), settings, write_lock=write_lock
+        store,
+        pipeline or default_pipeline(store),
+        fetcher or Fetcher(),
+        settings,
+        write_lock=write_lock,
+        stages=stages,
     )
     return poller.start()
 
@@ -66,6 +73,7 @@ __all__ = [
     "FeedListError",
     "FeedParseError",
     "FeedState",
+    "ItemStages",
     "ParsedFeed",
     "PollReport",
     "PollSettings",

@@ -12,10 +12,11 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -117,6 +118,13 @@ class ItemError(Exception):
         self.reason = reason
         self.transient = transient
 
+    def __reduce__(self) -> tuple:  # pickled by Ray workers: keep `transient`, a keyword-only argument
+        return _item_error, (self.reason, self.transient)
+
+
+def _item_error(reason: str, transient: bool) -> ItemError:
+    return ItemError(reason, transient=transient)
+
 
 class DomainLimiter:
     """At most `per_domain` requests in flight per host, their starts at least `delay` seconds apart."""
@@ -143,6 +151,92 @@ class DomainLimiter:
             yield
 
 
+class ItemFetcher:
+    """Fetch and extract a feed's new items, in parallel and within the per-host limits: in the poller's
+    process, or on a Ray worker (built there from the poller's fetcher and settings)."""
+
+    def __init__(self, fetcher: Fetcher, settings: PollSettings) -> None:
+        self.fetcher = fetcher
+        self.settings = settings
+        self.limiter = DomainLimiter(settings.per_domain, settings.domain_delay)
+
+    def articles(
+        self, feed: Feed, items: Sequence[FeedItem], pool: ThreadPoolExecutor
+    ) -> list[Article | ItemError]:
+        """Each item's article, or why it has none (unexpected failures are logged and not retried)."""
+        return list(pool.map(lambda item: self._article_or_error(feed, item), items))
+
+    def _article_or_error(self, feed: Feed, item: FeedItem) -> Article | ItemError:
+        try:
+            return self.article(feed, item)
+        except ItemError as exc:
+            return exc
+        except Exception as exc:  # an unexpected failure on one item: skip it, never the rest of the feed
+            log.exception("item %s of feed %s failed unexpectedly", item.link, feed.url)
+            return ItemError(f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}", transient=False)
+
+    def article(self, feed: Feed, item: FeedItem) -> Article:
+        if not item.link:
+            raise ItemError("item has no link to fetch", transient=False)
+        try:
+            with self.limiter.slot(item.link):
+                result = self.fetcher.get(item.link, accept=PAGE_TYPES)
+            article = article_from_page(result.page(), url=result.url, source=feed.title)
+        except FetchError as exc:
+            raise ItemError(exc.reason, transient=is_transient(exc)) from exc
+        except ExtractionError as exc:
+            raise ItemError(exc.reason, transient=False) from exc
+        if article.published is None:
+            article.published = item.published
+        article.fetched = utcnow()
+        return article
+
+
+class ItemStages(Protocol):
+    """Where a feed's new items become articles and vectors, and what follows their placing: the poller's own
+    threads (`LocalStages`), or a Ray cluster (`storyweave.distributed.RayFeedStages`)."""
+
+    def prepare(
+        self, feed: Feed, items: list[FeedItem], pool: ThreadPoolExecutor
+    ) -> tuple[list[Article | ItemError], dict[str, np.ndarray] | None]:
+        """Per item its article or error, in order; the articles' vectors when embedded here (None: the
+        story engine embeds them)."""
+        ...
+
+    def placed(self, article_ids: list[str]) -> None:
+        """Articles just stored and placed."""
+        ...
+
+    def settle(self) -> None:
+        """End of a poll pass."""
+        ...
+
+    def abort(self) -> None:
+        """End the work in flight now (shutdown)."""
+        ...
+
+
+class LocalStages:
+    """Fetching and extraction in the poller's thread pool; the story engine embeds."""
+
+    def __init__(self, items: ItemFetcher) -> None:
+        self.items = items
+
+    def prepare(
+        self, feed: Feed, items: list[FeedItem], pool: ThreadPoolExecutor
+    ) -> tuple[list[Article | ItemError], dict[str, np.ndarray] | None]:
+        return self.items.articles(feed, items, pool), None
+
+    def placed(self, article_ids: list[str]) -> None:
+        pass
+
+    def settle(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        self.items.fetcher.abort()
+
+
 def is_transient(exc: FetchError) -> bool:
     """Timeouts, dropped connections and 5xx/429 answers are worth retrying; a refused address, 404, a size
     cap or a wrong content type is not."""
@@ -163,12 +257,16 @@ class Poller:
         settings: PollSettings | None = None,
         *,
         write_lock: threading.Lock | None = None,
+        stages: ItemStages | None = None,
     ) -> None:
         self.store = store
         self.pipeline = pipeline
         self.fetcher = fetcher
         self.settings = settings or PollSettings()
-        self.limiter = DomainLimiter(self.settings.per_domain, self.settings.domain_delay)
+        local = ItemFetcher(fetcher, self.settings)
+        self.limiter = local.limiter
+        """Feeds are fetched here, under the same per-host limits as their items."""
+        self.stages: ItemStages = stages or LocalStages(local)
         self._write_lock = write_lock or threading.Lock()
         """The story engine places one article at a time: share the lock with other users of `pipeline`."""
         self._stopping = threading.Event()
@@ -201,6 +299,7 @@ class Poller:
             except BaseException:  # Ctrl-C or SIGTERM: end the requests in flight before the pools join
                 self.stop()
                 raise
+        self.stages.settle()
         return report
 
     def next_wakeup(self) -> float:
@@ -283,7 +382,8 @@ class Poller:
 
     # -- one item ----------------------------------------------------------------------------------------
     def process_items(self, feed: Feed, items: list[FeedItem], pool: ThreadPoolExecutor) -> list[str]:
-        """Fetch and extract new items in parallel, embed them in one batch, then add them one by one.
+        """Fetch and extract new items in parallel and embed them in one batch (`self.stages`), then add them
+        one by one.
 
         Returns per item: stored | duplicates | bad | retry | seen | interrupted.
         """
@@ -291,13 +391,18 @@ class Poller:
             mine = [item.key not in self._claimed for item in items]
             self._claimed.update(item.key for item, claimed in zip(items, mine, strict=True) if claimed)
         try:
-            staged = list(
-                pool.map(
-                    lambda item, claimed: self._fetch_item(feed, item) if claimed else "seen", items, mine
-                )
-            )
+            staged: list[str | int | _Fetched] = [
+                self._attempt(item) if claimed else "seen" for item, claimed in zip(items, mine, strict=True)
+            ]
+            todo = [item for item, s in zip(items, staged, strict=True) if isinstance(s, int)]
+            outcomes, vectors = self.stages.prepare(feed, todo, pool) if todo else ([], None)
+            done = iter(zip(todo, outcomes, strict=True))
+            for i, attempts in enumerate(staged):
+                if isinstance(attempts, int):
+                    item, outcome = next(done)
+                    staged[i] = self._staged(feed, item, outcome, attempts)
             fetched = [s for s in staged if isinstance(s, _Fetched)]
-            results = iter(self._add_all(feed, fetched))
+            results = iter(self._add_all(feed, fetched, vectors))
             return [next(results) if isinstance(s, _Fetched) else s for s in staged]
         finally:
             with self._claims_lock:
@@ -305,38 +410,43 @@ class Poller:
                     i.key for i, claimed in zip(items, mine, strict=True) if claimed
                 )
 
-    def _fetch_item(self, feed: Feed, item: FeedItem) -> _Fetched | str:
+    def _attempt(self, item: FeedItem) -> int | str:
+        """The attempt this fetch of `item` would be, or why it is not fetched ("seen", "interrupted")."""
         record = get_item(self.store, item.key)
         if record is not None and record.final:
             return "seen"
         if self._stopping.is_set():
             return "interrupted"
-        attempts = (record.attempts if record else 0) + 1
-        try:
-            return _Fetched(item, self._article(feed, item), attempts)
-        except ItemError as exc:
-            if self._stopping.is_set():  # aborted by stop(): not the item's fault
-                return "interrupted"
-            return self._item_failed(feed, item, exc, attempts)
-        except Exception as exc:  # an unexpected failure on one item: skip it, never the rest of the feed
-            log.exception("item %s of feed %s failed unexpectedly", item.link, feed.url)
-            reason = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
-            return self._item_failed(feed, item, ItemError(reason, transient=False), attempts)
+        return (record.attempts if record else 0) + 1
 
-    def _add_all(self, feed: Feed, fetched: list[_Fetched]) -> list[str]:
-        """Embedding (the slow part of placing an article) runs as one batch outside the write lock when the
-        engine offers it (`embed_articles` + `prepare`, as `StoryEngine` does)."""
+    def _staged(
+        self, feed: Feed, item: FeedItem, outcome: Article | ItemError, attempts: int
+    ) -> _Fetched | str:
+        if isinstance(outcome, Article):
+            return _Fetched(item, outcome, attempts)
+        if self._stopping.is_set():  # aborted by stop(): not the item's fault
+            return "interrupted"
+        return self._item_failed(feed, item, outcome, attempts)
+
+    def _add_all(
+        self, feed: Feed, fetched: list[_Fetched], vectors: dict[str, np.ndarray] | None = None
+    ) -> list[str]:
+        """Embedding (the slow part of placing an article) runs as one batch outside the write lock: given
+        (`vectors`, computed by the stages) or by the engine when it offers it (`embed_articles` + `prepare`,
+        as `StoryEngine` does)."""
         engine = self.pipeline.engine
-        vectors = None
-        if fetched and hasattr(engine, "embed_articles") and hasattr(engine, "prepare"):
+        articles = [f.article for f in fetched]
+        if vectors is None and fetched and hasattr(engine, "embed_articles") and hasattr(engine, "prepare"):
             try:
-                vectors = engine.embed_articles([f.article for f in fetched])
+                vectors = engine.embed_articles(articles)
             except Exception:  # the engine embeds one by one instead
                 log.exception("batch embedding failed for feed %s", feed.url)
         with self._write_lock:
-            if vectors is not None:
-                engine.prepare([f.article for f in fetched], vectors)
-            return [self._add(feed, f, (vectors or {}).get(f.article.id)) for f in fetched]
+            if vectors is not None and hasattr(engine, "prepare"):
+                engine.prepare(articles, vectors)
+            results = [self._add(feed, f, (vectors or {}).get(f.article.id)) for f in fetched]
+        self.stages.placed([f.article.id for f, r in zip(fetched, results, strict=True) if r == "stored"])
+        return results
 
     def _add(self, feed: Feed, fetched: _Fetched, vector: np.ndarray | None = None) -> str:
         item, article, attempts = fetched.item, fetched.article, fetched.attempts
@@ -353,22 +463,6 @@ class Poller:
             error = ItemError(f"store/engine error: {exc}", transient=True)
             return self._item_failed(feed, item, error, attempts)
         return "stored" if status == "stored" else "duplicates"
-
-    def _article(self, feed: Feed, item: FeedItem) -> Article:
-        if not item.link:
-            raise ItemError("item has no link to fetch", transient=False)
-        try:
-            with self.limiter.slot(item.link):
-                result = self.fetcher.get(item.link, accept=PAGE_TYPES)
-            article = article_from_page(result.page(), url=result.url, source=feed.title)
-        except FetchError as exc:
-            raise ItemError(exc.reason, transient=is_transient(exc)) from exc
-        except ExtractionError as exc:
-            raise ItemError(exc.reason, transient=False) from exc
-        if article.published is None:
-            article.published = item.published
-        article.fetched = utcnow()
-        return article
 
     def _item_failed(self, feed: Feed, item: FeedItem, exc: ItemError, attempts: int) -> str:
         if exc.transient and attempts < self.settings.max_item_attempts:
@@ -427,6 +521,7 @@ class Poller:
         what was already fetched, leave untouched items for the next run."""
         self._stopping.set()
         self.fetcher.abort()
+        self.stages.abort()
 
 
 class PollingHandle:

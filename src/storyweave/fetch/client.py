@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from urllib.parse import urljoin
 from urllib.robotparser import RobotFileParser
 
@@ -145,6 +146,15 @@ class Fetcher:
             headers={"User-Agent": user_agent},
             limits=httpx.Limits(max_keepalive_connections=0),  # a fresh socket per request: see _watchdog
         )
+
+    def __reduce__(self) -> tuple:
+        """A copy for another process (a Ray worker): the same settings, its own connections and state."""
+        settings = {
+            "allow_private": self.allow_private, "allowed_hosts": tuple(self.allowed_hosts),
+            "timeout": self.timeout, "max_bytes": self.max_bytes, "max_redirects": self.max_redirects,
+            "user_agent": self.user_agent, "respect_robots": self.respect_robots, "deadline": self.deadline,
+        }  # fmt: skip
+        return partial(Fetcher, **settings), ()
 
     def close(self) -> None:
         self._client.close()

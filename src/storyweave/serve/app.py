@@ -9,6 +9,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -22,6 +23,9 @@ from storyweave.serve import api, exports, web
 from storyweave.serve.api import Waiters, Writer
 from storyweave.serve.views import QueryCache, Reports
 from storyweave.store import QueryTimeout, SQLiteStore, Store
+
+if TYPE_CHECKING:
+    from storyweave.feeds import ItemStages
 
 log = logging.getLogger(__name__)
 
@@ -70,16 +74,18 @@ def create_app(
     feeds: Path | None = None,
     public_url: str | None = None,
     embedder: Embedder | None = None,
+    feed_stages: ItemStages | None = None,
 ) -> FastAPI:
     """The storyweave web app over `store`. Writes need `Authorization: Bearer <api_token>`; with no token the
     server is read-only. With `feeds`, the feed poller runs for the app's lifetime. `public_url` (e.g.
     `https://news.example.org`) makes export links absolute; without it they are relative to the server,
     never built from the request's `Host` header, which any client sets. `embedder` is the story engine's
-    (default: the process's)."""
+    (default: the process's); `feed_stages` where feed items are fetched and embedded (default: the
+    poller's threads; Ray with `serve --ray`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        handle = _start_feeds(app.state.writer, feeds) if feeds else None
+        handle = _start_feeds(app.state.writer, feeds, feed_stages) if feeds else None
         try:
             yield
         finally:
@@ -147,12 +153,14 @@ def _read_connection(store: Store) -> Store:
     return store
 
 
-def _start_feeds(writer: Writer, feeds: Path) -> object | None:
+def _start_feeds(writer: Writer, feeds: Path, stages: ItemStages | None) -> object | None:
     """Poll the feeds through the app's own write path; the server keeps serving if polling cannot start."""
     from storyweave.feeds import start_polling
 
     try:
-        return start_polling(writer.store, feeds, pipeline=writer.pipeline(), write_lock=writer.lock)
+        return start_polling(
+            writer.store, feeds, pipeline=writer.pipeline(), write_lock=writer.lock, stages=stages
+        )
     except Exception as exc:  # a broken feeds setup must not stop the server from serving what is stored
         log.error("feed polling not started (%s): %s", feeds, exc)
         return None
