@@ -7,13 +7,11 @@ import hashlib
 import importlib.util
 import json
 import logging
-import multiprocessing
 import os
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from time import monotonic
@@ -24,6 +22,7 @@ from fastapi import HTTPException, Query
 
 from storyweave.analyse.text import is_statement, words
 from storyweave.api import story_outlets
+from storyweave.budget import ChildDied, Isolated, OverBudget
 from storyweave.models import Article, Outlet, Story
 from storyweave.store import Store
 
@@ -374,7 +373,9 @@ class Reports:
 
     Analysis takes seconds of CPU per story, so it runs in one worker process, one story at a time, and no
     request waits for it unless it asks to: a story without a report is shown without its comparison
-    ("pending") while it is computed, and a story that changed keeps showing its last report ("stale")."""
+    ("pending") while it is computed, and a story that changed keeps showing its last report ("stale").
+    A story whose analysis runs past the analysis budget (STORYWEAVE_BUDGET_ANALYSIS) has its worker killed
+    and replaced, so the stories queued behind it go on; it is not retried until it changes."""
 
     def __init__(self, store: Store, memory: int = 256) -> None:
         self.store = store
@@ -384,7 +385,7 @@ class Reports:
         self._memory = LRU(memory)
         self._failed: dict[str, str] = {}
         """Story id -> digest whose analysis failed (not retried until the story changes)."""
-        self._pool: ProcessPoolExecutor | None = None
+        self._worker = Isolated(initializer=_lower_priority)
 
     @staticmethod
     def key(story: Story) -> str:
@@ -442,7 +443,7 @@ class Reports:
         if entry is not None and entry["digest"] == self.digest(story):
             return
         articles = list(self.store.iter_articles(story_id=story_id))
-        report = self._analyse(articles)
+        report = self._analyse(articles, story_id)
         if report is None:
             self._failed[story_id] = self.digest(story)
         else:
@@ -451,34 +452,27 @@ class Reports:
     def warm(self) -> None:
         """Start the worker and load the analysis models now rather than on the first story."""
         if analysis_installed():
-            self._queue.submit(self._analyse, [])
+            self._queue.submit(self._analyse, [], None)
 
     def close(self) -> None:
         """Stop at once: queued reports are dropped and the worker process is ended even mid-analysis (a
         shutdown must not wait minutes for one story, nor leave the child behind)."""
         self._queue.shutdown(wait=False, cancel_futures=True)
-        if self._pool is not None:
-            # ProcessPoolExecutor has no public way to end busy workers before Python 3.14.
-            workers = list((getattr(self._pool, "_processes", None) or {}).values())
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            for worker in workers:
-                worker.terminate()
-            for worker in workers:
-                worker.join(timeout=5)
+        self._worker.close()
 
-    def _analyse(self, articles: list[Article]) -> dict[str, Any] | None:
+    def _analyse(self, articles: list[Article], story_id: str | None) -> dict[str, Any] | None:
+        """The report, or None when the analysis failed or ran past its budget (logged). `story_id` None is
+        the warm-up: model loading, not held to a story's budget."""
         outlets = story_outlets(self.store, articles)
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                1, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority
-            )
+        seconds = float("inf") if story_id is None else None
         try:
-            return self._pool.submit(_analyse_in_worker, articles, outlets).result()
-        except BrokenProcessPool:
-            log.error("the analysis worker died; a new one starts with the next report")
-            self._pool = None
+            return self._worker.call("analysis", _analyse_in_worker, articles, outlets, seconds=seconds)
+        except OverBudget as exc:
+            log.error("story %s: %s; its report stays unavailable until the story changes", story_id, exc)
+        except ChildDied:
+            log.error("story %s: the analysis worker died; a new one starts with the next report", story_id)
         except Exception:  # one story's failed analysis must not stop the others
-            log.exception("analysis failed for story with articles %s", [a.id for a in articles[:5]])
+            log.exception("analysis failed for story %s (%d articles)", story_id, len(articles))
         return None
 
 

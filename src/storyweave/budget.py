@@ -1,0 +1,193 @@
+"""Per-record time budgets: no single record may stall extraction, language id, the story engine's decision or
+a story's analysis for everyone else.
+
+Two mechanisms, chosen per stage by what can be stopped soundly:
+
+- **Killable child process** (`Isolated`) for extraction and analysis: trafilatura/lxml and spaCy run long
+  stretches of Python and C with no point where a check could stop them, and a thread cannot be killed. The
+  child is started once and reused (no process per record, one pickled round trip per call); a call past its
+  budget kills that child, raises `OverBudget`, and the next call starts a fresh one.
+- **Cooperative deadline** (`Deadline`) for language id and the engine's decision: their cost is bounded
+  by the input caps (a 5,000-character sample; ten candidates), and the decision holds the engine's state,
+  which a child could not share. Past the budget the record is degraded (language unknown; placed as a story
+  of its own without scoring) and reported.
+
+Budgets are seconds, set by environment variables (read at each use, so a running server and its tests see
+changes): STORYWEAVE_BUDGET_EXTRACT, STORYWEAVE_BUDGET_LANGUAGE, STORYWEAVE_BUDGET_DECISION,
+STORYWEAVE_BUDGET_ANALYSIS.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+log = logging.getLogger("storyweave.budget")
+
+DEFAULTS = {"extract": 20.0, "language": 2.0, "decision": 5.0, "analysis": 90.0}
+"""Seconds per record (per story for analysis). Extraction of a news page takes 0.05-1 s and the tag caps hold
+the worst crafted page to ~5 s; language id takes under 1 ms; a decision ~10 ms; a 30-report analysis 2-3 s,
+whose optional steps stop by themselves after 30 s (`analyse.report.TIME_BUDGET_S`): the hard limit is past
+that, for a mandatory step that never ends."""
+STAGE_NAMES = {"extract": "extraction", "language": "language id", "decision": "story decision",
+               "analysis": "analysis"}  # fmt: skip
+
+
+def budget(stage: str) -> float:
+    """The budget of `stage` in seconds: STORYWEAVE_BUDGET_<STAGE> when set to a positive number, else the
+    default."""
+    raw = os.environ.get(f"STORYWEAVE_BUDGET_{stage.upper()}", "")
+    try:
+        value = float(raw)
+    except ValueError:
+        return DEFAULTS[stage]
+    return value if value > 0 else DEFAULTS[stage]
+
+
+class OverBudget(Exception):
+    """A record's stage ran past its time budget and was stopped (`reason` is one line for the user)."""
+
+    def __init__(self, stage: str, seconds: float) -> None:
+        self.stage, self.seconds = stage, seconds
+        self.reason = (
+            f"{STAGE_NAMES.get(stage, stage)} stopped: over its {seconds:g} s time budget"
+            f" (STORYWEAVE_BUDGET_{stage.upper()})"
+        )
+        super().__init__(self.reason)
+
+
+class ChildDied(Exception):
+    """The child process ended in the middle of a call (killed, out of memory, a crash in C code)."""
+
+
+@dataclass
+class Deadline:
+    """A cooperative budget: `passed()` says whether `seconds` have gone by since it was made."""
+
+    seconds: float
+    started: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.started = self.started or time.monotonic()
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def passed(self) -> bool:
+        return self.elapsed > self.seconds
+
+
+def _serve(conn: Connection, initializer: Callable[[], None] | None) -> None:
+    """The child's loop: run each (function, args) sent, send back (ok, value); end when the parent goes."""
+    if initializer is not None:
+        initializer()
+    while True:
+        try:
+            fn, args = conn.recv()
+        except (EOFError, OSError):  # the parent closed the pipe or died
+            return
+        try:
+            reply: tuple[bool, Any] = (True, fn(*args))
+        except Exception as exc:
+            reply = (False, exc)
+        try:
+            conn.send(reply)
+        except Exception as exc:  # an unpicklable result or exception: say what it was
+            conn.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+def _ready() -> bool:
+    return True
+
+
+class _Child:
+    def __init__(self, initializer: Callable[[], None] | None) -> None:
+        context = multiprocessing.get_context("spawn")  # fork is unsafe in a process with threads (serve)
+        self.conn, theirs = context.Pipe()
+        self.process = context.Process(
+            target=_serve, args=(theirs, initializer), daemon=True, name="storyweave-isolated"
+        )
+        self.process.start()
+        theirs.close()
+
+    def call(self, fn: Callable[..., Any], args: tuple, timeout: float | None) -> Any:
+        self.conn.send((fn, args))
+        if not self.conn.poll(timeout):
+            raise TimeoutError
+        try:
+            ok, value = self.conn.recv()
+        except (EOFError, OSError) as exc:
+            raise ChildDied(f"the worker process ended (exit code {self.process.exitcode})") from exc
+        if ok:
+            return value
+        raise value
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+
+class Isolated:
+    """Calls run in reused child processes (up to `workers` at once, started on demand) under a time limit.
+
+    A call past its limit kills its child (`OverBudget`); the others keep running. Start-up (the imports a
+    fresh child does) is not counted against any call's budget. Thread-safe."""
+
+    def __init__(self, *, workers: int = 1, initializer: Callable[[], None] | None = None) -> None:
+        self.initializer = initializer
+        self._idle: queue.LifoQueue[_Child | None] = queue.LifoQueue()
+        for _ in range(max(1, workers)):
+            self._idle.put(None)
+        self._all: set[_Child] = set()
+        self._guard = threading.Lock()
+        self._closed = False
+
+    def call(self, stage: str, fn: Callable[..., Any], *args: Any, seconds: float | None = None) -> Any:
+        """`fn(*args)` in a child, stopped after `seconds` (default: the stage's budget; `inf` for none).
+        `fn` and its arguments must be picklable (a module-level function). Raises OverBudget, ChildDied, or
+        what `fn` raised."""
+        limit = budget(stage) if seconds is None else seconds
+        child = self._idle.get()
+        try:
+            if self._closed:
+                raise ChildDied("shut down")
+            if child is None:
+                child = _Child(self.initializer)
+                with self._guard:
+                    self._all.add(child)
+                child.call(_ready, (), None)
+            return child.call(fn, args, None if limit == float("inf") else limit)
+        except TimeoutError:
+            self._drop(child)
+            child = None
+            raise OverBudget(stage, limit) from None
+        except ChildDied:
+            self._drop(child)
+            child = None
+            raise
+        finally:
+            self._idle.put(child)
+
+    def _drop(self, child: _Child | None) -> None:
+        if child is not None:
+            child.kill()
+            with self._guard:
+                self._all.discard(child)
+
+    def close(self) -> None:
+        """Kill every child now, even mid-call (shutdown must not wait for one record)."""
+        self._closed = True
+        with self._guard:
+            children, self._all = list(self._all), set()
+        for child in children:
+            child.kill()
