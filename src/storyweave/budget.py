@@ -19,10 +19,13 @@ STORYWEAVE_BUDGET_ANALYSIS.
 
 from __future__ import annotations
 
+import atexit
+import importlib
 import logging
-import multiprocessing
 import os
 import queue
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -86,13 +89,22 @@ class Deadline:
         return self.elapsed > self.seconds
 
 
-def _serve(conn: Connection, initializer: Callable[[], None] | None) -> None:
-    """The child's loop: run each (function, args) sent, send back (ok, value); end when the parent goes."""
+def child_main() -> None:
+    """The child's entry point (`python -c`, pipe descriptors in argv): take the parent's import path and
+    the modules to preload, then run each (function, args) sent and send back (ok, value); end when the
+    parent goes."""
+    requests = Connection(int(sys.argv[1]), writable=False)
+    replies = Connection(int(sys.argv[2]), readable=False)
+    path, preload, initializer = requests.recv()
+    sys.path[:] = path
+    for module in preload:
+        importlib.import_module(module)
     if initializer is not None:
         initializer()
+    replies.send((True, None))
     while True:
         try:
-            fn, args = conn.recv()
+            fn, args = requests.recv()
         except (EOFError, OSError):  # the parent closed the pipe or died
             return
         try:
@@ -100,41 +112,49 @@ def _serve(conn: Connection, initializer: Callable[[], None] | None) -> None:
         except Exception as exc:
             reply = (False, exc)
         try:
-            conn.send(reply)
+            replies.send(reply)
         except Exception as exc:  # an unpicklable result or exception: say what it was
-            conn.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
-
-
-def _ready() -> bool:
-    return True
+            replies.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
 class _Child:
-    def __init__(self, initializer: Callable[[], None] | None) -> None:
-        context = multiprocessing.get_context("spawn")  # fork is unsafe in a process with threads (serve)
-        self.conn, theirs = context.Pipe()
-        self.process = context.Process(
-            target=_serve, args=(theirs, initializer), daemon=True, name="storyweave-isolated"
-        )
-        self.process.start()
-        theirs.close()
+    """A child Python started by command line rather than by multiprocessing's spawn, which would run the
+    parent's main script again in the child (any script calling the API without a `__main__` guard)."""
 
-    def call(self, fn: Callable[..., Any], args: tuple, timeout: float | None) -> Any:
-        self.conn.send((fn, args))
-        if not self.conn.poll(timeout):
+    def __init__(self, preload: tuple[str, ...], initializer: Callable[[], None] | None) -> None:
+        theirs_in, ours_out = os.pipe()
+        ours_in, theirs_out = os.pipe()
+        code = "from storyweave.budget import child_main; child_main()"
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code, str(theirs_in), str(theirs_out)], pass_fds=(theirs_in, theirs_out)
+        )
+        os.close(theirs_in)
+        os.close(theirs_out)
+        self.requests = Connection(ours_out, readable=False)
+        self.replies = Connection(ours_in, writable=False)
+        self.requests.send((sys.path, preload, initializer))
+        self._reply(None)
+
+    def _reply(self, timeout: float | None) -> Any:
+        if not self.replies.poll(timeout):
             raise TimeoutError
         try:
-            ok, value = self.conn.recv()
+            ok, value = self.replies.recv()
         except (EOFError, OSError) as exc:
-            raise ChildDied(f"the worker process ended (exit code {self.process.exitcode})") from exc
+            raise ChildDied(f"the worker process ended (exit code {self.process.poll()})") from exc
         if ok:
             return value
         raise value
 
+    def call(self, fn: Callable[..., Any], args: tuple, timeout: float | None) -> Any:
+        self.requests.send((fn, args))
+        return self._reply(timeout)
+
     def kill(self) -> None:
         self.process.kill()
-        self.process.join(5)
-        self.conn.close()
+        self.process.wait(5)
+        self.requests.close()
+        self.replies.close()
 
 
 class Isolated:
@@ -143,14 +163,22 @@ class Isolated:
     A call past its limit kills its child (`OverBudget`); the others keep running. Start-up (the imports a
     fresh child does) is not counted against any call's budget. Thread-safe."""
 
-    def __init__(self, *, workers: int = 1, initializer: Callable[[], None] | None = None) -> None:
-        self.initializer = initializer
+    def __init__(
+        self,
+        *,
+        workers: int = 1,
+        preload: tuple[str, ...] = (),
+        initializer: Callable[[], None] | None = None,
+    ) -> None:
+        """`preload`: modules a fresh child imports before its first call (outside any budget)."""
+        self.preload, self.initializer = preload, initializer
         self._idle: queue.LifoQueue[_Child | None] = queue.LifoQueue()
         for _ in range(max(1, workers)):
             self._idle.put(None)
         self._all: set[_Child] = set()
         self._guard = threading.Lock()
         self._closed = False
+        atexit.register(self.close)  # a child busy with a long record must not outlive its parent
 
     def call(self, stage: str, fn: Callable[..., Any], *args: Any, seconds: float | None = None) -> Any:
         """`fn(*args)` in a child, stopped after `seconds` (default: the stage's budget; `inf` for none).
@@ -162,10 +190,9 @@ class Isolated:
             if self._closed:
                 raise ChildDied("shut down")
             if child is None:
-                child = _Child(self.initializer)
+                child = _Child(self.preload, self.initializer)
                 with self._guard:
                     self._all.add(child)
-                child.call(_ready, (), None)
             return child.call(fn, args, None if limit == float("inf") else limit)
         except TimeoutError:
             self._drop(child)

@@ -169,7 +169,7 @@ def extract_page(content: bytes | str, url: str | None = None) -> ExtractedPage:
     )
 
 
-_EXTRACTION = Isolated(workers=min(4, os.cpu_count() or 1))
+_EXTRACTION = Isolated(workers=min(4, os.cpu_count() or 1), preload=(__name__,))
 """Child processes that extract pages under the extraction budget (as many as threads extract at once)."""
 
 

@@ -385,7 +385,7 @@ class Reports:
         self._memory = LRU(memory)
         self._failed: dict[str, str] = {}
         """Story id -> digest whose analysis failed (not retried until the story changes)."""
-        self._worker = Isolated(initializer=_lower_priority)
+        self._worker = Isolated(preload=(__name__,), initializer=_lower_priority)
 
     @staticmethod
     def key(story: Story) -> str:
@@ -443,7 +443,7 @@ class Reports:
         if entry is not None and entry["digest"] == self.digest(story):
             return
         articles = list(self.store.iter_articles(story_id=story_id))
-        report = self._analyse(articles, story_id)
+        report = self._analyse(articles)
         if report is None:
             self._failed[story_id] = self.digest(story)
         else:
@@ -452,7 +452,7 @@ class Reports:
     def warm(self) -> None:
         """Start the worker and load the analysis models now rather than on the first story."""
         if analysis_installed():
-            self._queue.submit(self._analyse, [], None)
+            self._queue.submit(self._analyse, [])
 
     def close(self) -> None:
         """Stop at once: queued reports are dropped and the worker process is ended even mid-analysis (a
@@ -460,11 +460,12 @@ class Reports:
         self._queue.shutdown(wait=False, cancel_futures=True)
         self._worker.close()
 
-    def _analyse(self, articles: list[Article], story_id: str | None) -> dict[str, Any] | None:
-        """The report, or None when the analysis failed or ran past its budget (logged). `story_id` None is
-        the warm-up: model loading, not held to a story's budget."""
+    def _analyse(self, articles: list[Article]) -> dict[str, Any] | None:
+        """The report, or None when the analysis failed or ran past its budget (logged). No articles is the
+        warm-up: model loading, not held to a story's budget."""
         outlets = story_outlets(self.store, articles)
-        seconds = float("inf") if story_id is None else None
+        story_id = articles[0].story_id if articles else None
+        seconds = None if articles else float("inf")
         try:
             return self._worker.call("analysis", _analyse_in_worker, articles, outlets, seconds=seconds)
         except OverBudget as exc:
