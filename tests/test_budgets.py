@@ -157,7 +157,7 @@ def test_a_story_over_the_analysis_budget_does_not_hold_up_the_others(sqlite_sto
         children = list(reports._worker._all)
     finally:
         reports.close()
-    assert children and not any(child.process.is_alive() for child in children)
+    assert children and all(child.process.poll() is not None for child in children)
 
 
 def test_isolated_calls_reuse_one_child_and_replace_it_after_an_overrun():
