@@ -170,6 +170,9 @@ def test_isolated_calls_reuse_one_child_and_replace_it_after_an_overrun():
         assert isolated.call("extract", _pid) != first
         with pytest.raises(ValueError, match="bad record"):  # the function's own error comes back as such
             isolated.call("extract", _fail)
+        with pytest.raises(AttributeError):  # a call that never reached the child (a local function)
+            isolated.call("extract", lambda: 1)
+        assert isolated.call("extract", int, "7") == 7  # the next call gets its own answer
     finally:
         isolated.close()
 

@@ -133,20 +133,21 @@ class _Child:
         self.requests = Connection(ours_out, readable=False)
         self.replies = Connection(ours_in, writable=False)
         self.requests.send((sys.path, preload, initializer))
-        self._reply(None)
+        ok, error = self._reply(None)
+        if not ok:
+            raise error
 
-    def _reply(self, timeout: float | None) -> Any:
+    def _reply(self, timeout: float | None) -> tuple[bool, Any]:
+        """(True, result) or (False, the exception the function raised); TimeoutError when none came in
+        time, ChildDied when the child is gone."""
         if not self.replies.poll(timeout):
             raise TimeoutError
         try:
-            ok, value = self.replies.recv()
+            return self.replies.recv()
         except (EOFError, OSError) as exc:
             raise ChildDied(f"the worker process ended (exit code {self.process.poll()})") from exc
-        if ok:
-            return value
-        raise value
 
-    def call(self, fn: Callable[..., Any], args: tuple, timeout: float | None) -> Any:
+    def call(self, fn: Callable[..., Any], args: tuple, timeout: float | None) -> tuple[bool, Any]:
         self.requests.send((fn, args))
         return self._reply(timeout)
 
@@ -185,7 +186,7 @@ class Isolated:
         `fn` and its arguments must be picklable (a module-level function). Raises OverBudget, ChildDied, or
         what `fn` raised."""
         limit = budget(stage) if seconds is None else seconds
-        child = self._idle.get()
+        child, healthy = self._idle.get(), False
         try:
             if self._closed:
                 raise ChildDied("shut down")
@@ -193,17 +194,19 @@ class Isolated:
                 child = _Child(self.preload, self.initializer)
                 with self._guard:
                     self._all.add(child)
-            return child.call(fn, args, None if limit == float("inf") else limit)
-        except TimeoutError:
-            self._drop(child)
-            child = None
-            raise OverBudget(stage, limit) from None
-        except ChildDied:
-            self._drop(child)
-            child = None
-            raise
+            try:
+                ok, value = child.call(fn, args, None if limit == float("inf") else limit)
+            except TimeoutError:
+                raise OverBudget(stage, limit) from None
+            healthy = True
         finally:
+            if not healthy:  # over budget, dead, or interrupted mid-call (Ctrl-C): its state is unknown
+                self._drop(child)
+                child = None
             self._idle.put(child)
+        if ok:
+            return value
+        raise value
 
     def _drop(self, child: _Child | None) -> None:
         if child is not None:
