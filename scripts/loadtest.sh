@@ -55,8 +55,11 @@ import random, sys
 from urllib.parse import quote
 from storyweave.store import open_store
 store = open_store(sys.argv[1])
-stories = [s.id for s in store.list_stories(limit=25, sort="size")]
-stories += [s.id for s in store.list_stories(limit=50) if s.id not in stories][:50 - len(stories)]
+# Only the load store's own stories: those a previous run's ingest opened (on PostgreSQL, which is not copied)
+# may be merged away during this run, and a merged story's URL is rightly a 404.
+own = lambda found: [s.id for s in found if s.id.startswith("load-st-")]
+stories = own(store.list_stories(limit=100, sort="size"))[:25]
+stories += [s for s in own(store.list_stories(limit=100)) if s not in stories][:50 - len(stories)]
 words = [w for s in store.list_stories(limit=20, sort="size") for w in s.title.split()[:3] if len(w) > 3][:20]
 paths = [f"/api/stories/{s}" for s in stories] + [f"/stories/{s}" for s in stories]
 paths += [f"/api/stories?q={quote(w)}&limit=20" for w in words] + [f"/search?q={quote(w)}" for w in words]
