@@ -49,22 +49,27 @@ trap cleanup EXIT
 for _ in $(seq 100); do curl -sf "$BASE/api/stories?limit=1" >/dev/null && break; sleep 0.3; done
 
 # The request mix: 25 of the largest and 25 of the latest stories (JSON and page; the latest are those the
-# ingest adds to) and 20 searches (JSON and page).
+# ingest adds to), 20 searches (JSON and page) and one article of each of the 50 stories (JSON and page).
 $BIN/python - "$STORE" >"$WORK/paths.txt" <<'EOF'
 import random, sys
 from urllib.parse import quote
 from storyweave.store import open_store
 store = open_store(sys.argv[1])
-stories = [s.id for s in store.list_stories(limit=25, sort="size")]
-stories += [s.id for s in store.list_stories(limit=50) if s.id not in stories][:50 - len(stories)]
+# Only the load store's own stories: those a previous run's ingest opened (on PostgreSQL, which is not copied)
+# may be merged away during this run, and a merged story's URL is rightly a 404.
+own = lambda found: [s.id for s in found if s.id.startswith("load-st-")]
+stories = own(store.list_stories(limit=100, sort="size"))[:25]
+stories += [s for s in own(store.list_stories(limit=100)) if s not in stories][:50 - len(stories)]
 words = [w for s in store.list_stories(limit=20, sort="size") for w in s.title.split()[:3] if len(w) > 3][:20]
 paths = [f"/api/stories/{s}" for s in stories] + [f"/stories/{s}" for s in stories]
 paths += [f"/api/stories?q={quote(w)}&limit=20" for w in words] + [f"/search?q={quote(w)}" for w in words]
+articles = [quote(i, safe="") for s in stories for i in store.get_story(s).article_ids[:1]]
+paths += [f"/api/articles/{a}" for a in articles] + [f"/articles/{a}" for a in articles]
 random.Random(1).shuffle(paths)
 print("\n".join(paths))
 EOF
 echo "articles: $($BIN/python -c "import sys; from storyweave.store import open_store; print(open_store(sys.argv[1]).count_articles())" "$STORE")," \
-  "paths: $(wc -l <"$WORK/paths.txt") (stories and searches, JSON and HTML)"
+  "paths: $(wc -l <"$WORK/paths.txt") (stories, searches and articles, JSON and HTML)"
 
 echo "waiting for the story engine to load its state..."
 until curl -sf "$BASE/api/status" | grep -q '"engine":"ready"'; do
@@ -82,8 +87,10 @@ done <"$WORK/paths.txt"
 $BIN/python scripts/loadtest_ingest.py "$BASE" --rate "$INGEST_RATE" --seconds "$DURATION" >"$WORK/ingest.txt" 2>&1 &
 INGEST=$!
 echo "wrk: ${DURATION}s, $CONNECTIONS connections, target ${RATE} requests/s (0 = unpaced), ingest ${INGEST_RATE} articles/s"
+echo "load before: $(uptime)"
 wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency --timeout 10s -s scripts/loadtest.lua "$BASE" \
   -- "$WORK/paths.txt" "$RATE" 2
+echo "load after: $(uptime)"
 wait "$INGEST" || true
 INGEST=
 cat "$WORK/ingest.txt"

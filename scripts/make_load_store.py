@@ -26,6 +26,7 @@ from storyweave.models import Article, Outlet, Story
 from storyweave.store import open_store
 
 DIM = 512  # the default (USE) embedder's dimension
+CHUNK = 5000
 TOPICS = tuple(
     (
         "election parliament minister budget protest court ruling earthquake flood storm wildfire strike "
@@ -113,29 +114,31 @@ def main() -> int:
     t0, clock = time.monotonic(), datetime(2025, 1, 1, tzinfo=UTC)
     events = max(1, args.articles // args.per_story)
     stories: dict[str, Story] = {}
-    with store.transaction():
-        for i in range(args.articles):
-            event = max(0, min(events - 1, round(i / args.per_story + rng.gauss(0, 1.5))))
-            headline, words = event_words(random.Random(args.seed * 1_000_003 + event), event)
-            clock += timedelta(seconds=rng.expovariate(1 / 50))
-            outlet, sid = rng.choice(outlets), f"load-st-{event:06d}"
-            store.add_article(
-                Article(
-                    id=f"load-{i:06d}",
-                    title=f"{headline.title()}: {rng.choice(VERBS)} {rng.choice(words)}",
-                    text=article_text(rng, words),
-                    url=f"https://{outlet}/news/{i}",
-                    canonical_url=f"https://{outlet}/news/{i}",
-                    source=outlet,
-                    lang=rng.choice(LANGS),
-                    published=clock,
-                    story_id=sid,
+    for first in range(0, args.articles, CHUNK):  # committed in chunks: PostgreSQL's planner sees the rows
+        with store.transaction():
+            for i in range(first, min(args.articles, first + CHUNK)):
+                event = max(0, min(events - 1, round(i / args.per_story + rng.gauss(0, 1.5))))
+                headline, words = event_words(random.Random(args.seed * 1_000_003 + event), event)
+                clock += timedelta(seconds=rng.expovariate(1 / 50))
+                outlet, sid = rng.choice(outlets), f"load-st-{event:06d}"
+                store.add_article(
+                    Article(
+                        id=f"load-{i:06d}",
+                        title=f"{headline.title()}: {rng.choice(VERBS)} {rng.choice(words)}",
+                        text=article_text(rng, words),
+                        url=f"https://{outlet}/news/{i}",
+                        canonical_url=f"https://{outlet}/news/{i}",
+                        source=outlet,
+                        lang=rng.choice(LANGS),
+                        published=clock,
+                        story_id=sid,
+                    )
                 )
-            )
-            story = stories.setdefault(sid, Story(sid, first_seen=clock, title=headline.title()))
-            story.last_seen = clock
-            if i % 5000 == 4999:
-                print(f"\r{i + 1:,}/{args.articles:,} articles", end="", file=sys.stderr, flush=True)
+                story = stories.setdefault(sid, Story(sid, first_seen=clock, title=headline.title()))
+                story.last_seen = clock
+                if i % 5000 == 4999:
+                    print(f"\r{i + 1:,}/{args.articles:,} articles", end="", file=sys.stderr, flush=True)
+    with store.transaction():
         for story in stories.values():
             store.save_story(story)
     print(

@@ -1,6 +1,7 @@
-"""Progress under a crash loop: `storyweave ingest` SIGKILLed at random moments and restarted.
+"""Progress under a crash loop: `storyweave ingest` and `storyweave watch` SIGKILLed at random moments and
+restarted.
 
-CI-sized (400 articles, 3 kills); the 10,000-article version is the benchmark
+CI-sized (400 articles and 48 pages, 3 kills each); the 10,000-article version is the benchmark
 `python -m storyweave.bench.crashloop --articles 10000 --kills 5 --reference`.
 """
 
@@ -8,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storyweave.bench.crashloop import run
+from newsweb import NewsWeb, load_pages
+
+from storyweave.bench.crashloop import Outcome, run, watch_loop
 
 RESTART_PROGRESS_S = 10.0
 """On an idle machine. A loaded one (CI runners, shared cores) is slower at everything, so a restart may also
@@ -23,6 +26,15 @@ def test_every_restart_progresses_and_the_end_state_is_complete(
         by_progress=True,
     )
     print(outcome)
+    assert_progress_and_complete(outcome)
+    # The same stories as one uninterrupted run: a restart replays the stored decisions and the live engine's
+    # evictions at the same points (0 of 400 differ here; a margin of 1 % for any decision near a tie).
+    assert outcome.different_story <= 0.01 * outcome.articles
+
+
+def assert_progress_and_complete(outcome: Outcome) -> None:
+    """Every restart that had work left stored new articles soon after it started, and the completed run
+    holds every input article exactly once, each in a story."""
     fresh, *restarts = outcome.lives
     assert fresh.stored_at_start == 0 and fresh.first_new_after_s is not None, fresh
     bound = max(RESTART_PROGRESS_S, 2 * fresh.first_new_after_s)
@@ -31,11 +43,24 @@ def test_every_restart_progresses_and_the_end_state_is_complete(
     for life in working:
         assert life.first_new_after_s is not None and life.first_new_after_s <= bound, (life, bound)
         assert life.stored_at_end > life.stored_at_start, life
-    assert outcome.stored == outcome.articles and not outcome.missing  # exactly once: ids are unique
+    assert outcome.stored == outcome.articles and not outcome.missing  # exactly once: keys are unique
     assert outcome.unplaced == 0
-    # The same stories as one uninterrupted run: a restart replays the stored decisions and the live engine's
-    # evictions at the same points (0 of 400 differ here; a margin of 1 % for any decision near a tie).
-    assert outcome.different_story <= 0.01 * outcome.articles
+
+
+def test_watch_under_a_crash_loop_progresses_and_ends_with_every_page_once(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    pages = load_pages(shared_data, real=0, rendered=48)
+    with NewsWeb(pages) as web:
+        feeds = [web.add_feed("north", [p.slug for p in pages[::2]]),
+                 web.add_feed("south", [p.slug for p in pages[1::2]], fmt="atom")]  # fmt: skip
+        outcome = watch_loop(
+            tmp_path / "watch.db", feeds, [web.url(f"/a/{p.slug}") for p in pages], 3, seed=3,
+            min_life=20.0, max_life=40.0, by_progress=True,
+        )
+    print(outcome)
+    assert outcome.articles == 48
+    assert_progress_and_complete(outcome)
 
 
 class _Counting:

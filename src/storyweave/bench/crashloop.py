@@ -1,4 +1,4 @@
-"""Crash-loop benchmark: `storyweave ingest` killed with SIGKILL at random moments, restarted each time.
+"""Crash-loop benchmark: `storyweave ingest` (or `watch`) killed with SIGKILL at random moments, restarted.
 
     python -m storyweave.bench.crashloop --articles 10000 --kills 5 --out crash.json
 
@@ -7,6 +7,10 @@ first newly stored article (the issue asks for progress within 10 s of every res
 completed and checked: every input article stored exactly once and placed in a story. With `--reference`
 the same input is also ingested without interruption and the two partitions into stories are compared.
 The input is built from the shared clustering sets (`../shared/data/clustering`, or `--data`).
+
+`watch_loop` drives `storyweave watch` the same way over feeds someone serves (tests/test_crash.py serves
+them from the loopback news web): each life is a `watch`, the completing run a `watch --once`, and articles
+are checked by URL.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 CLI = [sys.executable, "-c", "from storyweave.cli import main; main()"]
 SETS = ("uci_headlines", "allsides", "giveme5w1h", "wikinews", "ecbplus_dev")
@@ -86,19 +91,40 @@ def stored_count(db: Path) -> int:
         return 0
 
 
-def ingest(source: Path, db: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [*CLI, "ingest", str(source), "--store", str(db)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
+@dataclass
+class Job:
+    """What a crash loop drives: the CLI arguments of one life and of the completing run, and how stored
+    articles are told apart (`key`: the `articles` column that names each input article once)."""
+
+    db: Path
+    life: list[str]
+    final: list[str]
+    key: str = "id"
+
+    def start(self, args: list[str]) -> subprocess.Popen:
+        return subprocess.Popen(
+            [*CLI, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
 
 
-def life(source: Path, db: Path, lifetime: float, kill_at: int | None = None) -> Life:
-    """Start an ingest, watch the store, SIGKILL the whole process group after `lifetime` seconds, or as soon
+def ingest_job(source: Path, db: Path) -> Job:
+    args = ["ingest", str(source), "--store", str(db)]
+    return Job(db, args, args)
+
+
+def watch_job(db: Path, allow_host: str = "127.0.0.1") -> Job:
+    """`watch` of the feeds the store follows (fast polling of one loopback host); completed by `--once`."""
+    args = ["watch", "--store", str(db), "--allow-host", allow_host, "--host-delay", "0.02"]
+    return Job(db, args, [*args, "--once"], key="url")
+
+
+def life(job: Job, lifetime: float, kill_at: int | None = None) -> Life:
+    """Start a life, watch the store, SIGKILL the whole process group after `lifetime` seconds, or as soon
     as the store holds `kill_at` articles (a moment that falls mid-run on a fast or a slow machine alike)."""
+    db = job.db
     before = stored_count(db)
     started = time.monotonic()
-    process = ingest(source, db)
+    process = job.start(job.life)
     first_new = None
     while time.monotonic() - started < lifetime and process.poll() is None:
         stored = stored_count(db)
@@ -126,42 +152,70 @@ def partition(db: Path) -> dict[str, frozenset[str]]:
     return {article_id: frozenset(members[story_id]) for article_id, story_id in rows}
 
 
-def run(
-    workdir: Path, data: Path, articles: int, kills: int, *, seed: int = 0, min_life: float = 3.0,
-    max_life: float = 20.0, reference: bool = False, by_progress: bool = False,
+def crash_loop(
+    job: Job, expected: list[str], kills: int, *, seed: int = 0, min_life: float = 3.0,
+    max_life: float = 20.0, by_progress: bool = False,
 ) -> Outcome:
-    """`kills` lives of random length in [min_life, max_life] s, then a final uninterrupted run. With
-    `by_progress`, each life is also killed once it has stored a random share (up to half) of what was
-    left, so every kill interrupts a run in progress whatever the machine's speed."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    source, db = workdir / "input.jsonl", workdir / "crash.db"
-    ids = build_input(data, articles, source)
-    outcome = Outcome(articles=len(ids))
+    """`kills` lives of random length in [min_life, max_life] s, then a completing run, and the end state
+    checked against the `expected` keys. With `by_progress`, each life is also killed once it has stored a
+    random share (up to half) of what was left, so every kill interrupts a run in progress whatever the
+    machine's speed."""
+    outcome = Outcome(articles=len(expected))
     rng = random.Random(seed)
     for _ in range(kills):
         lifetime = rng.uniform(min_life, max_life)
         kill_at = None
         if by_progress:
-            before = stored_count(db)
-            kill_at = before + rng.randint(1, max(1, (len(ids) - before) // 2))
-        outcome.lives.append(life(source, db, lifetime, kill_at))
+            before = stored_count(job.db)
+            kill_at = before + rng.randint(1, max(1, (len(expected) - before) // 2))
+        outcome.lives.append(life(job, lifetime, kill_at))
     started = time.monotonic()
-    final = ingest(source, db)
-    final.wait()
+    job.start(job.final).wait()
     outcome.final_s = round(time.monotonic() - started, 1)
-    with sqlite3.connect(db) as conn:
-        rows = dict(conn.execute("SELECT id, story_id FROM articles").fetchall())
+    with sqlite3.connect(job.db) as conn:
+        rows = conn.execute(f"SELECT {job.key}, story_id FROM articles").fetchall()  # noqa: S608 (a column)
     outcome.stored = len(rows)
-    outcome.missing = sorted(set(ids) - set(rows))
-    outcome.unplaced = sum(1 for story in rows.values() if story is None)
+    outcome.missing = sorted(set(expected) - {key for key, _ in rows})
+    outcome.unplaced = sum(1 for _, story in rows if story is None)
+    return outcome
+
+
+def run(
+    workdir: Path, data: Path, articles: int, kills: int, *, seed: int = 0, min_life: float = 3.0,
+    max_life: float = 20.0, reference: bool = False, by_progress: bool = False,
+) -> Outcome:
+    """The crash loop of `ingest` over `articles` records of the shared sets (see `crash_loop`); with
+    `reference`, also one uninterrupted run, whose stories are compared."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    source, db = workdir / "input.jsonl", workdir / "crash.db"
+    ids = build_input(data, articles, source)
+    outcome = crash_loop(
+        ingest_job(source, db), ids, kills, seed=seed, min_life=min_life, max_life=max_life,
+        by_progress=by_progress,
+    )
     if reference:
         ref_db = workdir / "reference.db"
         started = time.monotonic()
-        ingest(source, ref_db).wait()
+        uninterrupted_run = ingest_job(source, ref_db)
+        uninterrupted_run.start(uninterrupted_run.final).wait()
         outcome.reference_s = round(time.monotonic() - started, 1)
         crashed, uninterrupted = partition(db), partition(ref_db)
         outcome.different_story = sum(1 for a in uninterrupted if crashed.get(a) != uninterrupted[a])
     return outcome
+
+
+def watch_loop(
+    db: Path, feeds: list[str], urls: list[str], kills: int, *, allow_host: str = "127.0.0.1", **options: Any
+) -> Outcome:
+    """The crash loop of `watch` following `feeds` (served on `allow_host`), whose items are the pages at
+    `urls`; `options` as for `crash_loop`."""
+    from storyweave.feeds import add_feed
+    from storyweave.store import SQLiteStore
+
+    with SQLiteStore(db) as store:
+        for feed in feeds:
+            add_feed(store, feed)
+    return crash_loop(watch_job(db, allow_host), urls, kills, **options)
 
 
 def main(argv: list[str] | None = None) -> None:

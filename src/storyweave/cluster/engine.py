@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from storyweave.budget import Deadline, budget
 from storyweave.cluster.dates import text_date
 from storyweave.cluster.index import make_index
 from storyweave.cluster.model import EngineModel, default_model
@@ -302,6 +303,7 @@ class StoryEngine:
         prepared = self._pending.pop(article.id, None)
         if vector is None:
             vector = prepared if prepared is not None else self.embedder.embed([embed_text(article)])[0]
+        deadline = Deadline(budget("decision"))  # the decision proper: embedding is batched ahead normally
         if not article.lang:
             self._warn(
                 "no-lang", "article %s has no language; language features are not used for it", article.id
@@ -318,7 +320,13 @@ class StoryEngine:
             if original is not None and original.story_id in self.stories:
                 target = self.stories[original.story_id]
                 duplicate_of, score = original.duplicate_of or original.id, 1.0
-        if target is None:
+        if target is None and deadline.passed():
+            log.warning(
+                "article %s: the story decision took %.1f s before scoring candidates, over its %g s budget"
+                " (STORYWEAVE_BUDGET_DECISION); placed as a story of its own",
+                article.id, deadline.elapsed, deadline.seconds,
+            )  # fmt: skip
+        elif target is None:
             ranked = self._score_candidates(profile)
             if ranked:
                 best, score = ranked[0]

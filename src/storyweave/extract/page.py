@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 import trafilatura
 from courlan import normalize_url
 
+from storyweave.budget import ChildDied, Isolated, OverBudget
 from storyweave.extract.chrome import strip_chrome
 from storyweave.extract.decode import (
     ExtractionError,
@@ -163,8 +165,23 @@ def extract_page(content: bytes | str, url: str | None = None) -> ExtractedPage:
         author=_clean(doc.author),
         site=_clean(doc.sitename),
         canonical_url=canonical(url, doc.url),
-        lang=detect_language(cleaned.text, _html_lang(raw)),
+        lang=detect_language(cleaned.text, _html_lang(raw), record=url),
     )
+
+
+_EXTRACTION = Isolated(workers=min(4, os.cpu_count() or 1), preload=(__name__,))
+"""Child processes that extract pages under the extraction budget (as many as threads extract at once)."""
+
+
+def extract_page_budgeted(content: bytes | str, url: str | None = None) -> ExtractedPage:
+    """`extract_page` in a reused child process, stopped after the extraction budget (see storyweave.budget):
+    ExtractionError saying so, and the next page gets a fresh child."""
+    try:
+        return _EXTRACTION.call("extract", extract_page, content, url)
+    except OverBudget as exc:
+        raise ExtractionError(exc.reason) from None
+    except ChildDied as exc:
+        raise ExtractionError(f"extraction failed: {exc}") from None
 
 
 def _normalised(line: str) -> str:
@@ -186,8 +203,9 @@ def derive_id(*keys: str | None) -> str:
 def article_from_page(
     content: bytes | str, *, url: str | None = None, source: str | None = None, id: str | None = None
 ) -> Article:
-    """An Article from an HTML page (bytes may be gzipped). Raises ExtractionError when there is none."""
-    page = extract_page(content, url)
+    """An Article from an HTML page (bytes may be gzipped), extracted under the extraction time budget.
+    Raises ExtractionError when there is none."""
+    page = extract_page_budgeted(content, url)
     words = len(page.text.split())
     if words < MIN_ARTICLE_WORDS and len(page.text) < MIN_ARTICLE_CHARS:
         raise ExtractionError(f"no article in page (only {words} words of text)")
@@ -240,6 +258,6 @@ def article_from_text(text: str, *, id: str, source: str | None = None, url: str
         url=url,
         canonical_url=canonical(url),
         source=outlet_name(source, url),
-        lang=detect_language(f"{title}\n{cleaned.text}"),
+        lang=detect_language(f"{title}\n{cleaned.text}", record=id),
         chrome=cleaned.chrome,
     )

@@ -61,6 +61,11 @@ _TRANSIENT_REASONS = (
 """How `FetchError.reason` starts when the network, not the resource, failed."""
 
 
+FIRST_BATCH = 4
+"""Items in the first batch of a feed's pass (later ones have `PollSettings.batch`): a pass after a restart
+stores its first new articles without waiting for a full batch to be fetched, extracted and embedded."""
+
+
 @dataclass
 class PollSettings:
     """Schedule and politeness. Times in seconds."""
@@ -346,9 +351,10 @@ class Poller:
         for item in listed:  # pending first; a feed may list an item twice
             unique.setdefault(item.key, item)
         items = list(unique.values())
-        outcomes = []
-        for start in range(0, len(items), self.settings.batch):
-            outcomes += self.process_items(feed, items[start : start + self.settings.batch], item_pool)
+        outcomes: list[str] = []
+        while len(outcomes) < len(items):  # a small first batch: a restarted watch commits within seconds
+            size = self.settings.batch if outcomes else min(FIRST_BATCH, self.settings.batch)
+            outcomes += self.process_items(feed, items[len(outcomes) : len(outcomes) + size], item_pool)
         for outcome in outcomes:
             counter = "retry" if outcome == "interrupted" else outcome
             setattr(report, counter, getattr(report, counter) + 1)

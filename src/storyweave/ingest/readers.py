@@ -317,7 +317,8 @@ def article_from_record(record: object) -> Article:
         url=url,
         canonical_url=canonical(url),
         source=outlet_name(_text_field(record, "source"), url),
-        lang=normalise_lang(_text_field(record, "lang")) or detect_language(f"{title}\n{cleaned.text}"),
+        lang=normalise_lang(_text_field(record, "lang"))
+        or detect_language(f"{title}\n{cleaned.text}", record=str(record["id"])),
         # Whole seconds, as the store keeps them: a restarted engine replays the stored time, which must be
         # the time the live decision used.
         published=parsed.astimezone(UTC).replace(microsecond=0) if parsed else None,

@@ -8,13 +8,11 @@ import hashlib
 import importlib.util
 import json
 import logging
-import multiprocessing
 import os
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from time import monotonic
@@ -25,6 +23,7 @@ from fastapi import HTTPException, Query
 
 from storyweave.analyse.text import is_statement, words
 from storyweave.api import story_outlets
+from storyweave.budget import ChildDied, Isolated, OverBudget
 from storyweave.models import Article, Outlet, Story
 from storyweave.store import Store
 
@@ -415,6 +414,8 @@ class Reports:
     Analysis takes seconds of CPU per story, so it runs in one worker process, one story at a time, and no
     request waits for it unless it asks to: a story without a report is shown without its comparison
     ("pending") while it is computed, and a story that changed keeps showing its last report ("stale").
+    A story whose analysis runs past the analysis budget (STORYWEAVE_BUDGET_ANALYSIS) has its worker killed
+    and replaced, so the stories queued behind it go on; it is not retried until it changes.
 
     Most of that CPU is each article's own share (parse, sentence vectors): the same worker prepares
     articles as the app's write path stores them (`prepare_soon`, in batches between reports) and keeps the
@@ -428,7 +429,7 @@ class Reports:
         self._memory = LRU(memory)
         self._failed: dict[str, str] = {}
         """Story id -> digest whose analysis failed (not retried until the story changes)."""
-        self._pool: ProcessPoolExecutor | None = None
+        self._worker = Isolated(preload=(__name__,), initializer=_lower_priority)
         self._to_prepare: list[Article] = []
         self._preparing = False
         self._running: dict[str, Any] | None = None
@@ -542,14 +543,7 @@ class Reports:
         """Stop at once: queued reports are dropped and the worker process is ended even mid-analysis (a
         shutdown must not wait minutes for one story, nor leave the child behind)."""
         self._queue.shutdown(wait=False, cancel_futures=True)
-        if self._pool is not None:
-            # ProcessPoolExecutor has no public way to end busy workers before Python 3.14.
-            workers = list((getattr(self._pool, "_processes", None) or {}).values())
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            for worker in workers:
-                worker.terminate()
-            for worker in workers:
-                worker.join(timeout=5)
+        self._worker.close()
 
     def prepare_soon(self, articles: list[Article]) -> None:
         """Prepare newly stored articles in the background worker, PREPARE_BATCH at a time, a story's
@@ -588,7 +582,8 @@ class Reports:
 
     def _analyse(self, articles: list[Article]) -> dict[str, Any] | None:
         """Prepare the reports not prepared yet (kept in the store), then compare them: two worker jobs, so
-        the page can say which stage it is at."""
+        the page can say which stage it is at. None when the analysis failed or ran past its budget (logged).
+        No articles is the warm-up: model loading, not held to a story's budget."""
         from storyweave.analyse.prepared import load_prepared, save_prepared
 
         outlets = story_outlets(self.store, articles)
@@ -596,32 +591,32 @@ class Reports:
         missing = [a for a in articles if a.id not in prepared]
         if missing:
             self._stage(articles, "preparing", len(missing))
-            started = monotonic()
-            fresh = self._in_worker(_prepare_in_worker, missing) or []
-            if fresh:
-                save_prepared(self.store, fresh)
-                self._measured("prepare", monotonic() - started, len(fresh))
-            prepared |= {p.article_id: p for p in fresh}
+            for start in range(0, len(missing), PREPARE_BATCH):  # each worker job within the budget
+                started = monotonic()
+                fresh = self._in_worker(_prepare_in_worker, missing[start : start + PREPARE_BATCH]) or []
+                if fresh:
+                    save_prepared(self.store, fresh)
+                    self._measured("prepare", monotonic() - started, len(fresh))
+                prepared |= {p.article_id: p for p in fresh}
         self._stage(articles, "comparing")
         started = monotonic()
-        report = self._in_worker(_analyse_in_worker, articles, outlets, prepared)
+        seconds = None if articles else float("inf")
+        report = self._in_worker(_analyse_in_worker, articles, outlets, prepared, seconds=seconds)
         self._measured("compare", monotonic() - started, len(articles))
         return report
 
-    def _in_worker(self, job: Callable[..., Any], *args: Any) -> Any:
-        """`job(*args)` in the worker process (started on first use), or None when it failed."""
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                1, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority
-            )
+    def _in_worker(self, job: Callable[..., Any], articles: list[Article], *args: Any,
+                   seconds: float | None = None) -> Any:  # fmt: skip
+        """`job(articles, *args)` in the worker process under the analysis budget, or None when it failed."""
+        story_id = articles[0].story_id if articles else None
         try:
-            return self._pool.submit(job, *args).result()
-        except BrokenProcessPool:
-            log.error("the analysis worker died; a new one starts with the next report")
-            self._pool = None
+            return self._worker.call("analysis", job, articles, *args, seconds=seconds)
+        except OverBudget as exc:
+            log.error("story %s: %s; its report stays unavailable until the story changes", story_id, exc)
+        except ChildDied:
+            log.error("story %s: the analysis worker died; a new one starts with the next report", story_id)
         except Exception:  # one story's failed analysis must not stop the others
-            ids = [a.id for a in args[0][:5]] if args and isinstance(args[0], list) else []
-            log.exception("analysis failed for articles %s", ids)
+            log.exception("analysis failed for story %s (%d articles)", story_id, len(articles))
         return None
 
 

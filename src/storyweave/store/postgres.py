@@ -158,9 +158,11 @@ class PostgresStore(SQLStore):
 
     # -- articles ----------------------------------------------------------------------------------------
     def find_duplicate(self, article: Article) -> str | None:
+        # Three lookups, one unique index each: with `OR`, the planner may scan the whole table (it does while
+        # the statistics are those of an empty table, e.g. inside a long first load).
         rows = self._query(
-            "SELECT id FROM articles WHERE id = %s OR hash = %s"
-            " OR (canonical_url IS NOT NULL AND canonical_url = %s) LIMIT 1",
+            "SELECT id FROM articles WHERE id = %s UNION ALL SELECT id FROM articles WHERE hash = %s"
+            " UNION ALL SELECT id FROM articles WHERE canonical_url = %s LIMIT 1",
             (article.id, article.hash, article.canonical_url),
         )
         return rows[0][0] if rows else None
