@@ -73,7 +73,7 @@ def test_pipeline_hands_new_articles_only_to_its_hook(seeds: list[Article], tmp_
 def test_server_worker_prepares_stored_articles_and_reports_read_them(
     seeds: list[Article], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(Reports, "_in_worker", lambda self, job, *args: job(*args))  # no child process
+    monkeypatch.setattr(Reports, "_in_worker", lambda self, job, *args, **_: job(*args))  # no child process
     with open_store(tmp_path / "s.db") as store:
         reports = Reports(store)
         reports.prepare_soon(seeds[:1])

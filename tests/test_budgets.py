@@ -128,18 +128,24 @@ def test_a_decision_over_budget_places_the_article_alone_and_says_so(tmp_path, m
     assert "placed as a story of its own" in lines[0]
 
 
-def hang_on_marked_story(articles: list[Article], outlets: dict) -> dict:
+def hang_on_marked_story(articles: list[Article], outlets: dict, prepared: dict) -> dict:
     """Stands in for the analysis in its worker: hangs on the story holding the marked article."""
     if any(MARK in a.title for a in articles):
         time.sleep(120)
     return {"summary": [a.id for a in articles]}
 
 
+def prepare_nothing(articles: list[Article]) -> list:
+    """Stands in for preparing the reports (loading the parser would take most of the budget)."""
+    return []
+
+
 def test_a_story_over_the_analysis_budget_does_not_hold_up_the_others(sqlite_store, monkeypatch, caplog):
     from storyweave.serve import views
 
-    monkeypatch.setenv("STORYWEAVE_BUDGET_ANALYSIS", "3")
+    monkeypatch.setenv("STORYWEAVE_BUDGET_ANALYSIS", "8")  # a fresh child imports this module
     monkeypatch.setattr(views, "_analyse_in_worker", hang_on_marked_story)
+    monkeypatch.setattr(views, "_prepare_in_worker", prepare_nothing)
     stories = {}
     for sid, title in (("st-slow", f"Hostile {MARK}"), ("st-ok", "Bridge reopens")):
         sqlite_store.add_article(Article(f"{sid}-a", title, "Some text.", story_id=sid))
@@ -151,7 +157,7 @@ def test_a_story_over_the_analysis_budget_does_not_hold_up_the_others(sqlite_sto
         with caplog.at_level(logging.ERROR, "storyweave"):
             assert reports.get(stories["st-slow"], wait=True) == (None, "unavailable")
         assert time.monotonic() - started < 60
-        assert any("story st-slow: analysis stopped: over its 3 s time budget" in r.getMessage()
+        assert any("story st-slow: analysis stopped: over its 8 s time budget" in r.getMessage()
                    for r in caplog.records)  # fmt: skip
         assert reports.get(stories["st-ok"], wait=True) == ({"summary": ["st-ok-a"]}, "ready")
         children = list(reports._worker._all)
