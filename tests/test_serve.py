@@ -271,6 +271,14 @@ def test_ingest_merge_and_split_through_the_engine(client, filled):
         b = split(a)
     merged = client.post("/api/stories/merge", json={"story_ids": [a, b]}, headers=auth).json()["story_id"]
     assert set(filled.get_story(merged).article_ids) == {"n1", "n2"}
+    gone = b if merged == a else a
+    # A link to the merged-away story leads to the story it became (API and page, query kept); others 404.
+    moved = client.get(f"/api/stories/{gone}?wait=false", follow_redirects=False)
+    assert moved.status_code == 308 and moved.headers["location"] == f"/api/stories/{merged}?wait=false"
+    assert client.get(f"/api/stories/{gone}").json()["id"] == merged
+    page = client.get(f"/stories/{gone}", follow_redirects=False)
+    assert page.status_code == 308 and page.headers["location"] == f"/stories/{merged}"
+    assert client.get("/api/stories/st-never-existed").status_code == 404
     new = split(merged)
     assert filled.get_story(new).article_ids == ["n2"] and filled.get_story(merged).article_ids == ["n1"]
     lone = client.post(f"/api/stories/{new}/split", json={"article_ids": ["n2"]}, headers=auth)

@@ -102,6 +102,22 @@ class StoryState:
                 best, self.title, self.title_vec = score, title, vector
 
 
+def merged_key(story_id: str) -> str:
+    """State key recording which story `story_id` was merged into."""
+    return f"merged:{story_id}"
+
+
+def merged_into(store: Store, story_id: str, hops: int = 8) -> str | None:
+    """The story that `story_id` became through merges (following a chain of them), or None."""
+    survivor = None
+    for _ in range(hops):
+        raw = store.get_state(merged_key(story_id))
+        if raw is None:
+            break
+        survivor = story_id = raw.decode()
+    return survivor
+
+
 def story_id_for(seed: str) -> str:
     """Deterministic story ids, so the same input always yields the same output."""
     return "st-" + hashlib.sha1(seed.encode("utf-8")).hexdigest()[:12]
@@ -573,6 +589,8 @@ class StoryEngine:
             a.thread_id = a.thread_id or b.thread_id
             self.store.save_story(a)
             self.store.delete_story(b.id)
+            # Links to the merged story keep working: the server redirects them to the survivor.
+            self.store.put_state(merged_key(b.id), a.id.encode())
             keep, drop = self.stories.get(a.id), self.stories.pop(b.id, None)
             if drop is not None:
                 self._forget(drop)

@@ -10,10 +10,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
@@ -21,7 +22,7 @@ from swagger_ui_bundle import swagger_ui_path
 from storyweave.embed import Embedder
 from storyweave.serve import api, exports, web
 from storyweave.serve.api import Waiters, Writer
-from storyweave.serve.views import QueryCache, Reports
+from storyweave.serve.views import QueryCache, Reports, StoryMerged
 from storyweave.store import QueryTimeout, SQLiteStore, Store
 
 if TYPE_CHECKING:
@@ -141,6 +142,15 @@ def create_app(
         same JSON or HTML error answer as any HTTP error."""
         handler = app.exception_handlers[StarletteHTTPException]
         return await handler(request, HTTPException(503, f"search too expensive: {exc}; narrow the query"))
+
+    @app.exception_handler(StoryMerged)
+    async def story_merged(request: Request, exc: StoryMerged) -> Response:
+        """A link to a story that was merged leads to the story it became, with the same query."""
+        head, found, tail = request.url.path.rpartition(exc.story_id)
+        location = head + quote(exc.survivor, safe="") + tail if found else request.url.path
+        if request.url.query:
+            location += "?" + request.url.query
+        return RedirectResponse(location, status_code=308)
 
     return app
 

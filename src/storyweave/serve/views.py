@@ -340,9 +340,22 @@ def article_dict(article: Article, *, with_text: bool = True) -> dict[str, Any]:
     return data
 
 
+class StoryMerged(HTTPException):
+    """The story was merged into `survivor`: its URLs answer with a permanent redirect (see serve.app)."""
+
+    def __init__(self, story_id: str, survivor: str) -> None:
+        super().__init__(308, f"story {story_id!r} was merged into {survivor!r}")
+        self.story_id, self.survivor = story_id, survivor
+
+
 def get_story_or_404(store: Store, story_id: str) -> Story:
     story = store.get_story(story_id)
     if story is None or not story.article_ids:
+        from storyweave.cluster.engine import merged_into
+
+        survivor = merged_into(store, story_id)
+        if survivor is not None and survivor != story_id:
+            raise StoryMerged(story_id, survivor)
         raise HTTPException(404, f"no story {story_id!r}")
     return story
 
