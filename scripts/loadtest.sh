@@ -56,7 +56,7 @@ from urllib.parse import quote
 from storyweave.store import open_store
 store = open_store(sys.argv[1])
 # Only the load store's own stories: those a previous run's ingest opened (on PostgreSQL, which is not copied)
-# may be merged away during this run, and a merged story's URL is rightly a 404.
+# may be merged away during this run; their URLs then redirect (308) to the story they became.
 own = lambda found: [s.id for s in found if s.id.startswith("load-st-")]
 stories = own(store.list_stories(limit=100, sort="size"))[:25]
 stories += [s for s in own(store.list_stories(limit=100)) if s not in stories][:50 - len(stories)]
