@@ -37,7 +37,7 @@ from storyweave.cluster.profile import (
 from storyweave.dedup import DuplicateIndex
 from storyweave.embed import Embedder, default_embedder, default_spec, embedder_name
 from storyweave.models import Article, Story
-from storyweave.store import Store
+from storyweave.store import Store, merged_key
 
 log = logging.getLogger("storyweave.cluster")
 
@@ -100,22 +100,6 @@ class StoryState:
         for title, vector in zip(self.profile.member_titles, self.profile.members, strict=False):
             if title.strip() and (score := float(centre @ vector.astype(np.float32))) > best:
                 best, self.title, self.title_vec = score, title, vector
-
-
-def merged_key(story_id: str) -> str:
-    """State key recording which story `story_id` was merged into."""
-    return f"merged:{story_id}"
-
-
-def merged_into(store: Store, story_id: str, hops: int = 8) -> str | None:
-    """The story that `story_id` became through merges (following a chain of them), or None."""
-    survivor = None
-    for _ in range(hops):
-        raw = store.get_state(merged_key(story_id))
-        if raw is None:
-            break
-        survivor = story_id = raw.decode()
-    return survivor
 
 
 def story_id_for(seed: str) -> str:

@@ -25,7 +25,7 @@ from storyweave.analyse.text import is_statement, words
 from storyweave.api import story_outlets
 from storyweave.budget import ChildDied, Isolated, OverBudget
 from storyweave.models import Article, Outlet, Story
-from storyweave.store import Store
+from storyweave.store import Store, merged_into
 
 log = logging.getLogger(__name__)
 
@@ -351,8 +351,6 @@ class StoryMerged(HTTPException):
 def get_story_or_404(store: Store, story_id: str) -> Story:
     story = store.get_story(story_id)
     if story is None or not story.article_ids:
-        from storyweave.cluster.engine import merged_into
-
         survivor = merged_into(store, story_id)
         if survivor is not None and survivor != story_id:
             raise StoryMerged(story_id, survivor)

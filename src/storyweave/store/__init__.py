@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storyweave.store.base import QueryTimeout, Store, StoreError
+from storyweave.store.base import QueryTimeout, Store, StoreError, merged_into, merged_key
 from storyweave.store.sqlite import SQLiteStore
 
 DEFAULT_STORE = Path("storyweave-data") / "storyweave.db"
@@ -20,4 +20,13 @@ def open_store(location: str | Path | None = None) -> Store:
     return SQLiteStore(location)
 
 
-__all__ = ["DEFAULT_STORE", "QueryTimeout", "Store", "StoreError", "SQLiteStore", "open_store"]
+__all__ = [
+    "DEFAULT_STORE",
+    "QueryTimeout",
+    "Store",
+    "StoreError",
+    "SQLiteStore",
+    "merged_into",
+    "merged_key",
+    "open_store",
+]

@@ -171,3 +171,19 @@ class Store(ABC):
     def raw_refs(self, article_ids: Iterable[str]) -> dict[str, str | None]:
         """`raw_ref` (where it was read from) of those of `article_ids` that are stored: lets a re-run skip
         records it stored before without extracting them again."""
+
+
+def merged_key(story_id: str) -> str:
+    """State key recording which story `story_id` was merged into."""
+    return f"merged:{story_id}"
+
+
+def merged_into(store: Store, story_id: str, hops: int = 8) -> str | None:
+    """The story that `story_id` became through merges (following a chain of them), or None."""
+    survivor = None
+    for _ in range(hops):
+        raw = store.get_state(merged_key(story_id))
+        if raw is None:
+            break
+        survivor = story_id = raw.decode()
+    return survivor
