@@ -5,12 +5,14 @@
     experiments (see --help): [--model trees|monotone|logistic] [--drop FEATURES] [--window DAYS]
                               [--rows-cache FILE] [--only SETS] [--sweep THRESHOLDS]
 
-Join model: boosted trees over `profile.FEATURE_NAMES`, from replays of labelled streams with gold stories
-(Miranda et al. 2018): every article is compared with its nearest gold stories so far (same-topic stories
-are the nearest, so the negatives are hard ones), label = "this is its story". Streams: the five clustering
-sets (with undated and headline-only copies of the full-text ones) and the NeuS train stories (three
-articles each, AllSides). Each stream weighs the same. Pair model: logistic regression with soft labels
-(4 - overall) / 3 on SemEval-2022 pairs.
+Join model: logistic regression over `profile.FEATURE_NAMES` and their products with `short` (headline-only
+reports), on standardised columns, from replays of labelled streams with gold stories (Miranda et al. 2018):
+every article is compared with its nearest gold stories so far (same-topic stories are the nearest, so the
+negatives are hard ones), label = "this is its story". Streams: the five clustering sets (with undated and
+headline-only copies of the full-text ones), the NeuS train stories (three articles each, AllSides) and the
+cross-language SemEval pairs. Each stream weighs the same. (`--model trees` fits the boosted trees shipped
+before: LOSO mean 0.729 against 0.774.) Pair model: logistic regression with soft labels (4 - overall) / 3 on
+SemEval-2022 pairs.
 
 Reported (and written into the model's `fit_report`):
 - `loso`: leave-one-set-out B3 F1: for each clustering set, the join model is fitted on every *other*
@@ -20,7 +22,9 @@ Reported (and written into the model's `fit_report`):
   of the pair graph), so no article is on both sides.
 - `in_sample`: the shipped model (fitted on everything) on each set: not a result, shown for the gap.
 - `tfidf`: the TF-IDF single-pass baseline (`eval.clustering.tfidf_single_pass`) on each set.
-The decision thresholds are one shared default, never tuned per set.
+The decision thresholds are one shared default, never tuned per set. The logistic join's threshold, 0.3, was
+picked among 0.3 / 0.35 / 0.4 / 0.5 by the LOSO mean (0.774 / 0.767 / 0.765 / 0.754), so the held-out sets
+did see that one choice; every one of the four beats the trees' 0.729.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
 
 from storyweave.cluster.batch import article_from_record, cluster_articles, read_jsonl
 from storyweave.cluster.dates import text_date
@@ -64,15 +69,17 @@ ROOT = Path(__file__).resolve().parents[1]
 SETS = ["allsides", "wikinews", "giveme5w1h", "uci_headlines", "ecbplus_dev"]
 CANDIDATES = 10
 TREES, DEPTH = 100, 4
-MODEL_KIND = "trees"
+MODEL_KIND = "logistic"
 FOLDS = 5
 THRESHOLDS = {
-    "join_threshold": 0.4,
+    "join_threshold": 0.3,  # the trees' (--model trees|monotone) is JOIN_THRESHOLD_TREES
     "thread_threshold": 0.15,
     "merge_threshold": 0.7,
     "pair_threshold": 0.5,
     "time_window_days": 7.0,
 }
+
+JOIN_THRESHOLD_TREES = 0.4
 
 Stream = tuple[list[Article], list[str]]
 
@@ -160,6 +167,37 @@ def join_rows(stream: Stream, embedder, window_days: float) -> tuple[np.ndarray,
     return np.array(rows), np.array(labels, dtype=int)
 
 
+UNSEEN_LANGUAGE_PAIR = "de-fr"
+"""Left out of the join's SemEval rows, so the de-fr join test reads a language pair the model never saw."""
+
+
+def pair_join_rows(
+    pairs: list[tuple[Article, Article]], overall: np.ndarray, langs: list[str], embedder
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rated cross-language SemEval pairs as two-report replays: the second report against a story of the
+    first, "same story" when rated similar (overall <= 2), "another story" when dissimilar (>= 3), the middle
+    left out. The clustering sets have no joins across languages; same-language pairs are left to them (with
+    those too, the pairs' looser notion of "similar" lowered the LOSO mean from 0.774 to 0.754).
+    """
+    rows, labels = [], []
+    df = background()
+    for (first, second), rating, lang in zip(pairs, overall, langs, strict=True):
+        if 2.0 < rating < 3.0 or "-" not in lang or lang == UNSEEN_LANGUAGE_PAIR:
+            continue
+        story, query = (
+            Profile.of_article(
+                embedder.embed([embed_text(a)])[0],
+                text_features(a.title, a.text),
+                a.published or text_date(a.text),
+                a.lang,
+            )
+            for a in (first, second)
+        )
+        rows.append(features(query, story, df))
+        labels.append(rating <= 2.0)
+    return np.array(rows), np.array(labels, dtype=int)
+
+
 MONOTONE = {
     "dense_centroid": 1,
     "dense_member": 1,
@@ -183,7 +221,7 @@ def fit_join(parts: list[tuple[np.ndarray, np.ndarray]], drop: list[int], kind: 
     y = np.concatenate([p[1] for p in parts])
     weights = np.concatenate([np.full(len(p[1]), 1.0 / len(p[1])) for p in parts]) * len(y)
     if kind == "logistic":
-        return {"kind": "logistic", **as_part(LogisticRegression(C=1.0, max_iter=5000).fit(x, y, weights))}
+        return fit_logistic_join(x, y, weights)
     monotone = [MONOTONE.get(f, 0) for f in FEATURE_NAMES] if kind == "monotone" else None
     gbm = HistGradientBoostingClassifier(
         max_iter=TREES,
@@ -194,6 +232,27 @@ def fit_join(parts: list[tuple[np.ndarray, np.ndarray]], drop: list[int], kind: 
         monotonic_cst=monotone,
     ).fit(x, y, sample_weight=weights)
     return export_trees(gbm)
+
+
+INTERACT = "short"
+
+
+def fit_logistic_join(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> dict:
+    """Logistic regression over the features and their products with `short`, on standardised columns (so
+    the one regularisation strength treats every feature alike); the scaling is folded into the exported
+    coefficients, so `model.Logistic` needs no scaler."""
+    column = FEATURE_NAMES.index(INTERACT)
+    extended = np.hstack([x, x * x[:, [column]]])
+    scaler = StandardScaler().fit(extended)
+    fitted = LogisticRegression(C=1.0, max_iter=5000).fit(scaler.transform(extended), y, weights)
+    coef = fitted.coef_[0] / scaler.scale_
+    intercept = float(fitted.intercept_[0] - coef @ scaler.mean_)
+    return {
+        "kind": "logistic",
+        "interact": INTERACT,
+        "coef": [round(float(c), 6) for c in coef],
+        "intercept": round(intercept, 6),
+    }
 
 
 def export_trees(gbm: HistGradientBoostingClassifier) -> dict:
@@ -312,6 +371,8 @@ def main() -> int:
     args = parser.parse_args()
     drop = [FEATURE_NAMES.index(f) for f in args.drop.split(",") if f]
     thresholds = {**THRESHOLDS, "time_window_days": args.window}
+    if args.model != "logistic":
+        thresholds["join_threshold"] = JOIN_THRESHOLD_TREES
     logging.basicConfig(level=logging.ERROR)
     out = args.out or ROOT / "src" / "storyweave" / "cluster" / model_file(embedder_name(args.embedder))
     embedder = CachedEmbedder(make_embedder(args.embedder), args.cache)
@@ -344,6 +405,7 @@ def main() -> int:
     if args.rows_cache and len(rows) > cached:
         with open(args.rows_cache, "wb") as handle:
             pickle.dump(rows, handle)
+    rows["semeval"] = ("semeval", pair_join_rows(pairs, overall, langs, embedder))
     x_pairs = pair_feature_rows(pairs, embedder)
     embedder.save()
 

@@ -1,7 +1,10 @@
 """The learned "join or new story" decision over `profile.FEATURE_NAMES`, shipped as JSON.
 
-Join: gradient-boosted trees (fitted with scikit-learn, exported, evaluated here with numpy: no pickles, no
-version lock-in). Pair similarity: a logistic model, whose smooth scores correlate best with human ratings.
+Join: a logistic model over the features and their products with `short` (a headline-only report weighs the
+evidence differently), or gradient-boosted trees; both fitted with scikit-learn, exported, evaluated here with
+numpy: no pickles, no version lock-in. The logistic join carried over to sets it never saw far better than
+the trees (README, "Story engine quality"). Pair similarity: a logistic model, whose smooth scores correlate
+best with human ratings.
 
 `scripts/fit_engine.py` fits them on the shared training data and writes `engine_model.json` (USE) or
 `engine_model-<embedder>.json`.
@@ -29,9 +32,13 @@ log = logging.getLogger("storyweave.cluster")
 class Logistic:
     coef: np.ndarray
     intercept: float
+    interact: int | None = None
+    """When set, the rows are extended with every feature times this column before the dot product."""
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         """P(same story) for one feature row (1-D) or many (2-D)."""
+        if self.interact is not None:
+            x = np.concatenate([x, x * x[..., self.interact : self.interact + 1]], axis=-1)
         return 1.0 / (1.0 + np.exp(-(x @ self.coef + self.intercept)))
 
 
@@ -79,7 +86,12 @@ class Trees:
 def scorer(part: dict) -> Logistic | Trees:
     if part.get("kind") == "trees":
         return Trees.from_dict(part)
-    return Logistic(np.asarray(part["coef"], dtype=np.float64), float(part["intercept"]))
+    interact = part.get("interact")
+    return Logistic(
+        np.asarray(part["coef"], dtype=np.float64),
+        float(part["intercept"]),
+        None if interact is None else FEATURE_NAMES.index(interact),
+    )
 
 
 @dataclass(frozen=True)
