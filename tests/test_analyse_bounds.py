@@ -19,6 +19,7 @@ from storyweave.analyse.text import is_statement, split_sentences
 from storyweave.models import Article
 
 ARTICLE_SECONDS = 1.0
+"""CPU seconds of this process, so that other jobs on a loaded machine do not fail the bound."""
 _CAPS = ["ALPHA", "BRAVO", "CHARLIE", "DELTA", "ECHO", "FOXTROT", "GOLF", "HOTEL", "INDIA", "JULIET", "KILO"]
 
 
@@ -55,9 +56,9 @@ def warm() -> None:
 @pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
 def test_pathological_article_analyses_in_time(warm, name: str) -> None:
     article = _article(name, PATHOLOGICAL[name])
-    start = time.perf_counter()
+    start = time.process_time()
     report = analyse_story([article]).to_dict()
-    assert time.perf_counter() - start < ARTICLE_SECONDS, name
+    assert time.process_time() - start < ARTICLE_SECONDS, name
     assert report["coverage"]["articles"] == 1 and report["degraded"] == []
 
 
@@ -77,9 +78,9 @@ def test_each_step_is_bounded_on_raw_pathological_text(warm, name: str) -> None:
         "dateline": lambda: dateline_length(text),
     }
     for step, run in steps.items():
-        start = time.perf_counter()
+        start = time.process_time()
         run()
-        assert time.perf_counter() - start < ARTICLE_SECONDS / 2, f"{step} on {name}"
+        assert time.process_time() - start < ARTICLE_SECONDS / 2, f"{step} on {name}"
 
 
 def test_hostile_caps30_no_longer_stalls(warm) -> None:
@@ -88,9 +89,9 @@ def test_hostile_caps30_no_longer_stalls(warm) -> None:
         pytest.skip("../shared/hostile not found")
     row = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
     article = Article(id=row["id"], title=row["title"], text=row["text"], source=row["source"], lang="en")
-    start = time.perf_counter()
+    start = time.process_time()
     report = analyse_story([article]).to_dict()
-    assert time.perf_counter() - start < ARTICLE_SECONDS
+    assert time.process_time() - start < ARTICLE_SECONDS
     assert not any("ALPHA BRAVO" in f["text"] for f in report["facts"])  # shouting is not a statement
 
 
