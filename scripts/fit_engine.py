@@ -293,11 +293,11 @@ def as_part(model: LogisticRegression) -> dict:
     }
 
 
-def run_engine(articles: list[Article], model: EngineModel, embedder) -> list[str]:
+def run_engine(articles: list[Article], model: EngineModel, embedder, candidates: int = 10) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         store = SQLiteStore(Path(tmp) / "fit.db")
         try:
-            engine = StoryEngine(store, embedder, model=model)
+            engine = StoryEngine(store, embedder, model=model, candidates=candidates)
             return cluster_articles(articles, store, engine)
         finally:
             store.close()
