@@ -27,7 +27,8 @@ reported, `sentence` = the opening words of the statement as `split_sentences` c
 - Not scored (kind belief, other or headline; neither recall nor false alarm): beliefs and intentions (X
   believes / hopes / sees), agentless passives ("they are said to", "it is feared"), counts, documents and
   indexes with no speaking author ("according to an AP count", "the documents showed"), speech acts with
-  only a noun object ("denied any wrongdoing", "suggested a US plot"), embedded tweets repeated as text, headings.
+  only a noun object ("denied any wrongdoing", "suggested a US plot"), embedded tweets repeated as text,
+  headings.
 
     .venv/bin/python scripts/eval_quotes.py
 """
@@ -65,6 +66,40 @@ def regex_baseline(sentences: list[str], article_id: str, lang: str | None = Non
             quotes.append(Quote(text, speaker, "direct", article_id, sentence))
         if not direct and speaker:
             quotes.append(Quote(sentence, speaker, "reported", article_id, sentence))
+    return quotes
+
+
+def textacy_baseline(sentences: list[str], article_id: str, lang: str | None = None) -> list[Quote]:
+    """textacy's `direct_quotations` (Apache-2.0; not a dependency: `pip install textacy` to run it) on the
+    article parsed whole by the same spaCy pipeline: direct quotes only, speaker = its cue's subject. It
+    refuses a text with an odd number of quote marks; such an article is read sentence by sentence."""
+    from textacy.extract.triples import direct_quotations
+
+    from storyweave.analyse.nlp import pipeline
+
+    del lang
+    nlp = pipeline()
+    try:
+        found = [(triple, None) for triple in direct_quotations(nlp("\n\n".join(sentences)))]
+    except ValueError:
+        found = []
+        for sentence in sentences:
+            try:
+                found.extend((triple, sentence) for triple in direct_quotations(nlp(sentence)))
+            except ValueError:
+                continue
+    starts, offset = [], 0
+    for sentence in sentences:
+        starts.append(offset)
+        offset += len(sentence) + 2
+    quotes = []
+    for triple, sentence in found:
+        if sentence is None:
+            where = max(i for i, start in enumerate(starts) if start <= triple.content.start_char)
+            sentence = sentences[where]
+        speaker = " ".join(t.text for t in triple.speaker) or None
+        content = triple.content.text.strip("\"“”'‘’ ")
+        quotes.append(Quote(content, speaker, "direct", article_id, sentence))
     return quotes
 
 
