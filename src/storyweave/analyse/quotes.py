@@ -84,8 +84,12 @@ FALLBACK_CUES = wordset(
     "erklärte betonte sagt fügte déclaré affirmé indiqué expliqué ajouté disse afirmou declarou explicou "
     "acrescentou detto dichiarato affermato spiegato aggiunto قال وقال أكد وأكد أضاف وأضاف"
 )
-# Opening mark -> the marks that close it. ASCII " closes itself; ' and ‘ are quotes only at word edges.
-_CLOSERS = {"“": "”", "«": "»", "„": "“”", "‚": "‘’", '"': '"', "‘": "’", "'": "'", "''": "''"}
+# Opening mark -> the marks that close it. ASCII " closes itself; ' and ‘ are quotes only at word edges;
+# ``…'' is the typewriter style of some wires, ″ a double prime typed for “.
+_CLOSERS = {"“": ("”",), "«": ("»",), "„": ("“", "”"), "‚": ("‘", "’"), '"': ('"',), "‘": ("’",),
+            "'": ("'",), "''": ("''",), "``": ("''",), "″": ("”", "″")}  # fmt: skip
+_ANY_CLOSER = ("”", '"', "»", "’", "'", "''")
+_PAIRED = ("''", "``")
 
 
 @dataclass
@@ -120,17 +124,17 @@ def quote_spans(text: str, open_at_start: bool = False) -> list[_Span]:
     """Quoted stretches of `text`, in one left-to-right pass (linear in its length).
 
     `open_at_start` continues a quote left open by the previous sentence (its closing mark is then any
-    closing mark)."""
+    closing mark). A `` never closes a quote."""
     spans: list[_Span] = []
-    opened: str | None = "”\"»’'" if open_at_start else None
+    opened: tuple[str, ...] | None = _ANY_CLOSER if open_at_start else None
     start = 0
     i, n = 0, len(text)
     while i < n:
         char = text[i]
-        mark = "''" if text.startswith("''", i) else char
+        mark = text[i : i + 2] if text[i : i + 2] in _PAIRED else char
         if opened is not None:
-            closes = mark in opened or (mark == "''" and "'" in opened)
-            if closes and (mark not in "'’" or _edge(text, i, opening=False)):
+            glued = mark == "''" and text[i + 2 : i + 3].isalnum()  # ''And …: a quote opening, not closing
+            if mark in opened and not glued and (mark not in "'’" or _edge(text, i, opening=False)):
                 spans.append(_Span(start, i, True))
                 opened = None
                 i += len(mark)
@@ -141,6 +145,20 @@ def quote_spans(text: str, open_at_start: bool = False) -> list[_Span]:
     if opened is not None and start < n:
         spans.append(_Span(start, n, False))
     return spans
+
+
+def _closes(sentences: tuple[str, ...], i: int) -> bool:
+    """Whether a quote left open before sentence i is closed by it or by one of the few after it, before
+    any new quote opens: only then does it run on (an unclosed ''… with no closing mark is a typo, and the
+    sentences after it are not quoted)."""
+    for text in sentences[i : i + MAX_CONTINUED_SENTENCES]:
+        text = text[:MAX_PARSE_CHARS]
+        if text.lstrip()[:1] in "“«„":
+            return False
+        spans = quote_spans(text, open_at_start=True)
+        if spans and spans[0].closed:
+            return True
+    return False
 
 
 class _Quoted:
@@ -485,7 +503,7 @@ def _extract(sentences: tuple[str, ...], article_id: str, lang: str | None) -> t
     colon: str | None = None  # the speaker of a sentence just before that ended with ":"
     for i, sentence in enumerate(sentences):
         text = sentence[:MAX_PARSE_CHARS]  # as parsed: a longer "sentence" is not a statement
-        open_start = 0 < carried <= MAX_CONTINUED_SENTENCES and text.lstrip()[:1] not in "“«„"
+        open_start = 0 < carried <= MAX_CONTINUED_SENTENCES and _closes(sentences, i)
         spans = quote_spans(text, open_at_start=open_start)
         carried = carried + 1 if spans and not spans[-1].closed else 0
         quoted = _Quoted(text, spans)
