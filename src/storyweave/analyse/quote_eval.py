@@ -7,7 +7,8 @@ attributes nothing), the kind and the `split`: dev (the rules were written again
 annotated blind) and heldout (whole articles annotated blind, never tuned on). Each article is split into
 statements as the analysis does, every system reads the whole article (pronouns need the sentences before),
 and a gold sentence is *found* when a quote is extracted from it (or, for the second half of a split quote, a
-quote holds its words); two attributions in one sentence need two quotes. Reported: recall of the attributions
+quote holds its words); two attributions in one sentence need two quotes, and a statement given more
+speakers than it has sources counts the extra ones as false alarms. Reported: recall of the attributions
 (per kind), precision (a quote on a sentence annotated `none` is a false alarm, and in an `exhaustive`
 article so is a quote on any sentence without an annotation) and speaker accuracy on the found ones.
 
@@ -208,6 +209,10 @@ def evaluate(
             if any(row["kind"] == "none" or not row["speakers"] for row in sentence_rows) and hits:
                 counts["false_alarms"] += 1
                 errors.append(f"false alarm  {hits[0].speaker!r} {hits[0].kind}: {sentence}")
+            own = {q.speaker for q in hits if q.sentence == sentence}
+            if len(own) > len(sentence_rows):  # more speakers than the statement has sources
+                counts["false_alarms"] += len(own) - len(sentence_rows)
+                errors.append(f"false alarm  extra speakers {sorted(map(str, own))}: {sentence}")
             for row, quote in _match(scored, hits, counts):
                 got = f"{quote.speaker!r} ({quote.kind})" if quote else "missed"
                 where = sentence or row["sentence"]
