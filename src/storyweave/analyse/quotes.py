@@ -23,6 +23,7 @@ name right before or after a cue word of their language (dijo, sagte, a déclar�
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -33,6 +34,8 @@ from storyweave.analyse.text import words
 MIN_QUOTE_WORDS = 4
 MIN_OPENING_QUOTE_WORDS = 2
 """A sentence that opens with a quote ("“It was scary,” she said.") quotes speech even when it is short."""
+_MAIN_SPEAKER = 3
+"""Quoted this often, a person is who "the director" means when no one else is introduced with that title."""
 MAX_CONTINUED_SENTENCES = 4
 """A quote left open at a sentence end continues into at most this many following sentences."""
 SPEECH_LEMMAS = wordset(
@@ -41,8 +44,13 @@ SPEECH_LEMMAS = wordset(
     "emphasise emphasize underline underscore complain predict promise repeat recall caution concede contend "
     "maintain observe remark comment testify inform assure agree disagree answer accuse demand "
     "threaten recommend propose estimate conclude mention hint joke quip counter "
-    "object protest lament"
+    "object protest lament call appeal plead"
 )
+_CONTENT_PREPOSITIONS = frozenset(["for", "on", "against", "of", "about"])
+"""A speech act whose content is a verb after a preposition: "called for police to solve", "called on its
+followers to use", "warned against drawing", "accused police of keeping"."""
+_CLAIMS = wordset("report claim allegation accusation suggestion rumour rumor speculation charge")
+"""A denial or confirmation of these states a proposition: "denied reports that the website was hacked"."""
 BELIEF_LEMMAS = wordset("believe think expect hope fear doubt feel consider worry suspect reckon")
 """Beliefs and intentions attributed to a source count as reported speech only with a clause ("X believes
 that Y"), never alone."""
@@ -66,15 +74,34 @@ ISSUED = wordset("statement release communique communiqué announcement declarat
 _OWNER_PREPOSITIONS = frozenset(["from", "of", "by"])
 _PERSON_PRONOUNS = frozenset(["he", "she", "him", "her"])
 _GROUP_PRONOUNS = frozenset(["they", "them"])
-_NON_SPEAKER_PRONOUNS = frozenset(["it", "this", "that", "which", "who", "what", "i", "we", "you", "one"])
+_NON_SPEAKER_PRONOUNS = frozenset(["this", "that", "which", "who", "what", "i", "we", "you", "one"])
+_RELATIVE_PRONOUNS = frozenset(["who", "that", "which"])
+_WHEN = frozenset(["after", "before", "when", "while", "as", "since", "until"])
+_PRONOUNS = _PERSON_PRONOUNS | _GROUP_PRONOUNS | {"it"}
 _TITLES = wordset(
     "mr mrs ms dr sir lady lord president minister prime senator sen rep gov governor judge justice chief "
     "secretary general gen lt col sgt capt ambassador professor prof king queen pope chancellor mayor "
     "spokesman spokeswoman spokesperson director ceo chairman chairwoman deputy constable commissioner "
     "foreign defence defense cabinet finance interior home state vice first physicist analyst expert "
-    "economist scientist leader"
+    "economist scientist leader maj major col colonel lt lieutenant adm admiral cpl corporal pvt sergeant "
+    "master staff capt captain cmdr commander commandant brig brigadier officer"
 )
 """Title words before a name: left out of the speaker's name, and they make it a person."""
+_PRESS = (
+    "Times", "Post", "Journal", "News", "Herald", "Tribune", "Gazette", "Monde", "Guardian", "Telegraph",
+    "Daily", "Zeitung", "Chronicle", "Globe", "Observer", "Independent", "Mail", "Express", "Standard",
+)  # fmt: skip
+"""How a newspaper's name ends: "the paper" refers back to the last one named."""
+_ROLES = _TITLES | wordset(
+    "official spokesman spokeswoman spokesperson aide adviser advisor lawyer attorney source witness "
+    "resident victim mother father wife husband son daughter brother sister man woman boy girl parent "
+    "teacher student doctor engineer researcher worker driver passenger insider militant fighter activist "
+    "campaigner lawmaker politician diplomat survivor neighbour neighbor friend relative owner founder member"
+)
+"""Nouns for a person: "the prime minister insisted …" is someone "he" or "she" can refer back to."""
+_PERSON_SUFFIXES = ("fitter", "worker", "keeper", "maker", "seller", "owner", "-old")
+"""Person nouns by their ending ("the carpet fitter", "the 21-year-old")."""
+_PHRASE_PREPOSITIONS = frozenset(["of", "in", "at", "for", "with", "from"])
 _GENDER = {"he": "m", "him": "m", "his": "m", "mr": "m", "sir": "m", "lord": "m",
            "she": "f", "her": "f", "hers": "f", "mrs": "f", "ms": "f", "lady": "f"}  # fmt: skip
 _NAMED = frozenset(["PERSON", "ORG", "GPE", "NORP", "FAC", "LOC"])
@@ -198,17 +225,22 @@ def _join(parts: list[str]) -> str:
 @dataclass
 class _Speaker:
     """A named speaker; `person` is None when unknown (a name the recogniser did not type), and `gender`
-    ("m", "f") is learnt from a title or from the pronouns that later refer to it."""
+    ("m", "f") is learnt from a title or from the pronouns that later refer to it. `role` is the noun of a
+    definite description that names no one ("the director", "the carpet fitter"): it refers back."""
 
     name: str
     person: bool | None
     gender: str | None = None
+    role: str | None = None
 
 
 NOBODY = _Speaker("", False)
 """The "speaker" of a sentence credited to a thing (a document, a report, a video) that names no one: the
 sentence quotes no one, and its quotes are not carried over to the speaker before."""
 ISSUER = _Speaker("", False)
+PRESS = _Speaker("", False)
+"""The speaker of "the paper said": the newspaper named last ("… told the Science and Technology Daily
+newspaper …"), else NOBODY."""
 """The speaker of an unnamed statement or release: the nearest organisation that spoke before, else the
 last one named as a subject ("Broadcom raised its bid … according to a statement"), else NOBODY."""
 
@@ -250,7 +282,7 @@ def _one_phrase(token) -> _Speaker | None:
     lower = token.lower_
     if lower in _NON_SPEAKER_PRONOUNS:
         return None
-    if lower in _PERSON_PRONOUNS or lower in _GROUP_PRONOUNS:
+    if lower in _PERSON_PRONOUNS or lower in _GROUP_PRONOUNS or lower == "it":
         return _Speaker(lower, lower in _PERSON_PRONOUNS, _GENDER.get(lower))
     entity = _entity_of(token)
     if token.pos_ == "PROPN":
@@ -288,11 +320,15 @@ def _one_phrase(token) -> _Speaker | None:
     keep = [t for t in token.lefts if t.dep_ in ("amod", "compound", "poss", "case", "nmod", "nummod")]
     lo = min([t.left_edge.i for t in keep], default=token.i)
     hi = token.i
-    for child in token.rights:  # "the Ministry of Defence", "officials in Seoul"
+    for child in token.rights:  # "the Ministry of Defence", "officials in Seoul", "a source close to X"
         near = child.right_edge.i - hi <= 5
-        if child.dep_ == "prep" and child.lower_ in ("of", "in", "at", "for") and near:
+        if near and (child.dep_ == "amod" or child.dep_ == "prep" and child.lower_ in _PHRASE_PREPOSITIONS):
             hi = child.right_edge.i
-    return _Speaker(_clean_name(token.doc[lo : hi + 1].text), False)
+    noun = token.lemma_.casefold()
+    person = token.tag_ == "NN" and (noun in _ROLES or noun.endswith(_PERSON_SUFFIXES))
+    definite = any(c.dep_ == "det" and c.lower_ == "the" for c in token.children) and hi == token.i
+    role = noun if definite and person else None
+    return _Speaker(_clean_name(token.doc[lo : hi + 1].text), person, role=role)
 
 
 def _credited(thing) -> _Speaker | None:
@@ -307,6 +343,8 @@ def _credited(thing) -> _Speaker | None:
             owner = next((c for c in child.children if c.dep_ == "pobj"), None)
             if owner is not None and child.i == thing.i + 1:
                 return _one_phrase(owner)
+    if thing.lower_ in ("paper", "newspaper"):
+        return PRESS
     return ISSUER if thing.lemma_.casefold() in ISSUED else NOBODY
 
 
@@ -316,9 +354,13 @@ def _after_hyphen(token) -> bool:
 
 
 def _subject(verb):
-    """The subject of a cue verb, climbing through "…, saying" / "and added" to the verb that has one."""
-    if verb.dep_ in ("acl", "relcl", "amod"):  # "the rocket, believed to be …": no speaker
+    """The subject of a cue verb, climbing through "…, saying" / "and added" to the verb that has one; in
+    a relative clause the noun it hangs off ("Xi Jinping, who has called for …" → Xi Jinping)."""
+    if verb.dep_ in ("acl", "amod"):  # "the rocket, believed to be …": no speaker
         return None
+    if verb.dep_ == "relcl":
+        subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+        return verb.head if subject is not None and subject.lower_ in _RELATIVE_PRONOUNS else subject
     node = verb
     for _ in range(4):
         subjects = [c.nbor(-2) if _after_hyphen(c) else c for c in node.children if c.dep_ == "nsubj"]
@@ -331,13 +373,27 @@ def _subject(verb):
     return None
 
 
+def _content(child) -> bool:
+    """Whether a child of a cue verb is what was said: a clause ("said (that) …", "asked X to …"), a verb
+    after a preposition ("called for police to solve", "warned against drawing"), or the clause of a claim
+    the cue denies or confirms ("denied reports that …")."""
+    if child.dep_ in ("ccomp", "xcomp", "mark"):
+        return True
+    if child.dep_ == "advcl":
+        return any(m.dep_ == "mark" and m.lower_ in _CONTENT_PREPOSITIONS for m in child.children)
+    if child.dep_ == "prep" and child.lower_ in _CONTENT_PREPOSITIONS:
+        return any(c.dep_ == "pcomp" for c in child.children)
+    if child.dep_ == "dobj" and child.lemma_.casefold() in _CLAIMS:
+        return any(c.dep_ in ("acl", "ccomp") for c in child.children)
+    return False
+
+
 def _cues(doc, quoted: _Quoted):
     """Cue tokens outside quotes: verbs of saying (and of belief with a clause), in reading order."""
     for token in doc:
         if token.idx in quoted or token.pos_ not in ("VERB", "AUX"):
             continue
-        clause = token.dep_ == "parataxis" or any(c.dep_ in ("ccomp", "xcomp", "mark")
-                                                  for c in token.children)  # fmt: skip
+        clause = token.dep_ == "parataxis" or any(_content(c) for c in token.children)
         active = token.tag_ != "VBN" or any(c.dep_ == "aux" for c in token.children)  # not "…, believed to"
         belief = token.lemma_ in BELIEF_LEMMAS and clause and active and any(
             c.dep_ == "nsubj" for c in token.children
@@ -381,29 +437,66 @@ def _named_before(doc, verb, quoted: _Quoted) -> _Speaker | None:
     return None
 
 
-def _attribute(doc, quoted: _Quoted) -> tuple[_Speaker | None, object, bool]:
-    """(speaker, cue token, has reported clause) for one parsed sentence: the first cue that governs a
-    reported clause, else the first cue with a speaker ("according to X" last)."""
+def _trailing(doc, verb, subject) -> bool:
+    """Whether the cue is an attribution closing the sentence after a comma or a quote ("…, Abe told
+    reporters." / "“…,” he said."): the source of everything before it, however the parse nests it."""
+    start = verb.i if subject is None else min(verb.i, subject.left_edge.i)
+    return start > 0 and doc[start - 1].text in (",", "”", '"', "''", "’")
+
+
+def _separate(main, other) -> bool:
+    """Whether a second cue attributes words of its own rather than being part of what the main one
+    reports: a relative clause on a named source ("…, Eric Paddock said" and "their mother, who told the
+    children that …") or a clause of time ("threatened to fire … after Donald Trump warned …")."""
+    if other.is_ancestor(main):
+        return False
+    if other.dep_ == "relcl":
+        return any(c.dep_ == "nsubj" and c.lower_ in _RELATIVE_PRONOUNS for c in other.children)
+    return other.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in _WHEN for c in other.children)
+
+
+def _antecedent(pronoun, quoted: _Quoted) -> _Speaker | None:
+    """The named subject a pronoun subject refers to inside that subject's own clause ("North Korea fired
+    what it said was a rocket" → North Korea); he/she need a person, it/they a non-person."""
+    if pronoun.lower_ not in _PRONOUNS:
+        return None
+    for token in reversed(pronoun.doc[: pronoun.i]):
+        entity = _entity_of(token) if token.dep_ == "nsubj" and token.idx not in quoted else None
+        fits = entity is not None and (entity.label_ == "PERSON") == (pronoun.lower_ in _PERSON_PRONOUNS)
+        if fits and token.head.is_ancestor(pronoun):
+            return _phrase(token)
+    return None
+
+
+def _attribute(doc, quoted: _Quoted) -> tuple[_Speaker | None, object, bool, list[_Speaker]]:
+    """(speaker, cue token, has reported clause, other named sources) for one parsed sentence: the cue
+    closing the sentence, else the first cue that governs a reported clause, else the first cue with a
+    speaker ("according to X" last); other sources are the named subjects of separate cues with clauses
+    ("North Korea threatened to fire … after Donald Trump warned Pyongyang would …")."""
     found = []
     for verb, clause in _cues(doc, quoted):
         subject = _subject(verb)
         if subject is not None and subject.idx not in quoted:
-            speaker = _phrase(subject)
+            speaker = _antecedent(subject, quoted) or _phrase(subject)
         else:
             speaker = _named_before(doc, verb, quoted) if subject is None else None
         if speaker is not None:
-            found.append((not clause, verb.i, speaker, verb, clause))
+            trailing = _trailing(doc, verb, subject)
+            found.append((not (clause or trailing), not trailing, verb.i, speaker, verb, clause or trailing))
     if found:
-        _, _, speaker, verb, clause = min(found, key=lambda f: f[:2])
-        return speaker, verb, clause
+        best = min(found, key=lambda f: f[:3])
+        _, _, _, speaker, verb, clause = best
+        others = [f[3] for f in found if f is not best and f[5] and f[3].name and _separate(verb, f[4])]
+        named = [o for o in others if o.name not in _PRONOUNS and o.name != speaker.name]
+        return speaker, verb, clause, named
     source = _according(doc, quoted)
     if source is not None:
-        return _phrase(source), source, True
+        return _phrase(source), source, True, []
     things = (t for t in doc if t.dep_ == "nsubj" and t.idx not in quoted and t.head.idx not in quoted)
-    credited = next((found for t in things if (found := _one_phrase(t)) in (NOBODY, ISSUER)), None)
+    credited = next((found for t in things if (found := _one_phrase(t)) in (NOBODY, ISSUER, PRESS)), None)
     if credited is not None:  # "“…,” the report read."
-        return credited, None, False
-    return None, None, False
+        return credited, None, False, []
+    return None, None, False, []
 
 
 def _direct_style(doc, cue, span: _Span, quoted: _Quoted) -> bool:
@@ -423,45 +516,105 @@ def _direct_style(doc, cue, span: _Span, quoted: _Quoted) -> bool:
 class _Resolver:
     """Pronoun speakers → the nearest preceding speaker that fits, else the last person named as subject.
 
-    He/she fit a speaker that may be a person and whose gender, when known, agrees; they fit one that is
-    not a person. A pronoun that resolves teaches its speaker's gender, and so does a his/her that follows
-    a new speaker's name in its own sentence ("Kudirat Okesola said her husband …")."""
+    He/she fit a speaker that may be a person and whose gender, when known, agrees; they and it fit one
+    that is not a person. After a sentence that quotes no one, he/she is first the last person it names
+    ("… listened to Vice President Yemi Osinbajo speak." "“…,” he said." → Yemi Osinbajo). A pronoun that
+    resolves teaches its speaker's gender, and so does a his/her that follows a new speaker's name in its
+    own sentence ("Kudirat Okesola said her husband …"). A surname of a person named before is a person
+    ("Nakano said" after "Koichi Nakano")."""
 
     def __init__(self) -> None:
         self.speakers: list[_Speaker] = []
         self.persons: list[str] = []
         self.organisations: list[str] = []
+        self.mentioned: list[str] = []  # persons named in the sentence just before, when it quoted no one
+        self.surnames: set[str] = set()
+        self.press: list[str] = []
+        self.quoted: Counter[str] = Counter()  # persons by how often they were quoted
+        self.roles: dict[str, str] = {}  # "minister" → the person named with that title or in apposition
 
-    def see(self, doc) -> None:
+    def see(self, doc, spoke: bool) -> None:
+        self.mentioned = []
         for ent in doc.ents:
+            name = _clean_name(ent.text)
+            if ent.label_ == "PERSON" and " " in name:
+                self.surnames.add(name.rsplit(" ", 1)[1])
+            if ent.label_ == "PERSON":
+                root = ent.root
+                titles = [c for c in root.children if c.dep_ in ("appos", "compound") and c.i < ent.start]
+                titles += [root.head] if root.dep_ == "appos" else []
+                self.roles.update((t.lemma_.casefold(), name) for t in titles if t.pos_ in ("NOUN", "PROPN"))
+            if ent.label_ == "PERSON" and ent.root.dep_ in ("nsubj", "nsubjpass"):
+                self.mentioned.append(name)
+            after = doc[ent.end].lower_ if ent.end < len(doc) else ""
+            if ent.label_ == "ORG" and (after in ("newspaper", "paper", "daily") or name.endswith(_PRESS)):
+                self.press.append(name)
             if ent.root.dep_ in ("nsubj", "nsubjpass") and ent.label_ in _NAMED:
                 named = self.persons if ent.label_ == "PERSON" else self.organisations
-                named.append(_clean_name(ent.text))
+                named.append(name)
+        if spoke:
+            self.mentioned = []
 
     def resolve(self, speaker: _Speaker | None, doc=None, quoted: _Quoted | None = None) -> str | None:
         if speaker is None or speaker is NOBODY:
             return None
         if speaker.name in _PERSON_PRONOUNS:
+            last = next((s for s in reversed(self.speakers) if s.person is not False), None)
+            if self.mentioned and (last is None or last.name not in self.mentioned):
+                return self.resolve(_Speaker(self.mentioned[-1], True, speaker.gender))
             for earlier in reversed(self.speakers[-8:]):
                 if earlier.person is not False and earlier.gender in (None, speaker.gender):
                     earlier.gender = speaker.gender
+                    self.quoted[earlier.name] += 1
                     return earlier.name
             return self.persons[-1] if self.persons else None
-        if speaker is ISSUER or speaker.name in _GROUP_PRONOUNS:
+        if speaker is PRESS:
+            return self.press[-1] if self.press else None
+        if speaker is ISSUER or speaker.name in _GROUP_PRONOUNS or speaker.name == "it":
             for earlier in reversed(self.speakers[-8:]):
                 if not earlier.person:
                     return earlier.name
-            return self.organisations[-1] if speaker is ISSUER and self.organisations else None
-        if doc is not None and speaker.person is not False and speaker.gender is None:
+            return self.organisations[-1] if speaker.name != "they" and self.organisations else None
+        if speaker.role is not None:
+            return self._described(speaker)
+        if speaker.person is not True and speaker.name in self.surnames:
+            speaker.person = True
+        if doc is not None and speaker.gender is None and speaker.name:
             outside = [t for t in doc if not (quoted and t.idx in quoted)]
             later = [_GENDER[t.lower_] for t in outside if t.lower_ in _GENDER and t.pos_ == "PRON"]
             speaker.gender = later[0] if later else None
+            speaker.person = True if later else speaker.person  # "Kudirat Okesola said her husband …"
         known = next((s for s in self.speakers if s.name == speaker.name), None)
         if known is not None:
             self.speakers.remove(known)
             speaker.gender = speaker.gender or known.gender
         self.speakers.append(speaker)
+        if speaker.person:
+            self.quoted[speaker.name] += 1
         return speaker.name
+
+    def _described(self, speaker: _Speaker) -> str:
+        """A definite description → the earlier speaker it names ("the official" after "a senior State
+        Department official"), else the person introduced with that title or in apposition to it ("Iceland's
+        prime minister, … Sigmundur David Gunnlaugsson" → "the prime minister"), else, unless it is a title
+        ("the mayor" may be someone new), the last person who spoke ("Kevin Snow said …" "The carpet fitter
+        … said …"), else the person quoted most, when quoted _MAIN_SPEAKER times ("The director said …" in
+        an article quoting Quentin Tarantino throughout), else the description itself."""
+        recent = list(reversed(self.speakers[-8:]))
+        named = next((s for s in recent if s.name.casefold().endswith(speaker.role)), None)
+        if named is None and speaker.role in self.roles:
+            return self.resolve(_Speaker(self.roles[speaker.role], True, speaker.gender))
+        if named is None and speaker.role not in _TITLES:  # a title ("the mayor") may be someone new
+            named = next((s for s in recent if s.person and s.role is None), None)
+        if named is None and self.quoted:  # … unless the article is about one person who speaks throughout
+            name, times = self.quoted.most_common(1)[0]
+            named = next((s for s in recent if s.name == name), None) if times >= _MAIN_SPEAKER else None
+        if named is None:
+            speaker.role = None
+            return self.resolve(speaker)
+        self.speakers.remove(named)
+        self.speakers.append(named)
+        return named.name
 
 
 def _fallback_speaker(sentence: str, quoted: _Quoted) -> str | None:
@@ -509,19 +662,19 @@ def _extract(sentences: tuple[str, ...], article_id: str, lang: str | None) -> t
         quoted = _Quoted(text, spans)
         doc = docs[i] if docs is not None else None
         if doc is not None:
-            found, cue, clause = _attribute(doc, quoted)
+            found, cue, clause, others = _attribute(doc, quoted)
             direct = _long(quoted, text)
             if found is None and direct:
                 found = _colon_speaker(doc, direct[0]) or None
                 found = found if found in (NOBODY, ISSUER) else None
             speaker = resolver.resolve(found, doc, quoted)
-            if found is NOBODY or (found is ISSUER and speaker is None):
-                resolver.see(doc)  # credited to a document, a report, a video: no one's quote
+            if found is NOBODY or (found in (ISSUER, PRESS) and speaker is None):
+                resolver.see(doc, spoke=True)  # credited to a document, a report, a video: no one's quote
                 previous, colon = None, None
                 continue
-            resolver.see(doc)
+            resolver.see(doc, spoke=speaker is not None)
         else:
-            speaker, cue = _fallback_speaker(text, quoted), None
+            speaker, cue, others = _fallback_speaker(text, quoted), None, []
             clause = speaker is not None
         direct = _long(quoted, text)
         if direct and speaker is None and doc is not None:
@@ -544,6 +697,7 @@ def _extract(sentences: tuple[str, ...], article_id: str, lang: str | None) -> t
                 quotes.append(Quote(sentence, speaker, "mixed", article_id, sentence))
         elif speaker is not None and clause and sentence.rstrip()[-1:] in _TERMINAL:
             quotes.append(Quote(sentence, speaker, "reported", article_id, sentence))
+            quotes.extend(Quote(sentence, other.name, "reported", article_id, sentence) for other in others)
         previous = current
         colon = speaker if sentence.rstrip().endswith(":") else None
     return tuple(quotes)
