@@ -296,6 +296,8 @@ def _one_phrase(token) -> _Speaker | None:
         if entity is not None and entity.start < chain[0].i:
             chain = list(entity[: entity.end - entity.start])
         titles = [t.lower_.rstrip(".") for t in chain if t.lower_.rstrip(".") in _TITLES]
+        if entity is not None and entity.label_ == "PERSON" and entity.start > chain[0].i:
+            chain = list(entity)  # "U.S. President Donald Trump", "SOA commandant Col. Glenn R. Weidner"
         while len(chain) > 1 and (chain[0].lower_.rstrip(".") in _TITLES or chain[0].pos_ != "PROPN"):
             chain.pop(0)
         if entity is not None and entity.start == chain[0].i and token.doc[entity.end - 1].whitespace_:
@@ -507,8 +509,8 @@ def _direct_style(doc, cue, span: _Span, quoted: _Quoted) -> bool:
         return True
     if cue is None:
         return False
-    if cue.idx > span.start:
-        return True  # "“…,” X said" / "“…” said X"
+    if cue.idx > span.start:  # "“…,” X said" / "“…” said X"; "X said Y was “…”, Z told" is mixed
+        return quoted.opens(span)
     between = words(text[cue.idx + len(cue.text) : span.start])
     return len(between) <= 4 and (not between or between[-1] in ("that", "on", "in", "today"))
 
