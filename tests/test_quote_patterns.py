@@ -95,3 +95,5 @@ def test_ranks_and_unnamed_sources(shared_data: Path) -> None:
     assert speakers(shared_data, "wns-067-0", "\"He said that biting") == [("Keith Kameg", "direct")]
     source = speakers(shared_data, "b81ff83f0b8b", "According to a source familiar")
     assert source == [("source familiar with the matter", "reported")]
+    ranked = "A second truck hit a checkpoint, killing two guards, Staff Sgt. John Miller said."
+    assert [(q.speaker, q.kind) for q in extract_quotes([ranked], "a")] == [("John Miller", "reported")]

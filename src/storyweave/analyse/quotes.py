@@ -99,6 +99,8 @@ _ROLES = _TITLES | wordset(
     "campaigner lawmaker politician diplomat survivor neighbour neighbor friend relative owner founder member"
 )
 """Nouns for a person: "the prime minister insisted …" is someone "he" or "she" can refer back to."""
+_UNNAMED = wordset("official source spokesman spokeswoman spokesperson aide insider diplomat officer witness")
+"""The nouns of sources left unnamed: "the official" is not the last person named."""
 _PERSON_SUFFIXES = ("fitter", "worker", "keeper", "maker", "seller", "owner", "-old")
 """Person nouns by their ending ("the carpet fitter", "the 21-year-old")."""
 _PHRASE_PREPOSITIONS = frozenset(["of", "in", "at", "for", "with", "from"])
@@ -285,6 +287,11 @@ def _one_phrase(token) -> _Speaker | None:
     if lower in _PERSON_PRONOUNS or lower in _GROUP_PRONOUNS or lower == "it":
         return _Speaker(lower, lower in _PERSON_PRONOUNS, _GENDER.get(lower))
     entity = _entity_of(token)
+    if token.pos_ == "PROPN" and token.lower_.rstrip(".") in _TITLES:  # a rank heading the name: "Maj. X Y"
+        persons = (e for t in token.subtree if (e := _entity_of(t)) is not None and e.label_ == "PERSON")
+        named = next(persons, None)
+        if named is not None:
+            return _Speaker(_clean_name(named.text), True)
     if token.pos_ == "PROPN":
         chain = [token]
         while chain[0].i > 0:
@@ -443,6 +450,9 @@ def _trailing(doc, verb, subject) -> bool:
     """Whether the cue is an attribution closing the sentence after a comma or a quote ("…, Abe told
     reporters." / "“…,” he said."): the source of everything before it, however the parse nests it."""
     start = verb.i if subject is None else min(verb.i, subject.left_edge.i)
+    for _ in range(4):  # "…, Staff Sgt. John Miller said.": the parse may end the sentence at "Sgt."
+        if start > 0 and (doc[start - 1].text == "." or doc[start - 1].lower_ in _TITLES):
+            start -= 1
     return start > 0 and doc[start - 1].text in (",", "”", '"', "''", "’")
 
 
@@ -606,7 +616,7 @@ class _Resolver:
         named = next((s for s in recent if s.name.casefold().endswith(speaker.role)), None)
         if named is None and speaker.role in self.roles:
             return self.resolve(_Speaker(self.roles[speaker.role], True, speaker.gender))
-        if named is None and speaker.role not in _TITLES:  # a title ("the mayor") may be someone new
+        if named is None and speaker.role not in _TITLES | _UNNAMED:  # "the mayor" may be someone new
             named = next((s for s in recent if s.person and s.role is None), None)
         if named is None and self.quoted:  # … unless the article is about one person who speaks throughout
             name, times = self.quoted.most_common(1)[0]
