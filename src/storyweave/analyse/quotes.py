@@ -1,21 +1,28 @@
 """Direct, mixed and reported speech with its speaker.
 
-Quoted text is found by a linear scan of quotation marks (“…”, "…", «…», „…“, ''…'', ‘…’ and '…' at word
-edges), so no pattern can backtrack on hostile text. A quote of at least MIN_QUOTE_WORDS words is *direct*
-when the sentence around it is only its attribution ("“…,” X said", "X said: “…”"), *mixed* when the
-sentence reports in its own words and quotes part of it ("X stressed the need to “…”"); a sentence without
-quotes is *reported* speech when a verb of saying or thinking governs a clause ("The U.N. said it was a
-banned test"), or it says "according to X".
+Quoted text is found by a linear scan of quotation marks (“…”, "…", «…», „…“, ''…'', ``…'', ″…”, ‘…’ and '…'
+at word edges), so no pattern can backtrack on hostile text; a quote left open at a sentence end runs on
+only when a later sentence closes it. A quote of at least MIN_QUOTE_WORDS words is *direct* when the
+sentence around it is only its attribution ("“…,” X said", "X said: “…”"), *mixed* when the sentence
+reports in its own words and quotes part of it ("X stressed the need to “…”"); a sentence without quotes is
+*reported* speech when a verb of saying or thinking governs a clause ("The U.N. said it was a banned
+test"), a speech act governs its content ("called on its followers to use …", "warned against drawing …",
+"denied reports that …"), or it says "according to X".
 
 English sentences are read with spaCy's dependency parse (`nlp.parse`): the speaker is the grammatical
-subject of the cue verb (of the verb it hangs off for "…, saying …"), taken whole as the named entity that
-holds it ("Arturo Sarukhán, Mexico's ambassador, said Mexico must …" → Arturo Sarukhán; "Kim Dong-yup,
-professor …, said Japan would …" → Kim Dong-yup), never a word inside the quote. A pronoun resolves to the
-nearest preceding speaker that fits (he/she: a person; they: an organisation, a place or a group), else to
-the nearest person named as a subject in the sentences just before. A quote with no attribution of its own
+subject of the cue verb (of the verb it hangs off for "…, saying …"; the noun a relative clause hangs off
+for "Xi Jinping, who has called for …"), taken whole as the named entity that holds it ("Arturo Sarukhán,
+Mexico's ambassador, said Mexico must …" → Arturo Sarukhán; "U.S. President Donald Trump" → Donald Trump),
+never a word inside the quote. An attribution closing the sentence ("…, Abe told reporters.") is the
+source of what comes before it; a second named source in a relative clause or a clause of time is a
+second attribution. A pronoun resolves to a named subject whose clause holds it ("North Korea fired what it
+said was …"), else to the nearest preceding speaker that fits (he/she: a person; they/it: an
+organisation, a place or a group), and after a sentence that quotes no one he/she is first the person it
+names; a definite description refers back ("the official", "the carpet fitter", "the director" — see
+`_Resolver._described`), "the paper" to the newspaper named last. A quote with no attribution of its own
 that follows a quote of a known speaker ("A," X said. "B.") continues it and is joined to it; one after a
 sentence ending in ":" takes that sentence's speaker. Headline-like lines without final punctuation (link
-text) are not reported speech.
+text) are not reported speech. Measured by `scripts/eval_quotes.py` (see `quote_eval`).
 
 Other languages (and English without the model) keep the quote scan and take as speaker the capitalised
 name right before or after a cue word of their language (dijo, sagte, a déclaré, disse, ha detto, قال …).
