@@ -22,7 +22,7 @@ from pathlib import Path
 from storyweave.analyse.quote_eval import evaluate, regex_baseline, textacy_baseline
 from storyweave.analyse.quotes import extract_quotes
 
-SPLITS = ("dev", "test", "heldout")
+SPLITS = ("dev", "test", "heldout", "heldout2")
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "data" / "quote_attributions.jsonl"
 
