@@ -57,7 +57,7 @@ def main() -> None:
             result = evaluate(args.gold, args.shared, extractor, split)
             kinds = ", ".join(f"{k} {v:.2f}" for k, v in result["recall_by_kind"].items())
             print(
-                f"{split:7s} {name:15s} recall {result['recall']:.2f} ({kinds}) "
+                f"{split:8s} {name:15s} recall {result['recall']:.2f} ({kinds}) "
                 f"precision {result['precision']:.2f} "
                 f"speaker accuracy {result['speaker_accuracy']:.2f} on {result['attributions']} attributions",
             )

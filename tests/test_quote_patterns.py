@@ -81,6 +81,8 @@ def test_it_and_the_paper(shared_data: Path) -> None:
 
 def test_descriptions_pronouns_and_surnames(shared_data: Path) -> None:
     assert speakers(shared_data, "ccd46d779349", "The carpet fitter") == [("Kevin Snow", "reported")]
+    # "China's ambassador to Vanuatu said …", "Ambassador Bao Shusheng said …", … "the ambassador said"
+    assert speakers(shared_data, "wns-058-1", "\"Before I realized") == [("Bao Shusheng", "direct")]
     # NER calls her an ORG; "said her husband" makes her a person that "She" then refers to
     assert speakers(shared_data, "ccd46d779349", "She said some people") == [("Kudirat Okesola", "reported")]
     # "Nakano" alone is no PERSON to the recogniser; it is Koichi Nakano's surname

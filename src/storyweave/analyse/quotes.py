@@ -560,7 +560,8 @@ class _Resolver:
                 self.surnames.add(name.rsplit(" ", 1)[1])
             if ent.label_ == "PERSON":
                 root = ent.root
-                titles = [c for c in root.children if c.dep_ in ("appos", "compound") and c.i < ent.start]
+                inside = range(ent.start, ent.end)  # "Ambassador Bao Shusheng", "X, a former ambassador"
+                titles = [c for c in root.children if c.dep_ in ("appos", "compound") and c.i not in inside]
                 titles += [root.head] if root.dep_ == "appos" else []
                 self.roles.update((t.lemma_.casefold(), name) for t in titles if t.pos_ in ("NOUN", "PROPN"))
             if ent.label_ == "PERSON" and ent.root.dep_ in ("nsubj", "nsubjpass"):
@@ -613,16 +614,17 @@ class _Resolver:
         return speaker.name
 
     def _described(self, speaker: _Speaker) -> str:
-        """A definite description → the earlier speaker it names ("the official" after "a senior State
-        Department official"), else the person introduced with that title or in apposition to it ("Iceland's
-        prime minister, … Sigmundur David Gunnlaugsson" → "the prime minister"), else, unless it is a title
+        """A definite description → the person introduced with that title or in apposition to it ("Iceland's
+        prime minister, … Sigmundur David Gunnlaugsson" → "the prime minister"; "Ambassador Bao Shusheng"),
+        else the earlier speaker it names ("the official" after "a senior State Department official"), else,
+        unless it is a title
         ("the mayor" may be someone new), the last person who spoke ("Kevin Snow said …" "The carpet fitter
         … said …"), else the person quoted most, when quoted _MAIN_SPEAKER times ("The director said …" in
         an article quoting Quentin Tarantino throughout), else the description itself."""
+        if speaker.role in self.roles:
+            return self.resolve(_Speaker(self.roles[speaker.role], True, speaker.gender))
         recent = list(reversed(self.speakers[-8:]))
         named = next((s for s in recent if s.name.casefold().endswith(speaker.role)), None)
-        if named is None and speaker.role in self.roles:
-            return self.resolve(_Speaker(self.roles[speaker.role], True, speaker.gender))
         if named is None and speaker.role not in _TITLES | _UNNAMED:  # "the mayor" may be someone new
             named = next((s for s in recent if s.person and s.role is None), None)
         if named is None and self.quoted:  # … unless the article is about one person who speaks throughout
