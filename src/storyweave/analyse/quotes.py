@@ -310,7 +310,9 @@ def _one_phrase(token) -> _Speaker | None:
         if entity is not None and entity.start < chain[0].i:
             chain = list(entity[: entity.end - entity.start])
         titles = [t.lower_.rstrip(".") for t in chain if t.lower_.rstrip(".") in _TITLES]
-        if entity is not None and entity.label_ == "PERSON" and entity.start > chain[0].i:
+        if entity is not None and entity.label_ == "PERSON" and entity.start > chain[0].i and all(
+            _prefix(t) for t in chain[: entity.start - chain[0].i]
+        ):
             chain = list(entity)  # "U.S. President Donald Trump", "SOA commandant Col. Glenn R. Weidner"
         while len(chain) > 1 and (chain[0].lower_.rstrip(".") in _TITLES or chain[0].pos_ != "PROPN"):
             chain.pop(0)
@@ -345,6 +347,18 @@ def _one_phrase(token) -> _Speaker | None:
     definite = any(c.dep_ == "det" and c.lower_ == "the" for c in token.children) and hi == token.i
     role = noun if definite and person else None
     return _Speaker(_clean_name(token.doc[lo : hi + 1].text), person, role=role)
+
+
+def _prefix(token) -> bool:
+    """A word before a person's name that is not part of it: a title or rank, a place or body ("U.S.
+    President"), a stray full stop. "Amy" in "Judge Amy Berman Jackson" is part of it, whatever NER says."""
+    entity = _entity_of(token)
+    return (
+        token.lower_.rstrip(".") in _TITLES
+        or token.text == "."
+        or token.pos_ != "PROPN"
+        or (entity is not None and entity.label_ in ("GPE", "NORP", "ORG"))
+    )
 
 
 def _credited(thing) -> _Speaker | None:
