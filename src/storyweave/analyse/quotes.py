@@ -1,21 +1,28 @@
 """Direct, mixed and reported speech with its speaker.
 
-Quoted text is found by a linear scan of quotation marks (“…”, "…", «…», „…“, ''…'', ‘…’ and '…' at word
-edges), so no pattern can backtrack on hostile text. A quote of at least MIN_QUOTE_WORDS words is *direct*
-when the sentence around it is only its attribution ("“…,” X said", "X said: “…”"), *mixed* when the
-sentence reports in its own words and quotes part of it ("X stressed the need to “…”"); a sentence without
-quotes is *reported* speech when a verb of saying or thinking governs a clause ("The U.N. said it was a
-banned test"), or it says "according to X".
+Quoted text is found by a linear scan of quotation marks (“…”, "…", «…», „…“, ''…'', ``…'', ″…”, ‘…’ and '…'
+at word edges), so no pattern can backtrack on hostile text; a quote left open at a sentence end runs on
+only when a later sentence closes it. A quote of at least MIN_QUOTE_WORDS words is *direct* when the
+sentence around it is only its attribution ("“…,” X said", "X said: “…”"), *mixed* when the sentence
+reports in its own words and quotes part of it ("X stressed the need to “…”"); a sentence without quotes is
+*reported* speech when a verb of saying or thinking governs a clause ("The U.N. said it was a banned
+test"), a speech act governs its content ("called on its followers to use …", "warned against drawing …",
+"denied reports that …"), or it says "according to X".
 
 English sentences are read with spaCy's dependency parse (`nlp.parse`): the speaker is the grammatical
-subject of the cue verb (of the verb it hangs off for "…, saying …"), taken whole as the named entity that
-holds it ("Arturo Sarukhán, Mexico's ambassador, said Mexico must …" → Arturo Sarukhán; "Kim Dong-yup,
-professor …, said Japan would …" → Kim Dong-yup), never a word inside the quote. A pronoun resolves to the
-nearest preceding speaker that fits (he/she: a person; they: an organisation, a place or a group), else to
-the nearest person named as a subject in the sentences just before. A quote with no attribution of its own
+subject of the cue verb (of the verb it hangs off for "…, saying …"; the noun a relative clause hangs off
+for "Xi Jinping, who has called for …"), taken whole as the named entity that holds it ("Arturo Sarukhán,
+Mexico's ambassador, said Mexico must …" → Arturo Sarukhán; "U.S. President Donald Trump" → Donald Trump),
+never a word inside the quote. An attribution closing the sentence ("…, Abe told reporters.") is the
+source of what comes before it; a second named source in a relative clause or a clause of time is a
+second attribution. A pronoun resolves to a named subject whose clause holds it ("North Korea fired what it
+said was …"), else to the nearest preceding speaker that fits (he/she: a person; they/it: an
+organisation, a place or a group), and after a sentence that quotes no one he/she is first the person it
+names; a definite description refers back ("the official", "the carpet fitter", "the director" — see
+`_Resolver._described`), "the paper" to the newspaper named last. A quote with no attribution of its own
 that follows a quote of a known speaker ("A," X said. "B.") continues it and is joined to it; one after a
 sentence ending in ":" takes that sentence's speaker. Headline-like lines without final punctuation (link
-text) are not reported speech.
+text) are not reported speech. Measured by `scripts/eval_quotes.py` (see `quote_eval`).
 
 Other languages (and English without the model) keep the quote scan and take as speaker the capitalised
 name right before or after a cue word of their language (dijo, sagte, a déclaré, disse, ha detto, قال …).
@@ -23,6 +30,7 @@ name right before or after a cue word of their language (dijo, sagte, a déclar�
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -33,6 +41,8 @@ from storyweave.analyse.text import words
 MIN_QUOTE_WORDS = 4
 MIN_OPENING_QUOTE_WORDS = 2
 """A sentence that opens with a quote ("“It was scary,” she said.") quotes speech even when it is short."""
+_MAIN_SPEAKER = 3
+"""Quoted this often, a person is who "the director" means when no one else is introduced with that title."""
 MAX_CONTINUED_SENTENCES = 4
 """A quote left open at a sentence end continues into at most this many following sentences."""
 SPEECH_LEMMAS = wordset(
@@ -41,8 +51,13 @@ SPEECH_LEMMAS = wordset(
     "emphasise emphasize underline underscore complain predict promise repeat recall caution concede contend "
     "maintain observe remark comment testify inform assure agree disagree answer accuse demand "
     "threaten recommend propose estimate conclude mention hint joke quip counter "
-    "object protest lament"
+    "object protest lament call appeal plead"
 )
+_CONTENT_PREPOSITIONS = frozenset(["for", "on", "against", "of", "about"])
+"""A speech act whose content is a verb after a preposition: "called for police to solve", "called on its
+followers to use", "warned against drawing", "accused police of keeping"."""
+_CLAIMS = wordset("report claim allegation accusation suggestion rumour rumor speculation charge")
+"""A denial or confirmation of these states a proposition: "denied reports that the website was hacked"."""
 BELIEF_LEMMAS = wordset("believe think expect hope fear doubt feel consider worry suspect reckon")
 """Beliefs and intentions attributed to a source count as reported speech only with a clause ("X believes
 that Y"), never alone."""
@@ -66,15 +81,36 @@ ISSUED = wordset("statement release communique communiqué announcement declarat
 _OWNER_PREPOSITIONS = frozenset(["from", "of", "by"])
 _PERSON_PRONOUNS = frozenset(["he", "she", "him", "her"])
 _GROUP_PRONOUNS = frozenset(["they", "them"])
-_NON_SPEAKER_PRONOUNS = frozenset(["it", "this", "that", "which", "who", "what", "i", "we", "you", "one"])
+_NON_SPEAKER_PRONOUNS = frozenset(["this", "that", "which", "who", "what", "i", "we", "you", "one"])
+_RELATIVE_PRONOUNS = frozenset(["who", "that", "which"])
+_WHEN = frozenset(["after", "before", "when", "while", "as", "since", "until"])
+_PRONOUNS = _PERSON_PRONOUNS | _GROUP_PRONOUNS | {"it"}
 _TITLES = wordset(
     "mr mrs ms dr sir lady lord president minister prime senator sen rep gov governor judge justice chief "
     "secretary general gen lt col sgt capt ambassador professor prof king queen pope chancellor mayor "
     "spokesman spokeswoman spokesperson director ceo chairman chairwoman deputy constable commissioner "
     "foreign defence defense cabinet finance interior home state vice first physicist analyst expert "
-    "economist scientist leader"
+    "economist scientist leader maj major col colonel lt lieutenant adm admiral cpl corporal pvt sergeant "
+    "master staff capt captain cmdr commander commandant brig brigadier officer"
 )
 """Title words before a name: left out of the speaker's name, and they make it a person."""
+_PRESS = (
+    "Times", "Post", "Journal", "News", "Herald", "Tribune", "Gazette", "Monde", "Guardian", "Telegraph",
+    "Daily", "Zeitung", "Chronicle", "Globe", "Observer", "Independent", "Mail", "Express", "Standard",
+)  # fmt: skip
+"""How a newspaper's name ends: "the paper" refers back to the last one named."""
+_ROLES = _TITLES | wordset(
+    "official spokesman spokeswoman spokesperson aide adviser advisor lawyer attorney source witness "
+    "resident victim mother father wife husband son daughter brother sister man woman boy girl parent "
+    "teacher student doctor engineer researcher worker driver passenger insider militant fighter activist "
+    "campaigner lawmaker politician diplomat survivor neighbour neighbor friend relative owner founder member"
+)
+"""Nouns for a person: "the prime minister insisted …" is someone "he" or "she" can refer back to."""
+_UNNAMED = wordset("official source spokesman spokeswoman spokesperson aide insider diplomat officer witness")
+"""The nouns of sources left unnamed: "the official" is not the last person named."""
+_PERSON_SUFFIXES = ("fitter", "worker", "keeper", "maker", "seller", "owner", "-old")
+"""Person nouns by their ending ("the carpet fitter", "the 21-year-old")."""
+_PHRASE_PREPOSITIONS = frozenset(["of", "in", "at", "for", "with", "from"])
 _GENDER = {"he": "m", "him": "m", "his": "m", "mr": "m", "sir": "m", "lord": "m",
            "she": "f", "her": "f", "hers": "f", "mrs": "f", "ms": "f", "lady": "f"}  # fmt: skip
 _NAMED = frozenset(["PERSON", "ORG", "GPE", "NORP", "FAC", "LOC"])
@@ -84,8 +120,12 @@ FALLBACK_CUES = wordset(
     "erklärte betonte sagt fügte déclaré affirmé indiqué expliqué ajouté disse afirmou declarou explicou "
     "acrescentou detto dichiarato affermato spiegato aggiunto قال وقال أكد وأكد أضاف وأضاف"
 )
-# Opening mark -> the marks that close it. ASCII " closes itself; ' and ‘ are quotes only at word edges.
-_CLOSERS = {"“": "”", "«": "»", "„": "“”", "‚": "‘’", '"': '"', "‘": "’", "'": "'", "''": "''"}
+# Opening mark -> the marks that close it. ASCII " closes itself; ' and ‘ are quotes only at word edges;
+# ``…'' is the typewriter style of some wires, ″ a double prime typed for “.
+_CLOSERS = {"“": ("”",), "«": ("»",), "„": ("“", "”"), "‚": ("‘", "’"), '"': ('"',), "‘": ("’",),
+            "'": ("'",), "''": ("''",), "``": ("''",), "″": ("”", "″")}  # fmt: skip
+_ANY_CLOSER = ("”", '"', "»", "’", "'", "''")
+_PAIRED = ("''", "``")
 
 
 @dataclass
@@ -120,17 +160,17 @@ def quote_spans(text: str, open_at_start: bool = False) -> list[_Span]:
     """Quoted stretches of `text`, in one left-to-right pass (linear in its length).
 
     `open_at_start` continues a quote left open by the previous sentence (its closing mark is then any
-    closing mark)."""
+    closing mark). A `` never closes a quote."""
     spans: list[_Span] = []
-    opened: str | None = "”\"»’'" if open_at_start else None
+    opened: tuple[str, ...] | None = _ANY_CLOSER if open_at_start else None
     start = 0
     i, n = 0, len(text)
     while i < n:
         char = text[i]
-        mark = "''" if text.startswith("''", i) else char
+        mark = text[i : i + 2] if text[i : i + 2] in _PAIRED else char
         if opened is not None:
-            closes = mark in opened or (mark == "''" and "'" in opened)
-            if closes and (mark not in "'’" or _edge(text, i, opening=False)):
+            glued = mark == "''" and text[i + 2 : i + 3].isalnum()  # ''And …: a quote opening, not closing
+            if mark in opened and not glued and (mark not in "'’" or _edge(text, i, opening=False)):
                 spans.append(_Span(start, i, True))
                 opened = None
                 i += len(mark)
@@ -141,6 +181,20 @@ def quote_spans(text: str, open_at_start: bool = False) -> list[_Span]:
     if opened is not None and start < n:
         spans.append(_Span(start, n, False))
     return spans
+
+
+def _closes(sentences: tuple[str, ...], i: int) -> bool:
+    """Whether a quote left open before sentence i is closed by it or by one of the few after it, before
+    any new quote opens: only then does it run on (an unclosed ''… with no closing mark is a typo, and the
+    sentences after it are not quoted)."""
+    for text in sentences[i : i + MAX_CONTINUED_SENTENCES]:
+        text = text[:MAX_PARSE_CHARS]
+        if text.lstrip()[:1] in "“«„":
+            return False
+        spans = quote_spans(text, open_at_start=True)
+        if spans and spans[0].closed:
+            return True
+    return False
 
 
 class _Quoted:
@@ -180,17 +234,22 @@ def _join(parts: list[str]) -> str:
 @dataclass
 class _Speaker:
     """A named speaker; `person` is None when unknown (a name the recogniser did not type), and `gender`
-    ("m", "f") is learnt from a title or from the pronouns that later refer to it."""
+    ("m", "f") is learnt from a title or from the pronouns that later refer to it. `role` is the noun of a
+    definite description that names no one ("the director", "the carpet fitter"): it refers back."""
 
     name: str
     person: bool | None
     gender: str | None = None
+    role: str | None = None
 
 
 NOBODY = _Speaker("", False)
 """The "speaker" of a sentence credited to a thing (a document, a report, a video) that names no one: the
 sentence quotes no one, and its quotes are not carried over to the speaker before."""
 ISSUER = _Speaker("", False)
+PRESS = _Speaker("", False)
+"""The speaker of "the paper said": the newspaper named last ("… told the Science and Technology Daily
+newspaper …"), else NOBODY."""
 """The speaker of an unnamed statement or release: the nearest organisation that spoke before, else the
 last one named as a subject ("Broadcom raised its bid … according to a statement"), else NOBODY."""
 
@@ -232,9 +291,14 @@ def _one_phrase(token) -> _Speaker | None:
     lower = token.lower_
     if lower in _NON_SPEAKER_PRONOUNS:
         return None
-    if lower in _PERSON_PRONOUNS or lower in _GROUP_PRONOUNS:
+    if lower in _PERSON_PRONOUNS or lower in _GROUP_PRONOUNS or lower == "it":
         return _Speaker(lower, lower in _PERSON_PRONOUNS, _GENDER.get(lower))
     entity = _entity_of(token)
+    if token.pos_ == "PROPN" and token.lower_.rstrip(".") in _TITLES:  # a rank heading the name: "Maj. X Y"
+        persons = (e for t in token.subtree if (e := _entity_of(t)) is not None and e.label_ == "PERSON")
+        named = next(persons, None)
+        if named is not None:
+            return _Speaker(_clean_name(named.text), True)
     if token.pos_ == "PROPN":
         chain = [token]
         while chain[0].i > 0:
@@ -246,6 +310,10 @@ def _one_phrase(token) -> _Speaker | None:
         if entity is not None and entity.start < chain[0].i:
             chain = list(entity[: entity.end - entity.start])
         titles = [t.lower_.rstrip(".") for t in chain if t.lower_.rstrip(".") in _TITLES]
+        if entity is not None and entity.label_ == "PERSON" and entity.start > chain[0].i and all(
+            _prefix(t) for t in chain[: entity.start - chain[0].i]
+        ):
+            chain = list(entity)  # "U.S. President Donald Trump", "SOA commandant Col. Glenn R. Weidner"
         while len(chain) > 1 and (chain[0].lower_.rstrip(".") in _TITLES or chain[0].pos_ != "PROPN"):
             chain.pop(0)
         if entity is not None and entity.start == chain[0].i and token.doc[entity.end - 1].whitespace_:
@@ -270,11 +338,27 @@ def _one_phrase(token) -> _Speaker | None:
     keep = [t for t in token.lefts if t.dep_ in ("amod", "compound", "poss", "case", "nmod", "nummod")]
     lo = min([t.left_edge.i for t in keep], default=token.i)
     hi = token.i
-    for child in token.rights:  # "the Ministry of Defence", "officials in Seoul"
+    for child in token.rights:  # "the Ministry of Defence", "officials in Seoul", "a source close to X"
         near = child.right_edge.i - hi <= 5
-        if child.dep_ == "prep" and child.lower_ in ("of", "in", "at", "for") and near:
+        if near and (child.dep_ == "amod" or child.dep_ == "prep" and child.lower_ in _PHRASE_PREPOSITIONS):
             hi = child.right_edge.i
-    return _Speaker(_clean_name(token.doc[lo : hi + 1].text), False)
+    noun = token.lemma_.casefold()
+    person = token.tag_ == "NN" and (noun in _ROLES or noun.endswith(_PERSON_SUFFIXES))
+    definite = any(c.dep_ == "det" and c.lower_ == "the" for c in token.children) and hi == token.i
+    role = noun if definite and person else None
+    return _Speaker(_clean_name(token.doc[lo : hi + 1].text), person, role=role)
+
+
+def _prefix(token) -> bool:
+    """A word before a person's name that is not part of it: a title or rank, a place or body ("U.S.
+    President"), a stray full stop. "Amy" in "Judge Amy Berman Jackson" is part of it, whatever NER says."""
+    entity = _entity_of(token)
+    return (
+        token.lower_.rstrip(".") in _TITLES
+        or token.text == "."
+        or token.pos_ != "PROPN"
+        or (entity is not None and entity.label_ in ("GPE", "NORP", "ORG"))
+    )
 
 
 def _credited(thing) -> _Speaker | None:
@@ -289,6 +373,8 @@ def _credited(thing) -> _Speaker | None:
             owner = next((c for c in child.children if c.dep_ == "pobj"), None)
             if owner is not None and child.i == thing.i + 1:
                 return _one_phrase(owner)
+    if thing.lower_ in ("paper", "newspaper"):
+        return PRESS
     return ISSUER if thing.lemma_.casefold() in ISSUED else NOBODY
 
 
@@ -298,9 +384,13 @@ def _after_hyphen(token) -> bool:
 
 
 def _subject(verb):
-    """The subject of a cue verb, climbing through "…, saying" / "and added" to the verb that has one."""
-    if verb.dep_ in ("acl", "relcl", "amod"):  # "the rocket, believed to be …": no speaker
+    """The subject of a cue verb, climbing through "…, saying" / "and added" to the verb that has one; in
+    a relative clause the noun it hangs off ("Xi Jinping, who has called for …" → Xi Jinping)."""
+    if verb.dep_ in ("acl", "amod"):  # "the rocket, believed to be …": no speaker
         return None
+    if verb.dep_ == "relcl":
+        subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+        return verb.head if subject is not None and subject.lower_ in _RELATIVE_PRONOUNS else subject
     node = verb
     for _ in range(4):
         subjects = [c.nbor(-2) if _after_hyphen(c) else c for c in node.children if c.dep_ == "nsubj"]
@@ -313,13 +403,27 @@ def _subject(verb):
     return None
 
 
+def _content(child) -> bool:
+    """Whether a child of a cue verb is what was said: a clause ("said (that) …", "asked X to …"), a verb
+    after a preposition ("called for police to solve", "warned against drawing"), or the clause of a claim
+    the cue denies or confirms ("denied reports that …")."""
+    if child.dep_ in ("ccomp", "xcomp", "mark"):
+        return True
+    if child.dep_ == "advcl":
+        return any(m.dep_ == "mark" and m.lower_ in _CONTENT_PREPOSITIONS for m in child.children)
+    if child.dep_ == "prep" and child.lower_ in _CONTENT_PREPOSITIONS:
+        return any(c.dep_ == "pcomp" for c in child.children)
+    if child.dep_ == "dobj" and child.lemma_.casefold() in _CLAIMS:
+        return any(c.dep_ in ("acl", "ccomp") for c in child.children)
+    return False
+
+
 def _cues(doc, quoted: _Quoted):
     """Cue tokens outside quotes: verbs of saying (and of belief with a clause), in reading order."""
     for token in doc:
         if token.idx in quoted or token.pos_ not in ("VERB", "AUX"):
             continue
-        clause = token.dep_ == "parataxis" or any(c.dep_ in ("ccomp", "xcomp", "mark")
-                                                  for c in token.children)  # fmt: skip
+        clause = token.dep_ == "parataxis" or any(_content(c) for c in token.children)
         active = token.tag_ != "VBN" or any(c.dep_ == "aux" for c in token.children)  # not "…, believed to"
         belief = token.lemma_ in BELIEF_LEMMAS and clause and active and any(
             c.dep_ == "nsubj" for c in token.children
@@ -363,29 +467,69 @@ def _named_before(doc, verb, quoted: _Quoted) -> _Speaker | None:
     return None
 
 
-def _attribute(doc, quoted: _Quoted) -> tuple[_Speaker | None, object, bool]:
-    """(speaker, cue token, has reported clause) for one parsed sentence: the first cue that governs a
-    reported clause, else the first cue with a speaker ("according to X" last)."""
+def _trailing(doc, verb, subject) -> bool:
+    """Whether the cue is an attribution closing the sentence after a comma or a quote ("…, Abe told
+    reporters." / "“…,” he said."): the source of everything before it, however the parse nests it."""
+    start = verb.i if subject is None else min(verb.i, subject.left_edge.i)
+    for _ in range(4):  # "…, Staff Sgt. John Miller said.": the parse may end the sentence at "Sgt."
+        if start > 0 and (doc[start - 1].text == "." or doc[start - 1].lower_ in _TITLES):
+            start -= 1
+    return start > 0 and doc[start - 1].text in (",", "”", '"', "''", "’")
+
+
+def _separate(main, other) -> bool:
+    """Whether a second cue attributes words of its own rather than being part of what the main one
+    reports: a relative clause on a named source ("…, Eric Paddock said" and "their mother, who told the
+    children that …") or a clause of time ("threatened to fire … after Donald Trump warned …")."""
+    if other.is_ancestor(main):
+        return False
+    if other.dep_ == "relcl":
+        return any(c.dep_ == "nsubj" and c.lower_ in _RELATIVE_PRONOUNS for c in other.children)
+    return other.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in _WHEN for c in other.children)
+
+
+def _antecedent(pronoun, quoted: _Quoted) -> _Speaker | None:
+    """The named subject a pronoun subject refers to inside that subject's own clause ("North Korea fired
+    what it said was a rocket" → North Korea); he/she need a person, it/they a non-person."""
+    if pronoun.lower_ not in _PRONOUNS:
+        return None
+    for token in reversed(pronoun.doc[: pronoun.i]):
+        entity = _entity_of(token) if token.dep_ == "nsubj" and token.idx not in quoted else None
+        fits = entity is not None and (entity.label_ == "PERSON") == (pronoun.lower_ in _PERSON_PRONOUNS)
+        if fits and token.head.is_ancestor(pronoun):
+            return _phrase(token)
+    return None
+
+
+def _attribute(doc, quoted: _Quoted) -> tuple[_Speaker | None, object, bool, list[_Speaker]]:
+    """(speaker, cue token, has reported clause, other named sources) for one parsed sentence: the cue
+    closing the sentence, else the first cue that governs a reported clause, else the first cue with a
+    speaker ("according to X" last); other sources are the named subjects of separate cues with clauses
+    ("North Korea threatened to fire … after Donald Trump warned Pyongyang would …")."""
     found = []
     for verb, clause in _cues(doc, quoted):
         subject = _subject(verb)
         if subject is not None and subject.idx not in quoted:
-            speaker = _phrase(subject)
+            speaker = _antecedent(subject, quoted) or _phrase(subject)
         else:
             speaker = _named_before(doc, verb, quoted) if subject is None else None
         if speaker is not None:
-            found.append((not clause, verb.i, speaker, verb, clause))
+            trailing = _trailing(doc, verb, subject)
+            found.append((not (clause or trailing), not trailing, verb.i, speaker, verb, clause or trailing))
     if found:
-        _, _, speaker, verb, clause = min(found, key=lambda f: f[:2])
-        return speaker, verb, clause
+        best = min(found, key=lambda f: f[:3])
+        _, _, _, speaker, verb, clause = best
+        others = [f[3] for f in found if f is not best and f[5] and f[3].name and _separate(verb, f[4])]
+        named = [o for o in others if o.name not in _PRONOUNS and o.name != speaker.name]
+        return speaker, verb, clause, named
     source = _according(doc, quoted)
     if source is not None:
-        return _phrase(source), source, True
+        return _phrase(source), source, True, []
     things = (t for t in doc if t.dep_ == "nsubj" and t.idx not in quoted and t.head.idx not in quoted)
-    credited = next((found for t in things if (found := _one_phrase(t)) in (NOBODY, ISSUER)), None)
+    credited = next((found for t in things if (found := _one_phrase(t)) in (NOBODY, ISSUER, PRESS)), None)
     if credited is not None:  # "“…,” the report read."
-        return credited, None, False
-    return None, None, False
+        return credited, None, False, []
+    return None, None, False, []
 
 
 def _direct_style(doc, cue, span: _Span, quoted: _Quoted) -> bool:
@@ -396,8 +540,8 @@ def _direct_style(doc, cue, span: _Span, quoted: _Quoted) -> bool:
         return True
     if cue is None:
         return False
-    if cue.idx > span.start:
-        return True  # "“…,” X said" / "“…” said X"
+    if cue.idx > span.start:  # "“…,” X said" / "“…” said X"; "X said Y was “…”, Z told" is mixed
+        return quoted.opens(span)
     between = words(text[cue.idx + len(cue.text) : span.start])
     return len(between) <= 4 and (not between or between[-1] in ("that", "on", "in", "today"))
 
@@ -405,45 +549,107 @@ def _direct_style(doc, cue, span: _Span, quoted: _Quoted) -> bool:
 class _Resolver:
     """Pronoun speakers → the nearest preceding speaker that fits, else the last person named as subject.
 
-    He/she fit a speaker that may be a person and whose gender, when known, agrees; they fit one that is
-    not a person. A pronoun that resolves teaches its speaker's gender, and so does a his/her that follows
-    a new speaker's name in its own sentence ("Kudirat Okesola said her husband …")."""
+    He/she fit a speaker that may be a person and whose gender, when known, agrees; they and it fit one
+    that is not a person. After a sentence that quotes no one, he/she is first the last person it names
+    ("… listened to Vice President Yemi Osinbajo speak." "“…,” he said." → Yemi Osinbajo). A pronoun that
+    resolves teaches its speaker's gender, and so does a his/her that follows a new speaker's name in its
+    own sentence ("Kudirat Okesola said her husband …"). A surname of a person named before is a person
+    ("Nakano said" after "Koichi Nakano")."""
 
     def __init__(self) -> None:
         self.speakers: list[_Speaker] = []
         self.persons: list[str] = []
         self.organisations: list[str] = []
+        self.mentioned: list[str] = []  # persons named in the sentence just before, when it quoted no one
+        self.surnames: set[str] = set()
+        self.press: list[str] = []
+        self.quoted: Counter[str] = Counter()  # persons by how often they were quoted
+        self.roles: dict[str, str] = {}  # "minister" → the person named with that title or in apposition
 
-    def see(self, doc) -> None:
+    def see(self, doc, spoke: bool) -> None:
+        self.mentioned = []
         for ent in doc.ents:
+            name = _clean_name(ent.text)
+            if ent.label_ == "PERSON" and " " in name:
+                self.surnames.add(name.rsplit(" ", 1)[1])
+            if ent.label_ == "PERSON":
+                root = ent.root
+                inside = range(ent.start, ent.end)  # "Ambassador Bao Shusheng", "X, a former ambassador"
+                titles = [c for c in root.children if c.dep_ in ("appos", "compound") and c.i not in inside]
+                titles += [root.head] if root.dep_ == "appos" else []
+                self.roles.update((t.lemma_.casefold(), name) for t in titles if t.pos_ in ("NOUN", "PROPN"))
+            if ent.label_ == "PERSON" and ent.root.dep_ in ("nsubj", "nsubjpass"):
+                self.mentioned.append(name)
+            after = doc[ent.end].lower_ if ent.end < len(doc) else ""
+            if ent.label_ == "ORG" and (after in ("newspaper", "paper", "daily") or name.endswith(_PRESS)):
+                self.press.append(name)
             if ent.root.dep_ in ("nsubj", "nsubjpass") and ent.label_ in _NAMED:
                 named = self.persons if ent.label_ == "PERSON" else self.organisations
-                named.append(_clean_name(ent.text))
+                named.append(name)
+        if spoke:
+            self.mentioned = []
 
     def resolve(self, speaker: _Speaker | None, doc=None, quoted: _Quoted | None = None) -> str | None:
         if speaker is None or speaker is NOBODY:
             return None
         if speaker.name in _PERSON_PRONOUNS:
+            last = next((s for s in reversed(self.speakers) if s.person is not False), None)
+            if self.mentioned and (last is None or last.name not in self.mentioned):
+                return self.resolve(_Speaker(self.mentioned[-1], True, speaker.gender))
             for earlier in reversed(self.speakers[-8:]):
                 if earlier.person is not False and earlier.gender in (None, speaker.gender):
                     earlier.gender = speaker.gender
+                    self.quoted[earlier.name] += 1
                     return earlier.name
             return self.persons[-1] if self.persons else None
-        if speaker is ISSUER or speaker.name in _GROUP_PRONOUNS:
+        if speaker is PRESS:
+            return self.press[-1] if self.press else None
+        if speaker is ISSUER or speaker.name in _GROUP_PRONOUNS or speaker.name == "it":
             for earlier in reversed(self.speakers[-8:]):
                 if not earlier.person:
                     return earlier.name
-            return self.organisations[-1] if speaker is ISSUER and self.organisations else None
-        if doc is not None and speaker.person is not False and speaker.gender is None:
+            return self.organisations[-1] if speaker.name != "they" and self.organisations else None
+        if speaker.role is not None:
+            return self._described(speaker)
+        if speaker.person is not True and speaker.name in self.surnames:
+            speaker.person = True
+        if doc is not None and speaker.gender is None and speaker.name:
             outside = [t for t in doc if not (quoted and t.idx in quoted)]
             later = [_GENDER[t.lower_] for t in outside if t.lower_ in _GENDER and t.pos_ == "PRON"]
             speaker.gender = later[0] if later else None
+            speaker.person = True if later else speaker.person  # "Kudirat Okesola said her husband …"
         known = next((s for s in self.speakers if s.name == speaker.name), None)
         if known is not None:
             self.speakers.remove(known)
             speaker.gender = speaker.gender or known.gender
         self.speakers.append(speaker)
+        if speaker.person:
+            self.quoted[speaker.name] += 1
         return speaker.name
+
+    def _described(self, speaker: _Speaker) -> str:
+        """A definite description → the person introduced with that title or in apposition to it ("Iceland's
+        prime minister, … Sigmundur David Gunnlaugsson" → "the prime minister"; "Ambassador Bao Shusheng"),
+        else the earlier speaker it names ("the official" after "a senior State Department official"), else,
+        unless it is a title
+        ("the mayor" may be someone new), the last person who spoke ("Kevin Snow said …" "The carpet fitter
+        … said …"), else the person quoted most, when quoted _MAIN_SPEAKER times ("The director said …" in
+        an article quoting Quentin Tarantino throughout), else the description itself."""
+        if speaker.role in self.roles:
+            return self.resolve(_Speaker(self.roles[speaker.role], True, speaker.gender))
+        recent = list(reversed(self.speakers[-8:]))
+        named = next((s for s in recent if s.name.casefold().endswith(speaker.role)), None)
+        if named is None and speaker.role not in _TITLES | _UNNAMED:  # "the mayor" may be someone new
+            named = next((s for s in recent if s.person and s.role is None), None)
+        if named is None and self.quoted:  # … unless the article is about one person who speaks throughout
+            name, times = self.quoted.most_common(1)[0]
+            named = next((s for s in recent if s.name == name), None) if times >= _MAIN_SPEAKER else None
+        if named is None:
+            speaker.role = None
+            return self.resolve(speaker)
+        self.speakers.remove(named)
+        self.speakers.append(named)
+        return named.name
 
 
 def _fallback_speaker(sentence: str, quoted: _Quoted) -> str | None:
@@ -485,25 +691,25 @@ def _extract(sentences: tuple[str, ...], article_id: str, lang: str | None) -> t
     colon: str | None = None  # the speaker of a sentence just before that ended with ":"
     for i, sentence in enumerate(sentences):
         text = sentence[:MAX_PARSE_CHARS]  # as parsed: a longer "sentence" is not a statement
-        open_start = 0 < carried <= MAX_CONTINUED_SENTENCES and text.lstrip()[:1] not in "“«„"
+        open_start = 0 < carried <= MAX_CONTINUED_SENTENCES and _closes(sentences, i)
         spans = quote_spans(text, open_at_start=open_start)
         carried = carried + 1 if spans and not spans[-1].closed else 0
         quoted = _Quoted(text, spans)
         doc = docs[i] if docs is not None else None
         if doc is not None:
-            found, cue, clause = _attribute(doc, quoted)
+            found, cue, clause, others = _attribute(doc, quoted)
             direct = _long(quoted, text)
             if found is None and direct:
                 found = _colon_speaker(doc, direct[0]) or None
                 found = found if found in (NOBODY, ISSUER) else None
             speaker = resolver.resolve(found, doc, quoted)
-            if found is NOBODY or (found is ISSUER and speaker is None):
-                resolver.see(doc)  # credited to a document, a report, a video: no one's quote
+            if found is NOBODY or (found in (ISSUER, PRESS) and speaker is None):
+                resolver.see(doc, spoke=True)  # credited to a document, a report, a video: no one's quote
                 previous, colon = None, None
                 continue
-            resolver.see(doc)
+            resolver.see(doc, spoke=speaker is not None)
         else:
-            speaker, cue = _fallback_speaker(text, quoted), None
+            speaker, cue, others = _fallback_speaker(text, quoted), None, []
             clause = speaker is not None
         direct = _long(quoted, text)
         if direct and speaker is None and doc is not None:
@@ -526,6 +732,7 @@ def _extract(sentences: tuple[str, ...], article_id: str, lang: str | None) -> t
                 quotes.append(Quote(sentence, speaker, "mixed", article_id, sentence))
         elif speaker is not None and clause and sentence.rstrip()[-1:] in _TERMINAL:
             quotes.append(Quote(sentence, speaker, "reported", article_id, sentence))
+            quotes.extend(Quote(sentence, other.name, "reported", article_id, sentence) for other in others)
         previous = current
         colon = speaker if sentence.rstrip().endswith(":") else None
     return tuple(quotes)
