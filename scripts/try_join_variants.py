@@ -2,7 +2,7 @@
 one (experiments; the figures of README's "tried and not kept" come from here).
 
     .venv/bin/python scripts/try_join_variants.py --rows-cache FILE [--cache FILE.npz] [--only SETS]
-        [--interact short,has_time] [--C 1.0] [--thresholds 0.3,0.4] [--candidates 10]
+        [--interact short,has_time] [--C 1.0] [--thresholds 0.3,0.4] [--merge 0.7] [--candidates 10]
         [--semeval none|cross|all]
 
 `--rows-cache` is the replay-row file `fit_engine.py --rows-cache` writes, so no replay is recomputed.
@@ -62,6 +62,7 @@ def main() -> None:
     parser.add_argument("--interact", default=fit_engine.INTERACT, help="comma-separated; '' for none")
     parser.add_argument("--C", type=float, default=1.0)
     parser.add_argument("--thresholds", default=str(fit_engine.THRESHOLDS["join_threshold"]))
+    parser.add_argument("--merge", type=float, default=fit_engine.THRESHOLDS["merge_threshold"])
     parser.add_argument("--candidates", type=int, default=10, help="stories the engine scores per article")
     parser.add_argument("--semeval", default="cross", choices=["none", "cross", "all"])
     args = parser.parse_args()
@@ -80,9 +81,8 @@ def main() -> None:
         articles, gold = fit_engine.load_set(args.data / "clustering" / f"{held}.jsonl")
         join = Extended(columns, args.C).fit([part for name, part in rows.values() if name != held])
         for threshold in thresholds:
-            model = EngineModel(
-                join=join, pair=join, **{**fit_engine.THRESHOLDS, "join_threshold": threshold}
-            )
+            decisions = {"join_threshold": threshold, "merge_threshold": args.merge}
+            model = EngineModel(join=join, pair=join, **{**fit_engine.THRESHOLDS, **decisions})
             result = score_clustering(
                 fit_engine.run_engine(articles, model, embedder, args.candidates), gold
             )
