@@ -19,8 +19,9 @@ from storyweave.analyse.nlp import embed_cached, pipeline
 from storyweave.analyse.numbers import Figure, find_conflicts
 from storyweave.analyse.prepared import PreparedArticle, analysis_embedder, prepare_articles
 from storyweave.analyse.quotes import Quote
+from storyweave.analyse.statements import clean_title
 from storyweave.analyse.summary import ExtractiveSummarizer, SourceText, Summarizer, SummaryError
-from storyweave.analyse.text import is_statement, name_key, split_sentences, words
+from storyweave.analyse.text import is_statement, name_key, split_sentences, statement_sentences, words
 from storyweave.models import Article, Outlet
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,8 @@ class StoryReport:
       `shared` = every independent outlet reports it, `several` = at least two, `unique` = one only; wire
       copies count as one voice (the outlet that ran it first). Main facts: reported by two voices or more,
       or in a headline or first sentence.
-    - `outlets`: {outlet: {articles, unique (fact ids only it reports), omitted (main fact ids it lacks),
-      shared}}.
+    - `outlets`: {outlet: {articles, unique (fact ids only it reports), omitted (ids of the main facts it
+      lacks that two outlets or more report; a detail only one outlet gives is nobody's omission), shared}}.
     - `quotes`: [{text, speaker, kind: direct|mixed|reported, outlets, articles}].
     - `entities`: [{name, label (PERSON/ORG/GPE/LOC/NORP/FAC/EVENT/PRODUCT, NAME from the fallback), aliases,
       counts (per outlet), total}].
@@ -201,7 +202,7 @@ def _outlet_view(voices: list[Voice], facts: list[dict]) -> dict[str, dict]:
                 entry["unique"].append(fact["id"])
             elif carried and fact["kind"] != "unique":
                 entry["shared"].append(fact["id"])
-            elif not carried and fact["main"]:
+            elif not carried and fact["main"] and fact["kind"] != "unique":  # a lone detail: no omission
                 entry["omitted"].append(fact["id"])
     return view
 
@@ -366,13 +367,13 @@ def article_statements(article: Article) -> tuple[str | None, list[str], list[st
     lang = _language(article)
     body: list[str] = []
     seen: list[set[str]] = []
-    for sentence in split_sentences(article.text or "", lang):
+    for sentence in statement_sentences(article.text or "", lang):
         if len(body) >= MAX_SENTENCES_PER_ARTICLE:
             break
-        if is_statement(sentence, lang) and not _repeats(sentence, seen):
+        if not _repeats(sentence, seen):
             body.append(sentence)
             seen.append(content_terms(sentence))
-    headline = [s for s in split_sentences(article.title or "", lang) if is_statement(s, lang)]
+    headline = [s for s in split_sentences(clean_title(article.title or ""), lang) if is_statement(s, lang)]
     lead_terms = seen[:3]
     headline = [s for s in headline if not _repeats(s, lead_terms)]
     return lang, (headline + body)[:MAX_SENTENCES_PER_ARTICLE], body

@@ -45,6 +45,21 @@ def _split(text: str, lang: str | None) -> tuple[str, ...]:
     return tuple(out)
 
 
+def statement_sentences(text: str, lang: str | None = None) -> list[str]:
+    """The article's own statements in `text`, in order: paragraphs that are photo captions dropped, each
+    sentence cleaned of the furniture glued to it, furniture sentences dropped (rules in `statements`)."""
+    from storyweave.analyse.statements import caption_paragraph, clean_statement
+
+    out = []
+    for paragraph in (text or "").split("\n"):
+        if paragraph.strip() and not caption_paragraph(paragraph):
+            for sentence in split_sentences(paragraph, lang):
+                cleaned = clean_statement(sentence)
+                if is_statement(sentence, lang) and is_statement(cleaned, lang):
+                    out.append(cleaned)
+    return out
+
+
 def words(text: str) -> list[str]:
     return _WORD.findall(text.casefold())
 
