@@ -184,3 +184,109 @@ def test_reports_without_source_are_their_own_columns() -> None:
     assert any(f["kind"] == "shared" and set(f["sources"]) == {"seed0", "seed1"} for f in report["facts"])
     hosted = Article(id="h", title="Missile", text=text, url="https://www.example.org/news/1")
     assert "www.example.org" in analyse_story([hosted, articles[0]]).to_dict()["outlets"]
+
+
+# Pairs of statements the fact matrix grouped in stories of giveme5w1h, and the reader's verdict on them: a
+# bound that allows the other value, other things counted, a calendar year against a count of years, and
+# dates (two events more often than a disagreement) are not conflicts.
+NOT_CONFLICTS = [
+    (
+        "Five years behind schedule, the Falcon Heavy is now poised to take off, standing over 200 feet "
+        "tall on a historic launch pad.",
+        "The towering Falcon Heavy, measuring 229 feet (70 meters) tall and 40 feet (12 meters) abreast, "
+        "sat atop launch pad 39A Monday.",
+    ),
+    (
+        "Boko Haram release 21 kidnapped schoolgirls in exchange for four militants - but still hold "
+        "nearly 200 captives",
+        "Boko Haram militants free 21 captive Chibok schoolgirls amid talks with Nigeria",
+    ),
+    (
+        "More than 94,000 people have been confirmed dead in Indonesia, out of at least 138,000 who died "
+        "across Asia.",
+        "The worst affected was Sri Lanka, where more than 28,000 people are confirmed dead.",
+    ),
+    (
+        "Arians began his coaching career 42 years ago as a graduate assistant at Virginia Tech.",
+        "Arians' coaching career began as a graduate assistant at Virginia Tech in 1975.",
+    ),
+    (
+        "He was an assistant to Bear Bryant for one season at Alabama before being hired as the head "
+        "coach at Temple.",
+        "In 1983, at age 30, he was hired as the head coach at Temple University, where he spent six "
+        "seasons on the sideline.",
+    ),
+    (
+        "The case involves 25 defendants, five of whom were fined.",
+        "Five other defendants, including jailed activist Alaa Abdel Fattah, were fined 30,000 pounds "
+        "each.",
+    ),
+    (
+        "The charge from the tax bill will push Goldman from an estimated $1.9 billion in earnings for "
+        "the quarter to a likely loss of around $3 billion.",
+        "He estimated Goldman Sachs’s total charge from the tax bill would be $3.2 billion.",
+    ),
+    (
+        "The US Treasury Department later placed six North Korean shipping and trading companies and 20 "
+        "of their vessels on sanctions list.",
+        "It was part of a U.S. Treasury Department announcement of sanctions on 20 North Korean vessels.",
+    ),
+    (
+        "Under those sanctions, countries cannot export more than a half million barrels of refined "
+        "petroleum products, and four million barrels of crude oil in total per year to North Korea.",
+        "September’s United Nations Security Council Resolution 2375 imposed an import quota of 500,000 "
+        "barrels of refined petrol.",
+    ),
+    (
+        "Even when it flight-tested an intercontinental ballistic missile on July 28, it was launched at "
+        "a highly lofted angle so that it reached an altitude of 2,300 miles.",
+        "The 2,700 km (1,680 miles) the missile flew before splashing down was much shorter.",
+    ),
+    (
+        "PS4 Team Tournaments have been around since PS4 update 5.0, but there’s now the ability.",
+        "Following the 5.50 update, you’ll be able to customize your page.",
+    ),
+    (
+        "All-Star closer Aroldis Chapman blew a 6-3 lead with two outs in the eighth when Rajai Davis hit"
+        " a tying, two-run homer.",
+        "But closer Aroldis Chapman gave up three runs as the Indians hit back in style.",
+    ),
+    (
+        "When the Treasury Department released reconnaissance images of an Oct. 19 rendezvous between two"
+        " ships, the agency named the North Korean ship.",
+        "Another transfer was captured in satellite photos released by the United States Treasury "
+        "Department on Nov. 21.",
+    ),
+    (
+        "On Friday, China's Foreign Ministry spokesperson Hua Chunying said that charges of Chinese ships"
+        ' sending oil to North Korea "do not accord with facts."',
+        "China’s Foreign Ministry spokeswoman, Hua Chunying, said Wednesday Beijing has “completely and "
+        "strictly” enforced trade restrictions.",
+    ),
+]
+CONFLICTS = [
+    ("Tourist Ship Strikes Highway Bridge in Germany; 25 Hurt", "Tourist ship strikes highway bridge in "
+     "Germany; 27 hurt"),
+    ("Croydon tram: Seven dead and 50 injured after derailment",
+     "Croydon tram crash: Five dead after vehicle overturns in south London"),
+    ("Broadcom raised its bid for Qualcomm on Monday to $121 billion.",
+     "Broadcom raised its bid for Qualcomm to $103 billion."),
+]
+
+
+@pytest.mark.parametrize(("a", "b"), NOT_CONFLICTS)
+def test_different_quantities_bounds_and_dates_are_not_conflicts(a: str, b: str) -> None:
+    assert find_conflicts({"A": extract_figures(a, "en"), "B": extract_figures(b, "en")}) == []
+
+
+@pytest.mark.parametrize(("a", "b"), CONFLICTS)
+def test_one_quantity_two_values_is_a_conflict(a: str, b: str) -> None:
+    (conflict,) = find_conflicts({"A": extract_figures(a, "en"), "B": extract_figures(b, "en")})
+    assert set(conflict["values"]) == {"A", "B"} and all(conflict["values"].values())
+
+
+def test_a_detail_one_outlet_gives_is_nobody_omission(north_korea: dict) -> None:
+    """Two HuffPost reports of one story give one outlet's details: they are ★ there, not ○ elsewhere."""
+    unique = {f["id"] for f in north_korea["facts"] if f["kind"] == "unique"}
+    assert unique and all(not unique & set(o["omitted"]) for o in north_korea["outlets"].values())
+    assert any(o["omitted"] for o in north_korea["outlets"].values())  # shared main facts still are
