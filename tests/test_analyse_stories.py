@@ -290,3 +290,50 @@ def test_a_detail_one_outlet_gives_is_nobody_omission(north_korea: dict) -> None
     unique = {f["id"] for f in north_korea["facts"] if f["kind"] == "unique"}
     assert unique and all(not unique & set(o["omitted"]) for o in north_korea["outlets"].values())
     assert any(o["omitted"] for o in north_korea["outlets"].values())  # shared main facts still are
+
+
+def test_a_first_name_tagged_once_as_an_organisation_does_not_make_a_person_a_product(shared_data: Path):
+    """The Motley Fool's "Elon" (ORG, once) turned Elon Musk into a PRODUCT that "Musk" could not join."""
+    from storyweave.analyse.entities import recognise
+    from storyweave.analyse.report import article_statements
+
+    mentions = []
+    for article in load(shared_data, "giveme5w1h.jsonl", ("25ebe269", "762131c6", "106fa91c", "12e3629a")):
+        lang, statements, _ = article_statements(article)
+        mentions += [Mention(name, label, article.id) for name, label in recognise(statements, lang)]
+    assert ("Elon", "ORG") in {(m.text, m.label) for m in mentions}
+    entities = {e.name: e for e in merge_mentions(mentions)}
+    assert entities["Elon Musk"].label == "PERSON" and "Musk" in entities["Elon Musk"].aliases
+    assert "Musk" not in entities
+    merged = {e.name: e for e in merge_mentions(
+        [Mention("Elon", "ORG", "A")] + [Mention("Elon Musk", "PERSON", o) for o in "ABC"]
+        + [Mention("Musk", "PERSON", "B"), Mention("Tesla Model S", "PERSON", "A")]
+        + [Mention("Tesla", "ORG", "B")]
+    )}  # fmt: skip
+    assert merged["Elon Musk"].label == "PERSON" and merged["Elon Musk"].counts == {"A": 1, "B": 2, "C": 1}
+    assert merged["Tesla Model S"].label == "PRODUCT"
+
+
+def test_names_without_a_model_skip_clause_openers_and_join_shortened_names(shared_data: Path) -> None:
+    """Portuguese (no NER model): "Isso", "Espero", "Com" open sentences and quotes; Marina da Silva Souza
+    is also "Marina" and "Marina Souza"; the ad label glued to a headline is no part of Robinho."""
+    from storyweave.analyse.entities import recognise
+    from storyweave.analyse.report import article_statements
+
+    mentions = []
+    for article in load(shared_data, "wikinews.jsonl", ("wns-004-0", "wns-070-1", "wns-070-2")):
+        lang, statements, _ = article_statements(article)
+        mentions += [Mention(name, label, article.id) for name, label in recognise(statements, lang)]
+    entities = {e.name: e for e in merge_mentions(mentions)}
+    assert not {"Isso", "Espero", "Com", "Tenho", "Peço", "Estou", "Robinho Publicidade"} & set(entities)
+    assert {"Marina", "Marina Souza"} <= entities["Marina da Silva Souza"].aliases
+    assert "SP" in entities["São Paulo"].aliases and entities["Robinho"].counts.total() >= 15
+
+
+def test_nationality_adjectives_are_not_names_and_japan_is_not_its_sea(north_korea: dict) -> None:
+    names = {e["name"] for e in north_korea["entities"]}
+    assert not {"North Korean", "Japanese", "South Korean"} & names
+    assert {"North Korea", "Japan"} <= names  # Japan was an alias of the Sea of Japan
+    sea = [Mention("Sea of Japan", "LOC", "A")] * 3
+    merged = {e.name for e in merge_mentions([*sea, Mention("Japan", "GPE", "B")])}
+    assert merged == {"Sea of Japan", "Japan"}

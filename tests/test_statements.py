@@ -165,7 +165,7 @@ def test_shared_statements_lose_captions_and_glue(shared_data: Path, article_id:
     assert furniture in f"{row['title']}\n{row['text']}"
     kept = statement_sentences(row["text"], "en")
     assert not any(furniture in s for s in kept)
-    assert kept or len(row["text"]) < 1500  # pages of captions and prompts only (CNN's galleries) keep nothing
+    assert kept or len(row["text"]) < 1500  # caption-only pages (CNN galleries) keep nothing
 
 
 def test_robinho_timestamp_and_ad_label_are_cut(shared_data: Path) -> None:

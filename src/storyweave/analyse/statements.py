@@ -81,6 +81,7 @@ one is furniture; a long sentence may open the same way and still state somethin
 _CAPTION_OPENINGS = (
     "photos:", "photo:", "pictures:", "gallery:", "video:", "watch:", "listen:", "fotos:", "foto:", "vídeo:",
     "galería:", "galeria:", "bilder:", "bildergalerie:", "diaporama:", "chat with us", "external links",
+    "destaques", "highlights", "top stories", "most read", "mais lidas", "más leídas", "comunicar erros",
 )  # fmt: skip
 """Openings of gallery and video captions and of page prompts ("Photos: North Korea launches rocket The …",
 CNN's "Chat with us in Facebook Messenger."): furniture at any length."""
