@@ -615,3 +615,32 @@ def test_split_and_merge_from_the_page_need_the_token(client, filled):
     with TestClient(create_app(filled)) as read_only:
         refused = read_only.post(f"/stories/{story}/merge", data={"other": new, "token": TOKEN})
         assert refused.status_code == 403 and "read-only" in refused.text
+
+
+def test_seed_story_title_is_a_whole_sentence_and_sources_are_named(sqlite_store, seeds_dir, shared_data):
+    """Ingested as a new user does (`storyweave ingest ../shared/seeds`: no outlet given), the seeds were
+    titled with a lead paragraph cut mid-phrase ("… in the face of, as he…") and listed its reports under
+    "unknown outlet"; a site's name ("Sports News | Breaking & Latest Sports News") titled a story."""
+    import json
+
+    from storyweave.cluster import StoryEngine
+    from storyweave.ingest import Ingestor, Source
+    from storyweave.ingest.readers import article_from_record
+    from storyweave.pipeline import Pipeline
+    from storyweave.serve.views import card
+
+    pipeline = Pipeline(sqlite_store, StoryEngine(sqlite_store))
+    Ingestor(pipeline).run([Source("text", str(p)) for p in sorted(seeds_dir.glob("*.txt"))])
+    (story,) = sqlite_store.list_stories()
+    assert story.title.endswith("as he…")  # the engine's title: the first line of a pasted text, cut
+    title = card(sqlite_store, story).title
+    assert title == ("North Korean leader Kim Jong-un called for a strengthening of the country’s war "
+                     "deterrence during a meeting with his senior military officials")  # fmt: skip
+    with TestClient(create_app(sqlite_store)) as client:
+        page = client.get(f"/stories/{story.id}").text
+    assert "unknown outlet" not in page and "000_a9ead92bffc35e67" in page and title in page
+    with open(shared_data / "clustering" / "wikinews.jsonl", encoding="utf-8") as lines:
+        row = next(r for r in map(json.loads, lines) if r["title"].startswith("Sports News |"))
+    pipeline.add(article_from_record(row))
+    sports = next(s for s in sqlite_store.list_stories() if s.id != story.id)
+    assert card(sqlite_store, sports).title == "Medvedev leads Russia to third Davis Cup title"

@@ -52,7 +52,8 @@ _FURNITURE_ANYWHERE = re.compile(
     r"|\b(?:Reuters|REUTERS|AFP|AP|Bloomberg)/[A-Z]|\w/(?:Reuters|REUTERS|AFP|AP|Bloomberg|PA|EPA|Getty)\b"
     r"|\b(?:toggle|Hide) [Cc]aption\b|\bEnlarge this image\b|\bReplay More Videos\b|\bJUST WATCHED\b"
     r"|\bMUST WATCH\b|\(@\w|\bmade available by\b|\bvia AP\)|\bis not responsible for the content\b"
-    r"|\bFind out what's happening in the world\b",
+    r"|\bFind out what's happening in the world\b|\bplease refresh your browser\b"
+    r"|\bthe story id may be invalid\b|\bcontinue to encounter difficulties\b",
 )
 _OPENING_PROMPTS = (
     # English

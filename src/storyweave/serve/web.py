@@ -39,6 +39,7 @@ from storyweave.serve.views import (
     feed_health,
     feed_summary,
     get_article_or_404,
+    outlet_column,
     safe_url,
     story_filter,
 )
@@ -90,6 +91,7 @@ def _environment() -> jinja2.Environment:
         when=_when,
         path=lambda s: quote(str(s), safe=""),
         language=lambda code: LANGUAGE_NAMES.get(code or "", code or "unknown"),
+        outlet=outlet_column,
     )
     env.globals.update(urlencode=urlencode, url_for=_url_path)
     return env
