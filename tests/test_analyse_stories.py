@@ -337,3 +337,26 @@ def test_nationality_adjectives_are_not_names_and_japan_is_not_its_sea(north_kor
     sea = [Mention("Sea of Japan", "LOC", "A")] * 3
     merged = {e.name for e in merge_mentions([*sea, Mention("Japan", "GPE", "B")])}
     assert merged == {"Sea of Japan", "Japan"}
+
+
+def test_cli_story_of_the_seeds_as_a_new_user_ingests_them(tmp_path: Path, seeds_dir: Path) -> None:
+    """`storyweave ingest ../shared/seeds` then `storyweave story ID`: the title is a whole sentence, the
+    columns are the two reports (no "unknown"), the kinds are coloured, not printed as Rich markup."""
+    from typer.testing import CliRunner
+
+    from storyweave.cli import app
+    from storyweave.store import SQLiteStore
+
+    db = str(tmp_path / "s.db")
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(seeds_dir), "--store", db]).exit_code == 0
+    with SQLiteStore(db) as store:
+        (story,) = store.list_stories()
+    shown = runner.invoke(app, ["story", story.id, "--store", db, "--format", "json"])
+    data = json.loads(shown.stdout)
+    assert data["title"].startswith("North Korean leader Kim Jong-un called for a strengthening")
+    assert set(data["outlets"]) == {"000_a9ead92bffc35e67", "004_e76b97f84e9bb642"}
+    assert sum(f["kind"] == "shared" for f in data["facts"]) >= 4
+    table = runner.invoke(app, ["story", story.id, "--store", db], env={"COLUMNS": "200"}).stdout
+    assert "shared" in table and "[green]" not in table and "[/]" not in table
+    assert table.count("unknown") == table.count("country: unknown")  # no outlet is "unknown"

@@ -9,7 +9,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -21,7 +20,14 @@ from storyweave.analyse.prepared import PreparedArticle, analysis_embedder, prep
 from storyweave.analyse.quotes import Quote
 from storyweave.analyse.statements import clean_title
 from storyweave.analyse.summary import ExtractiveSummarizer, SourceText, Summarizer, SummaryError
-from storyweave.analyse.text import is_statement, name_key, split_sentences, statement_sentences, words
+from storyweave.analyse.text import (
+    is_statement,
+    name_key,
+    outlet_column,
+    split_sentences,
+    statement_sentences,
+    words,
+)
 from storyweave.models import Article, Outlet
 
 log = logging.getLogger(__name__)
@@ -94,12 +100,8 @@ class StoryReport:
 
 
 def outlet_name(article: Article) -> str:
-    """The outlet column an article is counted under: its source, else its URL's host, else its own id, so
-    that articles without a source (pasted texts, seeds) are each their own column, never one "unknown"."""
-    if article.source:
-        return article.source
-    host = urlsplit(article.url).hostname if article.url else None
-    return host or article.id
+    """The outlet column an article is counted under (`text.outlet_column`)."""
+    return outlet_column(article.source, article.url, article.id)
 
 
 def _shingles(text: str) -> set[int]:

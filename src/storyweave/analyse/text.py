@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 import pysbd
 from pysbd.languages import LANGUAGE_CODES
@@ -80,3 +81,9 @@ def name_key(name: str) -> str:
     folded = re.sub(r"^(the|la|le|el|der|die|das)\s+", "", folded)
     folded = re.sub(r"['’`]s$", "", folded)
     return re.sub(r"[\W_]+", "", folded)
+
+
+def outlet_column(source: str | None, url: str | None, ident: str) -> str:
+    """The outlet column an article is counted under: its source, else its URL's host, else its own id, so
+    that articles without a source (pasted texts, seeds) are each their own column, never one "unknown"."""
+    return source or (urlsplit(url).hostname if url else None) or ident

@@ -21,8 +21,9 @@ from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Query
 
-from storyweave.analyse.statements import clean_title, wordset
-from storyweave.analyse.text import is_statement, statement_sentences, words
+from storyweave.analyse.text import is_statement, words
+from storyweave.analyse.text import outlet_column as text_outlet_column
+from storyweave.analyse.titles import story_headline
 from storyweave.api import story_outlets
 from storyweave.budget import ChildDied, Isolated, OverBudget
 from storyweave.models import Article, Outlet, Story
@@ -266,70 +267,17 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-HEADLINE_MAX_WORDS = 40
-LEAD_SENTENCE_WORDS = 20
-"""A title of more words than HEADLINE_MAX_WORDS, or of more than LEAD_SENTENCE_WORDS ending in a full
-stop or cut ("…"), is a lead paragraph a pasted text put on its first line (the seeds), not a headline."""
-TITLE_WORDS = 24
-CLAUSE_MIN_WORDS = 8
-_SITE_WORDS = wordset(
-    "news breaking latest world international sport sports home headlines top stories today live online "
-    "daily net the and of"
-)
-
-
 def outlet_column(article: Article | dict[str, Any]) -> str:
     """The outlet an article is listed under, as the analysis report names it: its source, else its URL's
-    host, else its own id (`storyweave.analyse.report.outlet_name`), never "unknown"."""
-    get = article.get if isinstance(article, dict) else lambda key: getattr(article, key)
-    url = get("url")
-    return get("source") or (urlsplit(url).hostname if url else None) or get("id")
-
-
-def _site_name(title: str, article: Article) -> bool:
-    """A page title that only names the site or section ("Sports News | Breaking & Latest Sports News",
-    "World news - RT International"): every word is a site word or part of the outlet's name."""
-    own = set(words(outlet_column(article).replace(".", " ")))
-    found = words(title)
-    return bool(found) and all(w in _SITE_WORDS or w in own for w in found)
-
-
-def _headline(title: str, article: Article) -> bool:
-    count = len(title.split())
-    lead = count > HEADLINE_MAX_WORDS or (count > LEAD_SENTENCE_WORDS and title.rstrip().endswith((".", "…")))
-    return count > 0 and not lead and not _site_name(title, article)
-
-
-def _shortened(sentence: str) -> str:
-    """A first sentence as a title: whole when short, else up to a clause boundary, else cut with "…"."""
-    tokens = sentence.rstrip(".").split()
-    if len(tokens) <= TITLE_WORDS:
-        return " ".join(tokens)
-    for end in range(TITLE_WORDS + 6, CLAUSE_MIN_WORDS - 1, -1):
-        if end < len(tokens) and tokens[end - 1].endswith((",", ";", ":")):
-            return " ".join(tokens[:end]).rstrip(",;:")
-    return " ".join(tokens[:TITLE_WORDS]) + "…"
+    host, else its own id (`storyweave.analyse.text.outlet_column`), never "unknown"."""
+    if isinstance(article, dict):
+        return text_outlet_column(article.get("source"), article.get("url"), article.get("id") or "")
+    return text_outlet_column(article.source, article.url, article.id)
 
 
 def story_title(story: Story, articles: list[Article]) -> str:
-    """The story's title as a reader sees it: its representative headline without the site's title bar
-    ("… ::: Esportes ::: www.estadao.com.br"); when that is no headline — a pasted text's lead paragraph on
-    its first line (the seeds), a site's own name — a report's headline, else the shortest first sentence
-    of a report, else one cut at a clause; never a lead sentence cut mid-phrase."""
-    originals = [a for a in articles if not a.duplicate_of] or articles
-    if not originals:
-        return story.title or story.id
-    titles = [(clean_title(story.title), originals[0])] if story.title else []
-    titles += [(clean_title(a.title or ""), a) for a in originals]
-    for title, article in titles:
-        if _headline(title, article):
-            return title
-    texts = [(a.text or a.title or "", a.lang) for a in originals]
-    firsts = [found[0] for text, lang in texts if (found := statement_sentences(text, lang))]
-    if not firsts:
-        return story.title or originals[0].title or story.id
-    whole = [s for s in firsts if len(s.split()) <= TITLE_WORDS]
-    return _shortened(min(whole, key=len) if whole else firsts[0])
+    """The story's title as a reader sees it (`storyweave.analyse.titles.story_headline`)."""
+    return story_headline(story.title, articles) or story.id
 
 
 _CARDS = LRU(4096)
