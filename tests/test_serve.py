@@ -644,3 +644,25 @@ def test_seed_story_title_is_a_whole_sentence_and_sources_are_named(sqlite_store
     pipeline.add(article_from_record(row))
     sports = next(s for s in sqlite_store.list_stories() if s.id != story.id)
     assert card(sqlite_store, sports).title == "Medvedev leads Russia to third Davis Cup title"
+
+
+def test_conflicts_name_their_quantity_and_show_each_outlet_s_sentence(sqlite_store):
+    """A conflict was one outlet's sentence followed by the other outlet's figure out of its context."""
+    bbc, independent = "Croydon tram: Seven dead and 50 injured after derailment", (
+        "Croydon tram crash: Five dead after vehicle overturns in south London")  # fmt: skip
+    story = put_story(sqlite_store, "st-tram", [
+        Article("bbc", bbc, "The tram overturned.", source="bbc.com", published=T0),
+        Article("ind", independent, "The tram overturned.", source="independent.co.uk", published=T0),
+    ])  # fmt: skip
+    statements = [{"article": "bbc", "outlet": "bbc.com", "text": bbc},
+                  {"article": "ind", "outlet": "independent.co.uk", "text": independent}]  # fmt: skip
+    fact = {"id": "f1", "text": bbc, "sources": ["bbc.com", "independent.co.uk"], "articles": ["bbc", "ind"],
+            "kind": "shared", "statements": statements}  # fmt: skip
+    conflict = {"fact": "f1", "text": bbc, "unit": "dead", "quantity": "dead",
+                "values": {"bbc.com": "Seven dead", "independent.co.uk": "Five dead"}}  # fmt: skip
+    Reports(sqlite_store).put(story, {"facts": [fact], "outlets": {}, "conflicts": [conflict]})
+    with TestClient(create_app(sqlite_store)) as client:
+        page = client.get("/stories/st-tram").text
+    listed = page[page.index('<ul class="conflicts">') :]
+    assert '<span class="quantity">dead</span>' in listed and "<b>bbc.com</b> Seven dead" in listed
+    assert "as each outlet wrote it" in listed and "Five dead after vehicle overturns" in listed

@@ -206,7 +206,28 @@ def _render_story(request: Request, detail: dict[str, Any]) -> HTMLResponse:
         writable=bool(request.app.state.api_token),
         time_chart=time_columns(published),
         summary=(report.get("summary") or {}).get("sentences") or [],
+        conflicts=_conflicts_as_written(report),
     )
+
+
+def _conflicts_as_written(report: dict[str, Any]) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """Each conflict with the sentences in which its outlets state their figures, so a reader sees the
+    figures in context, not only against one outlet's wording of the fact."""
+    facts = {f.get("id"): f for f in report.get("facts") or [] if isinstance(f, dict)}
+    out = []
+    for conflict in report.get("conflicts") or []:
+        values = conflict.get("values") if isinstance(conflict, dict) else None
+        if not isinstance(values, dict):
+            out.append((conflict, []))
+            continue
+        statements = (facts.get(conflict.get("fact")) or {}).get("statements") or []
+        said = []
+        for statement in statements:
+            written = str(values.get(statement.get("outlet")) or "").split(", ")[0]
+            if written and written in str(statement.get("text") or ""):
+                said.append(statement)
+        out.append((conflict, said))
+    return out
 
 
 def _check_token(request: Request, token: str) -> None:
