@@ -360,3 +360,20 @@ def test_cli_story_of_the_seeds_as_a_new_user_ingests_them(tmp_path: Path, seeds
     table = runner.invoke(app, ["story", story.id, "--store", db], env={"COLUMNS": "200"}).stdout
     assert "shared" in table and "[green]" not in table and "[/]" not in table
     assert table.count("unknown") == table.count("country: unknown")  # no outlet is "unknown"
+
+
+def test_council_party_and_lower_case_names() -> None:
+    """Seen on the North Korea oil story: "Security Council", "U.N. Security Council", "UN Security Council"
+    and "United Nations Security Council" as four names; "Workers’ Party" beside the North Korean one; a
+    lower-case "west coast" listed as a place."""
+    council = "Security Council"
+    mentions = [Mention(f"U.N. {council}", "ORG", "A")] * 4 + [Mention(council, "ORG", "B")] * 3
+    mentions += [Mention(f"United Nations {council}", "ORG", "C"), Mention(f"UN {council}", "ORG", "D")]
+    mentions += [Mention("Workers’ Party", "ORG", "A"), Mention("North Korean Workers’ Party", "ORG", "B")]
+    mentions += [Mention("Foreign Ministry", "ORG", "A"), Mention("Chinese Foreign Ministry", "ORG", "B")]
+    mentions += [Mention("South Korean Foreign Ministry", "ORG", "C"), Mention("west coast", "LOC", "A")]
+    merged = {e.name: e for e in merge_mentions(mentions)}
+    assert merged["U.N. Security Council"].counts == {"A": 4, "B": 3, "C": 1, "D": 1}
+    assert merged["North Korean Workers’ Party"].counts == {"A": 1, "B": 1}
+    assert {"Foreign Ministry", "Chinese Foreign Ministry", "South Korean Foreign Ministry"} <= set(merged)
+    assert "west coast" not in merged

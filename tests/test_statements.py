@@ -173,3 +173,13 @@ def test_robinho_timestamp_and_ad_label_are_cut(shared_data: Path) -> None:
     kept = statement_sentences(row["text"], row.get("lang"))
     assert "Seqüestradores libertam mãe do jogador Robinho" in kept
     assert not any("08h29" in s or "Publicidade" in s for s in kept)
+
+
+def test_a_clock_time_does_not_cut_a_statement_in_two(shared_data: Path) -> None:
+    """The Washington Post's "… launched at 9 a.m. North Korean time from a launch pad …" was two rows."""
+    wapo = "08cea3165e2583223a240754590e40698af4391b3a9f26d39f21c1d5"
+    row = _article(shared_data, "giveme5w1h.jsonl", wapo)
+    assert any(s.endswith("9 a.m.") for s in split_sentences(row["text"], "en"))  # the splitter cuts there
+    kept = statement_sentences(row["text"], "en")
+    assert any("launched at 9 a.m. North Korean time from a launch pad" in s for s in kept)
+    assert not any(s.startswith("North Korean time") for s in kept)

@@ -233,6 +233,14 @@ def canonical_key(key: str) -> str:
     return _SAME_AS.get(key, key)
 
 
+def name_canonical_key(name: str) -> str:
+    """`canonical_key` of a name, its first word's short form expanded too: UN Security Council = U.N.
+    Security Council = United Nations Security Council."""
+    first, _, rest = name.partition(" ")
+    expanded = _SAME_AS.get(name_key(first)) if rest else None
+    return canonical_key(expanded + name_key(rest) if expanded else name_key(name))
+
+
 def _initials(name: str) -> str:
     return "".join(w[0] for w in re.split(r"[\s-]", name) if w and w.casefold() not in _JOINERS).casefold()
 
@@ -280,20 +288,36 @@ def _best_spelling(spellings: Counter, key: str) -> str:
 
 def _merge_shortened(keys: list[str], by_key: dict[str, Entity], parent: dict[str, str]) -> None:
     """A name of several words that keeps the first and last words of a longer name of its kind and drops
-    some in between is that name shortened: Marina Souza = Marina da Silva Souza."""
+    some in between is that name shortened (Marina Souza = Marina da Silva Souza); one that is the end of
+    longer names of its kind is the one of them that dominates (Security Council = United Nations Security
+    Council, Workers' Party = North Korean Workers' Party; not when "Foreign Ministry" ends two alike)."""
     full = [k for k in keys if parent[k] == k and len(by_key[k].name.split()) > 2]
+    total = {k: sum(by_key[k].counts.values()) for k in keys}
     for key in keys:
         words = [name_key(w) for w in by_key[key].name.split()]
         if parent[key] != key or len(words) < 2:
             continue
+        ending = []
         for other in full:
             longer = [name_key(w) for w in by_key[other].name.split()]
-            if other == key or len(longer) <= len(words) or longer[0] != words[0] or longer[-1] != words[-1]:
+            compatible = _compatible(by_key[key].label, by_key[other].label)
+            if other == key or len(longer) <= len(words) or not compatible:
                 continue
             rest = iter(longer)
-            if all(w in rest for w in words) and _compatible(by_key[key].label, by_key[other].label):
+            if longer[-len(words) :] == words:
+                ending.append(other)
+            elif longer[0] == words[0] and longer[-1] == words[-1] and all(w in rest for w in words):
                 parent[key] = other  # every word in order: a subsequence of the longer name
                 break
+        ranked = sorted(ending, key=lambda k: -total[k])
+        if parent[key] == key and _dominates(ranked, total):
+            parent[key] = ranked[0]
+
+
+def _dominates(ranked: list[str], total: dict[str, int]) -> bool:
+    """Whether the first of the candidate names (most mentioned first) is the one meant: the only one, or
+    mentioned DOMINANT times more than the next."""
+    return bool(ranked) and (len(ranked) == 1 or total[ranked[0]] >= DOMINANT * total[ranked[1]])
 
 
 def merge_mentions(mentions: list[Mention]) -> list[Entity]:
@@ -302,8 +326,8 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
     labels: dict[str, Counter] = {}
     for mention in mentions:
         name = clean_name(mention.text)
-        key = canonical_key(name_key(name))
-        if len(key) < 2:
+        key = name_canonical_key(name)
+        if len(key) < 2 or name == name.lower():  # "west coast", "max": no name is written in lower case
             continue
         entity = by_key.setdefault(key, Entity(name, mention.label))
         entity.spellings[name] += 1
@@ -352,8 +376,7 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
         ]  # fmt: skip
         total = {k: sum(by_key[k].counts.values()) for k in containing}
         ranked = sorted(containing, key=lambda k: -total[k])
-        dominant = len(ranked) == 1 or (len(ranked) > 1 and total[ranked[0]] >= DOMINANT * total[ranked[1]])
-        if ranked and dominant and entity.label != "NORP":
+        if _dominates(ranked, total) and entity.label != "NORP":
             parent[key] = ranked[0]  # Kim → Kim Jong Un, Musk → Elon Musk, North → North Korea
     merged: dict[str, Entity] = {}
     for key in keys:

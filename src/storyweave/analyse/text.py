@@ -54,10 +54,25 @@ def statement_sentences(text: str, lang: str | None = None) -> list[str]:
     out = []
     for paragraph in (text or "").split("\n"):
         if paragraph.strip() and not caption_paragraph(paragraph):
-            for sentence in split_sentences(paragraph, lang):
+            for sentence in _rejoined(split_sentences(paragraph, lang)):
                 cleaned = clean_statement(sentence)
                 if is_statement(sentence, lang) and is_statement(cleaned, lang):
                     out.append(cleaned)
+    return out
+
+
+_CLOCK_ENDS = ("a.m.", "p.m.", "A.M.", "P.M.")
+
+
+def _rejoined(sentences: list[str]) -> list[str]:
+    """The splitter's cuts after a clock time undone where the sentence goes on with its time zone: "… the
+    rocket, launched at 9 a.m." + "North Korean time from a launch pad …" is one statement."""
+    out: list[str] = []
+    for sentence in sentences:
+        if out and out[-1].endswith(_CLOCK_ENDS) and "time" in words(" ".join(sentence.split()[:3])):
+            out[-1] = f"{out[-1]} {sentence}"
+        else:
+            out.append(sentence)
     return out
 
 
