@@ -639,10 +639,16 @@ def test_seed_story_title_is_a_whole_sentence_and_sources_are_named(sqlite_store
     with TestClient(create_app(sqlite_store)) as client:
         page = client.get(f"/stories/{story.id}").text
     assert "unknown outlet" not in page and "000_a9ead92bffc35e67" in page and title in page
+    assert ">000_a9ead92bffc35…</text>" in page  # the chart's label fits its 150 px, not cut at the left edge
     with open(shared_data / "clustering" / "wikinews.jsonl", encoding="utf-8") as lines:
-        row = next(r for r in map(json.loads, lines) if r["title"].startswith("Sports News |"))
-    pipeline.add(article_from_record(row))
-    sports = next(s for s in sqlite_store.list_stories() if s.id != story.id)
+        rows = [json.loads(line) for line in lines]
+    pipeline.add(article_from_record(next(r for r in rows if r["title"].startswith("Sports News |"))))
+    pipeline.add(article_from_record(next(r for r in rows if r["id"] == "wns-070-2")))
+    robinho = next(s for s in sqlite_store.list_stories() if "wns-070-2" in s.article_ids)
+    with TestClient(create_app(sqlite_store)) as client:
+        listed = client.get(f"/stories/{robinho.id}").text.split('id="sources"')[1]
+    assert "Mãe de Robinho é libertada</a>" in listed and ":::" not in listed
+    sports = next(s for s in sqlite_store.list_stories() if s.id not in (story.id, robinho.id))
     assert card(sqlite_store, sports).title == "Medvedev leads Russia to third Davis Cup title"
 
 

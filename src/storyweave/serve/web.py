@@ -18,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from storyweave.analyse.statements import clean_title
 from storyweave.serve.api import (
     MergeIn,
     SplitIn,
@@ -92,6 +93,7 @@ def _environment() -> jinja2.Environment:
         path=lambda s: quote(str(s), safe=""),
         language=lambda code: LANGUAGE_NAMES.get(code or "", code or "unknown"),
         outlet=outlet_column,
+        headline=clean_title,
     )
     env.globals.update(urlencode=urlencode, url_for=_url_path)
     return env
