@@ -102,6 +102,8 @@ READER_FURNITURE = [  # seen as fact rows on the story pages of a store of seeds
     "LAUREN HURLEY/PA",
     "Josh King has the story (@abridgetoland).",
     "ABC News is not responsible for the content of external Internet sites.",
+    "GETTY Max Verstappen could have crashed into Kimi Raikkonen but swerved to avoid him",  # Express caption
+    "GETTY The Tiangong-1 Chinese space station was launched into orbit in 2011",
 ]
 READER_STATEMENTS = [
     "The photos released by SpaceX show one of the still-unreleased Tesla Roadster perched on a large cone.",

@@ -34,7 +34,8 @@ def wordset(text: str) -> frozenset[str]:
 
 
 _AGENCIES = (
-    r"Reuters|REUTERS|AP|AFP|EPA|KCNA|Getty Images|Getty|Shutterstock|Alamy|PA|Rex|Xinhua|Yonhap|"
+    r"Reuters|REUTERS|AP|AFP|EPA|KCNA|Getty Images|GETTY IMAGES|Getty|GETTY|Shutterstock|SHUTTERSTOCK|"
+    r"Alamy|PA|Rex|REX|Xinhua|Yonhap|"
     r"Anadolu|dpa|ANSA|EFE|Bloomberg|AP Photo|PA Images|Reuters Pictures"
 )
 # A caption opens with a picture credit and goes straight on with a capitalised caption ("Reuters North
