@@ -264,6 +264,10 @@ NOT_CONFLICTS = [
         "strictly” enforced trade restrictions.",
     ),
 ]
+NOT_CONFLICTS.append((  # two people's ages (Rihanna's story)
+    "Taking to Instagram, the 29-year-old singer posted photos with Alleyne along with a heartfelt caption.",
+    "The singer posted photos of herself with 21-year-old Tavon Kaiseen Alleyne on Instagram on Tuesday.",
+))
 CONFLICTS = [
     ("Tourist Ship Strikes Highway Bridge in Germany; 25 Hurt", "Tourist ship strikes highway bridge in "
      "Germany; 27 hurt"),

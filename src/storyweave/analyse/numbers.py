@@ -209,10 +209,16 @@ def _counted(doc, start: int, end: int) -> tuple[str, str]:
     of = [g for c in number.children if c.lower_ == "of" for g in c.children if g.dep_ == "pobj"]
     counts = number.dep_ == "nummod" and number.head.pos_ in ("NOUN", "PROPN")
     noun = of[0] if of else (number.head if counts else None)
-    for _ in range(3):  # "a two-run homer": the run is the homer's
-        if noun is None or noun.dep_ not in ("compound", "amod") or noun.head.pos_ not in ("NOUN", "PROPN"):
+    names = ("NOUN", "PROPN")
+    for _ in range(3):  # "a two-run homer": the run is the homer's; "the 29-year-old singer": the singer's
+        if noun is None:
             break
-        noun = noun.head
+        if noun.dep_ in ("compound", "amod") and noun.head.pos_ in names:
+            noun = noun.head
+        elif noun.head.pos_ == "ADJ" and noun.head.dep_ == "amod" and noun.head.head.pos_ in names:
+            noun = noun.head.head
+        else:
+            break
     node = noun if noun is not None else number
     for _ in range(5):
         if node.head is node:
