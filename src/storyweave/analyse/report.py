@@ -64,7 +64,7 @@ class StoryReport:
     - `outlets`: {outlet: {articles, unique (fact ids only it reports), omitted (ids of the main facts it
       lacks that two outlets or more report; a detail only one outlet gives is nobody's omission), shared}}.
     - `quotes`: [{text, speaker, kind: direct|mixed|reported, outlets, articles}].
-    - `entities`: [{name, label (PERSON/ORG/GPE/LOC/NORP/FAC/EVENT/PRODUCT, NAME from the fallback), aliases,
+    - `entities`: [{name, label (PERSON/ORG/GPE/LOC/FAC/EVENT/PRODUCT, NAME from the fallback), aliases,
       counts (per outlet), total}].
     - `conflicts`: [{fact, text, unit, quantity, values: {outlet: "figures as written"}}] — one fact, one
       quantity (the bid, the sentence in months), different figures per outlet.
