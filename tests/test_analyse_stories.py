@@ -185,3 +185,200 @@ def test_reports_without_source_are_their_own_columns() -> None:
     assert any(f["kind"] == "shared" and set(f["sources"]) == {"seed0", "seed1"} for f in report["facts"])
     hosted = Article(id="h", title="Missile", text=text, url="https://www.example.org/news/1")
     assert "www.example.org" in analyse_story([hosted, articles[0]]).to_dict()["outlets"]
+
+
+# Pairs of statements the fact matrix grouped in stories of giveme5w1h, and the reader's verdict on them: a
+# bound that allows the other value, other things counted, a calendar year against a count of years, and
+# dates (two events more often than a disagreement) are not conflicts.
+NOT_CONFLICTS = [
+    (
+        "Five years behind schedule, the Falcon Heavy is now poised to take off, standing over 200 feet "
+        "tall on a historic launch pad.",
+        "The towering Falcon Heavy, measuring 229 feet (70 meters) tall and 40 feet (12 meters) abreast, "
+        "sat atop launch pad 39A Monday.",
+    ),
+    (
+        "Boko Haram release 21 kidnapped schoolgirls in exchange for four militants - but still hold "
+        "nearly 200 captives",
+        "Boko Haram militants free 21 captive Chibok schoolgirls amid talks with Nigeria",
+    ),
+    (
+        "More than 94,000 people have been confirmed dead in Indonesia, out of at least 138,000 who died "
+        "across Asia.",
+        "The worst affected was Sri Lanka, where more than 28,000 people are confirmed dead.",
+    ),
+    (
+        "Arians began his coaching career 42 years ago as a graduate assistant at Virginia Tech.",
+        "Arians' coaching career began as a graduate assistant at Virginia Tech in 1975.",
+    ),
+    (
+        "He was an assistant to Bear Bryant for one season at Alabama before being hired as the head "
+        "coach at Temple.",
+        "In 1983, at age 30, he was hired as the head coach at Temple University, where he spent six "
+        "seasons on the sideline.",
+    ),
+    (
+        "The case involves 25 defendants, five of whom were fined.",
+        "Five other defendants, including jailed activist Alaa Abdel Fattah, were fined 30,000 pounds "
+        "each.",
+    ),
+    (
+        "The charge from the tax bill will push Goldman from an estimated $1.9 billion in earnings for "
+        "the quarter to a likely loss of around $3 billion.",
+        "He estimated Goldman Sachs’s total charge from the tax bill would be $3.2 billion.",
+    ),
+    (
+        "The US Treasury Department later placed six North Korean shipping and trading companies and 20 "
+        "of their vessels on sanctions list.",
+        "It was part of a U.S. Treasury Department announcement of sanctions on 20 North Korean vessels.",
+    ),
+    (
+        "Under those sanctions, countries cannot export more than a half million barrels of refined "
+        "petroleum products, and four million barrels of crude oil in total per year to North Korea.",
+        "September’s United Nations Security Council Resolution 2375 imposed an import quota of 500,000 "
+        "barrels of refined petrol.",
+    ),
+    (
+        "Even when it flight-tested an intercontinental ballistic missile on July 28, it was launched at "
+        "a highly lofted angle so that it reached an altitude of 2,300 miles.",
+        "The 2,700 km (1,680 miles) the missile flew before splashing down was much shorter.",
+    ),
+    (
+        "PS4 Team Tournaments have been around since PS4 update 5.0, but there’s now the ability.",
+        "Following the 5.50 update, you’ll be able to customize your page.",
+    ),
+    (
+        "All-Star closer Aroldis Chapman blew a 6-3 lead with two outs in the eighth when Rajai Davis hit"
+        " a tying, two-run homer.",
+        "But closer Aroldis Chapman gave up three runs as the Indians hit back in style.",
+    ),
+    (
+        "When the Treasury Department released reconnaissance images of an Oct. 19 rendezvous between two"
+        " ships, the agency named the North Korean ship.",
+        "Another transfer was captured in satellite photos released by the United States Treasury "
+        "Department on Nov. 21.",
+    ),
+    (
+        "On Friday, China's Foreign Ministry spokesperson Hua Chunying said that charges of Chinese ships"
+        ' sending oil to North Korea "do not accord with facts."',
+        "China’s Foreign Ministry spokeswoman, Hua Chunying, said Wednesday Beijing has “completely and "
+        "strictly” enforced trade restrictions.",
+    ),
+]
+NOT_CONFLICTS.append((  # two people's ages (Rihanna's story)
+    "Taking to Instagram, the 29-year-old singer posted photos with Alleyne along with a heartfelt caption.",
+    "The singer posted photos of herself with 21-year-old Tavon Kaiseen Alleyne on Instagram on Tuesday.",
+))
+CONFLICTS = [
+    ("Tourist Ship Strikes Highway Bridge in Germany; 25 Hurt", "Tourist ship strikes highway bridge in "
+     "Germany; 27 hurt"),
+    ("Croydon tram: Seven dead and 50 injured after derailment",
+     "Croydon tram crash: Five dead after vehicle overturns in south London"),
+    ("Broadcom raised its bid for Qualcomm on Monday to $121 billion.",
+     "Broadcom raised its bid for Qualcomm to $103 billion."),
+]
+
+
+@pytest.mark.parametrize(("a", "b"), NOT_CONFLICTS)
+def test_different_quantities_bounds_and_dates_are_not_conflicts(a: str, b: str) -> None:
+    assert find_conflicts({"A": extract_figures(a, "en"), "B": extract_figures(b, "en")}) == []
+
+
+@pytest.mark.parametrize(("a", "b"), CONFLICTS)
+def test_one_quantity_two_values_is_a_conflict(a: str, b: str) -> None:
+    (conflict,) = find_conflicts({"A": extract_figures(a, "en"), "B": extract_figures(b, "en")})
+    assert set(conflict["values"]) == {"A", "B"} and all(conflict["values"].values())
+
+
+def test_a_detail_one_outlet_gives_is_nobody_omission(north_korea: dict) -> None:
+    """Two HuffPost reports of one story give one outlet's details: they are ★ there, not ○ elsewhere."""
+    unique = {f["id"] for f in north_korea["facts"] if f["kind"] == "unique"}
+    assert unique and all(not unique & set(o["omitted"]) for o in north_korea["outlets"].values())
+    assert any(o["omitted"] for o in north_korea["outlets"].values())  # shared main facts still are
+
+
+def test_a_first_name_tagged_once_as_an_organisation_does_not_make_a_person_a_product(shared_data: Path):
+    """The Motley Fool's "Elon" (ORG, once) turned Elon Musk into a PRODUCT that "Musk" could not join."""
+    from storyweave.analyse.entities import recognise
+    from storyweave.analyse.report import article_statements
+
+    mentions = []
+    for article in load(shared_data, "giveme5w1h.jsonl", ("25ebe269", "762131c6", "106fa91c", "12e3629a")):
+        lang, statements, _ = article_statements(article)
+        mentions += [Mention(name, label, article.id) for name, label in recognise(statements, lang)]
+    assert ("Elon", "ORG") in {(m.text, m.label) for m in mentions}
+    entities = {e.name: e for e in merge_mentions(mentions)}
+    assert entities["Elon Musk"].label == "PERSON" and "Musk" in entities["Elon Musk"].aliases
+    assert "Musk" not in entities
+    merged = {e.name: e for e in merge_mentions(
+        [Mention("Elon", "ORG", "A")] + [Mention("Elon Musk", "PERSON", o) for o in "ABC"]
+        + [Mention("Musk", "PERSON", "B"), Mention("Tesla Model S", "PERSON", "A")]
+        + [Mention("Tesla", "ORG", "B")]
+    )}  # fmt: skip
+    assert merged["Elon Musk"].label == "PERSON" and merged["Elon Musk"].counts == {"A": 1, "B": 2, "C": 1}
+    assert merged["Tesla Model S"].label == "PRODUCT"
+
+
+def test_names_without_a_model_skip_clause_openers_and_join_shortened_names(shared_data: Path) -> None:
+    """Portuguese (no NER model): "Isso", "Espero", "Com" open sentences and quotes; Marina da Silva Souza
+    is also "Marina" and "Marina Souza"; the ad label glued to a headline is no part of Robinho."""
+    from storyweave.analyse.entities import recognise
+    from storyweave.analyse.report import article_statements
+
+    mentions = []
+    for article in load(shared_data, "wikinews.jsonl", ("wns-004-0", "wns-070-1", "wns-070-2")):
+        lang, statements, _ = article_statements(article)
+        mentions += [Mention(name, label, article.id) for name, label in recognise(statements, lang)]
+    entities = {e.name: e for e in merge_mentions(mentions)}
+    assert not {"Isso", "Espero", "Com", "Tenho", "Peço", "Estou", "Robinho Publicidade"} & set(entities)
+    assert {"Marina", "Marina Souza"} <= entities["Marina da Silva Souza"].aliases
+    assert "SP" in entities["São Paulo"].aliases and entities["Robinho"].counts.total() >= 15
+
+
+def test_nationality_adjectives_are_not_names_and_japan_is_not_its_sea(north_korea: dict) -> None:
+    names = {e["name"] for e in north_korea["entities"]}
+    assert not {"North Korean", "Japanese", "South Korean"} & names
+    assert {"North Korea", "Japan"} <= names  # Japan was an alias of the Sea of Japan
+    sea = [Mention("Sea of Japan", "LOC", "A")] * 3
+    merged = {e.name for e in merge_mentions([*sea, Mention("Japan", "GPE", "B")])}
+    assert merged == {"Sea of Japan", "Japan"}
+
+
+def test_cli_story_of_the_seeds_as_a_new_user_ingests_them(tmp_path: Path, seeds_dir: Path) -> None:
+    """`storyweave ingest ../shared/seeds` then `storyweave story ID`: the title is a whole sentence, the
+    columns are the two reports (no "unknown"), the kinds are coloured, not printed as Rich markup."""
+    from typer.testing import CliRunner
+
+    from storyweave.cli import app
+    from storyweave.store import SQLiteStore
+
+    db = str(tmp_path / "s.db")
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(seeds_dir), "--store", db]).exit_code == 0
+    with SQLiteStore(db) as store:
+        (story,) = store.list_stories()
+    shown = runner.invoke(app, ["story", story.id, "--store", db, "--format", "json"])
+    data = json.loads(shown.stdout)
+    assert data["title"].startswith("North Korean leader Kim Jong-un called for a strengthening")
+    assert set(data["outlets"]) == {"000_a9ead92bffc35e67", "004_e76b97f84e9bb642"}
+    assert sum(f["kind"] == "shared" for f in data["facts"]) >= 4
+    table = runner.invoke(app, ["story", story.id, "--store", db], env={"COLUMNS": "200"}).stdout
+    assert "shared" in table and "[green]" not in table and "[/]" not in table
+    assert table.count("unknown") == table.count("country: unknown")  # no outlet is "unknown"
+
+
+def test_council_party_and_lower_case_names() -> None:
+    """Seen on the North Korea oil story: "Security Council", "U.N. Security Council", "UN Security Council"
+    and "United Nations Security Council" as four names; "Workers’ Party" beside the North Korean one; a
+    lower-case "west coast" listed as a place."""
+    council = "Security Council"
+    mentions = [Mention(f"U.N. {council}", "ORG", "A")] * 4 + [Mention(council, "ORG", "B")] * 3
+    mentions += [Mention(f"United Nations {council}", "ORG", "C"), Mention(f"UN {council}", "ORG", "D")]
+    mentions += [Mention("Workers’ Party", "ORG", "A"), Mention("North Korean Workers’ Party", "ORG", "B")]
+    mentions += [Mention("Foreign Ministry", "ORG", "A"), Mention("Chinese Foreign Ministry", "ORG", "B")]
+    mentions += [Mention("South Korean Foreign Ministry", "ORG", "C"), Mention("west coast", "LOC", "A")]
+    merged = {e.name: e for e in merge_mentions(mentions)}
+    assert merged["U.N. Security Council"].counts == {"A": 4, "B": 3, "C": 1, "D": 1}
+    assert merged["North Korean Workers’ Party"].counts == {"A": 1, "B": 1}
+    assert {"Foreign Ministry", "Chinese Foreign Ministry", "South Korean Foreign Ministry"} <= set(merged)
+    assert "west coast" not in merged

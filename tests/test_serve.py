@@ -615,3 +615,60 @@ def test_split_and_merge_from_the_page_need_the_token(client, filled):
     with TestClient(create_app(filled)) as read_only:
         refused = read_only.post(f"/stories/{story}/merge", data={"other": new, "token": TOKEN})
         assert refused.status_code == 403 and "read-only" in refused.text
+
+
+def test_seed_story_title_is_a_whole_sentence_and_sources_are_named(sqlite_store, seeds_dir, shared_data):
+    """Ingested as a new user does (`storyweave ingest ../shared/seeds`: no outlet given), the seeds were
+    titled with a lead paragraph cut mid-phrase ("… in the face of, as he…") and listed its reports under
+    "unknown outlet"; a site's name ("Sports News | Breaking & Latest Sports News") titled a story."""
+    import json
+
+    from storyweave.cluster import StoryEngine
+    from storyweave.ingest import Ingestor, Source
+    from storyweave.ingest.readers import article_from_record
+    from storyweave.pipeline import Pipeline
+    from storyweave.serve.views import card
+
+    pipeline = Pipeline(sqlite_store, StoryEngine(sqlite_store))
+    Ingestor(pipeline).run([Source("text", str(p)) for p in sorted(seeds_dir.glob("*.txt"))])
+    (story,) = sqlite_store.list_stories()
+    assert story.title.endswith("as he…")  # the engine's title: the first line of a pasted text, cut
+    title = card(sqlite_store, story).title
+    assert title == ("North Korean leader Kim Jong-un called for a strengthening of the country’s war "
+                     "deterrence during a meeting with his senior military officials")  # fmt: skip
+    with TestClient(create_app(sqlite_store)) as client:
+        page = client.get(f"/stories/{story.id}").text
+    assert "unknown outlet" not in page and "000_a9ead92bffc35e67" in page and title in page
+    assert ">000_a9ead92bffc35…</text>" in page  # the chart's label fits its 150 px, not cut at the left edge
+    with open(shared_data / "clustering" / "wikinews.jsonl", encoding="utf-8") as lines:
+        rows = [json.loads(line) for line in lines]
+    pipeline.add(article_from_record(next(r for r in rows if r["title"].startswith("Sports News |"))))
+    pipeline.add(article_from_record(next(r for r in rows if r["id"] == "wns-070-2")))
+    robinho = next(s for s in sqlite_store.list_stories() if "wns-070-2" in s.article_ids)
+    with TestClient(create_app(sqlite_store)) as client:
+        listed = client.get(f"/stories/{robinho.id}").text.split('id="sources"')[1]
+    assert "Mãe de Robinho é libertada</a>" in listed and ":::" not in listed
+    sports = next(s for s in sqlite_store.list_stories() if s.id not in (story.id, robinho.id))
+    assert card(sqlite_store, sports).title == "Medvedev leads Russia to third Davis Cup title"
+
+
+def test_conflicts_name_their_quantity_and_show_each_outlet_s_sentence(sqlite_store):
+    """A conflict was one outlet's sentence followed by the other outlet's figure out of its context."""
+    bbc, independent = "Croydon tram: Seven dead and 50 injured after derailment", (
+        "Croydon tram crash: Five dead after vehicle overturns in south London")  # fmt: skip
+    story = put_story(sqlite_store, "st-tram", [
+        Article("bbc", bbc, "The tram overturned.", source="bbc.com", published=T0),
+        Article("ind", independent, "The tram overturned.", source="independent.co.uk", published=T0),
+    ])  # fmt: skip
+    statements = [{"article": "bbc", "outlet": "bbc.com", "text": bbc},
+                  {"article": "ind", "outlet": "independent.co.uk", "text": independent}]  # fmt: skip
+    fact = {"id": "f1", "text": bbc, "sources": ["bbc.com", "independent.co.uk"], "articles": ["bbc", "ind"],
+            "kind": "shared", "statements": statements}  # fmt: skip
+    conflict = {"fact": "f1", "text": bbc, "unit": "dead", "quantity": "dead",
+                "values": {"bbc.com": "Seven dead", "independent.co.uk": "Five dead"}}  # fmt: skip
+    Reports(sqlite_store).put(story, {"facts": [fact], "outlets": {}, "conflicts": [conflict]})
+    with TestClient(create_app(sqlite_store)) as client:
+        page = client.get("/stories/st-tram").text
+    listed = page[page.index('<ul class="conflicts">') :]
+    assert '<span class="quantity">dead</span>' in listed and "<b>bbc.com</b> Seven dead" in listed
+    assert "as each outlet wrote it" in listed and "Five dead after vehicle overturns" in listed

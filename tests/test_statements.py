@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from storyweave.analyse.text import is_statement, split_sentences
+from storyweave.analyse.statements import caption_paragraph, clean_statement, clean_title
+from storyweave.analyse.text import is_statement, split_sentences, statement_sentences
 
 FURNITURE = [  # what the issue saw as fact rows, captions and summary sentences, in several languages
     "Esportes Dom, 14 Nov - 14h08",
@@ -83,3 +84,104 @@ def test_shared_articles_lose_their_furniture(shared_data: Path, name: str, arti
     assert any(furniture in s for s in sentences)  # it is there in the text …
     kept = [s for s in sentences if is_statement(s, row.get("lang"))]
     assert kept and not any(furniture in s for s in kept)  # … and never a statement
+
+
+READER_FURNITURE = [  # seen as fact rows on the story pages of a store of seeds + giveme5w1h + wikinews
+    "Enlarge this image toggle caption U.S. Treasury Department U.S. Treasury Department",
+    "Chat with us in Facebook Messenger.",
+    "Find out what's happening in the world as it unfolds.",
+    "Photos: North Korea launches rocket A state TV newsreader said the operation had been personally "
+    "ordered and directed by North Korean leader Kim Jong Un.",
+    "Hide Caption 2 of 8",
+    "JUST WATCHED The weapon that makes N. Korea more dangerous Replay More Videos ...",
+    "An image from North Korea's official Korean Central News Agency shows the launch of Kwangmyong 4 from "
+    "an undisclosed location.",
+    "This Dec. 28, 2017 photo made available by SpaceX shows a Falcon Heavy rocket in Cape Canaveral, Fla.",
+    "[North Korea announces plan to launch rocket carrying observation satellite]",
+    "Silicon Valley figures have warned that social media companies are “eroding the pillars of our society” "
+    "LAUREN HURLEY/PA",
+    "Josh King has the story (@abridgetoland).",
+    "ABC News is not responsible for the content of external Internet sites.",
+    "GETTY Max Verstappen could have crashed into Kimi Raikkonen but swerved to avoid him",  # Express caption
+    "GETTY The Tiangong-1 Chinese space station was launched into orbit in 2011",
+]
+READER_STATEMENTS = [
+    "The photos released by SpaceX show one of the still-unreleased Tesla Roadster perched on a large cone.",
+    "VLADIMIR Putin ordered Russians to be evacuated from the North Korean border as war continued to loom.",
+    "In the images published by KCNA, Kim Jong-un is seen pointing to a map.",
+]
+
+
+@pytest.mark.parametrize("sentence", READER_FURNITURE)
+def test_reader_furniture_is_not_a_statement(sentence: str) -> None:
+    assert not is_statement(sentence, "en")
+
+
+@pytest.mark.parametrize("sentence", READER_STATEMENTS)
+def test_reader_statements_stay(sentence: str) -> None:
+    assert is_statement(sentence, "en")
+
+
+def test_caption_paragraphs_and_glued_furniture() -> None:
+    assert caption_paragraph(
+        "The Lighthouse Winmore, a Hong Kong-flagged ship, is seen in waters off Yeosu, South Korea. (Hyung "
+        "Min-woo/Hyung Min-woo/Yonhap via AP)"
+    )
+    assert caption_paragraph("… is seen from the Chinese border city of Dandong on Feb. 7. (Reuters)")
+    assert caption_paragraph("With 5 million pounds of liftoff thrust … (SpaceX via AP) (Associated Press)")
+    assert not caption_paragraph("Kim met officials, state media reported via the Central News Agency (KCNA)")
+    assert not caption_paragraph("Qualcomm (QCOM) shares rose 1.5 percent on Monday (after the offer)")
+    glued = "17/12/2004 - 08h29 Seqüestradores libertam mãe do jogador Robinho Publicidade"
+    assert clean_statement(glued) == "Seqüestradores libertam mãe do jogador Robinho"
+    assert clean_statement("— SpaceX’s hot new monster rocket makes its launch debut this week.") == (
+        "SpaceX’s hot new monster rocket makes its launch debut this week."
+    )
+    heading = "FALCON HEAVY LAUNCH If all goes according to plan, the Falcon Heavy will lift off"
+    assert clean_statement(heading) == heading.removeprefix("FALCON HEAVY LAUNCH ")
+    kept = "VLADIMIR Putin ordered Russians to be evacuated. US officials said 2017 was a record year."
+    assert clean_statement(kept) == kept
+    title = "Mãe de Robinho é libertada ::: Esportes ::: www.estadao.com.br"
+    assert clean_title(title) == "Mãe de Robinho é libertada"
+
+
+@pytest.mark.parametrize(
+    ("article_id", "furniture"),
+    [
+        ("94067b38ad99d19c53ac065ae5b7a11a6fef9a9fb3b0054337e341c0", "toggle caption"),
+        ("df7b6446494d11be6d7d882f22a336c90e0c4a7dbef3e297ca59a2f5", "Chat with us"),
+        ("441fe62fc92e31c4db75356efe508d0e7fe59e6076951d7ec00682ef", "Yonhap via AP"),
+        ("08cea3165e2583223a240754590e40698af4391b3a9f26d39f21c1d5", "Dandong on Feb. 7"),
+        ("08cea3165e2583223a240754590e40698af4391b3a9f26d39f21c1d5", "[North Korea announces"),
+        ("30e4d7a1677a604c6b34e239da0c75dd24e4d286eab5ee8adcb6f458", "Hide Caption"),
+        ("30e4d7a1677a604c6b34e239da0c75dd24e4d286eab5ee8adcb6f458", "Photos:"),
+        ("093c655f7b04e78f432a7b220b219c495031363d1319363f5d0bed37", "JUST WATCHED"),
+        ("60c49d752ab651be79ba8f3165cfcc7b42187f5005dfe03f0f07ba50", "photo made available"),
+        ("b271739c75590d1a429988bf7441c1c0702a96704d0ac92366eeae7c", "— SpaceX"),
+        ("8c22e99fff727e5ca246ac08386e8c703c4940961fa2dcd98ec6ab4a", "FALCON HEAVY LAUNCH"),
+        ("106fa91c2f79e76714586200ce1fd5b482f70db17ba173a6b29b7f18", "has the story"),
+        ("8f0e2cbd5a8273fe4da4de57535768c81f93ce0c284386d09413cc9c", "HURLEY/PA"),
+    ],
+)
+def test_shared_statements_lose_captions_and_glue(shared_data: Path, article_id: str, furniture: str):
+    row = _article(shared_data, "giveme5w1h.jsonl", article_id)
+    assert furniture in f"{row['title']}\n{row['text']}"
+    kept = statement_sentences(row["text"], "en")
+    assert not any(furniture in s for s in kept)
+    assert kept or len(row["text"]) < 1500  # caption-only pages (CNN galleries) keep nothing
+
+
+def test_robinho_timestamp_and_ad_label_are_cut(shared_data: Path) -> None:
+    row = _article(shared_data, "wikinews.jsonl", "wns-070-1")
+    kept = statement_sentences(row["text"], row.get("lang"))
+    assert "Seqüestradores libertam mãe do jogador Robinho" in kept
+    assert not any("08h29" in s or "Publicidade" in s for s in kept)
+
+
+def test_a_clock_time_does_not_cut_a_statement_in_two(shared_data: Path) -> None:
+    """The Washington Post's "… launched at 9 a.m. North Korean time from a launch pad …" was two rows."""
+    wapo = "08cea3165e2583223a240754590e40698af4391b3a9f26d39f21c1d5"
+    row = _article(shared_data, "giveme5w1h.jsonl", wapo)
+    assert any(s.endswith("9 a.m.") for s in split_sentences(row["text"], "en"))  # the splitter cuts there
+    kept = statement_sentences(row["text"], "en")
+    assert any("launched at 9 a.m. North Korean time from a launch pad" in s for s in kept)
+    assert not any(s.startswith("North Korean time") for s in kept)

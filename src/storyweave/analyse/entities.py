@@ -26,9 +26,12 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 
 from storyweave.analyse.nlp import is_english, parse
+from storyweave.analyse.statements import wordset
 from storyweave.analyse.text import name_key
 
-KEPT_LABELS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT"}
+KEPT_LABELS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "EVENT", "PRODUCT"}
+"""spaCy's NORP (nationalities: "North Korean", "Chinese", "Asian") is an adjective, not a person,
+organisation or place: the story's names leave it out."""
 FUZZY_RATIO = 0.8
 TITLE_CASE_SHARE = 0.7
 _PRIORITY = ("PERSON", "GPE", "LOC", "ORG", "NORP", "FAC", "EVENT", "PRODUCT", "NAME")
@@ -38,6 +41,7 @@ DOMINANT = 3
 this many times more than the next (North → North Korea, not North America, in a story on Pyongyang)."""
 _EDGE_PUNCTUATION = " \t—–-@#'’\"“”,;:()[]*|"
 _JOINERS = frozenset(["of", "the", "and", "for", "de", "la", "del", "&"])
+_LINKS = frozenset(["of", "de", "da", "do", "dos", "das", "del", "di", "du", "von", "van"])
 _PRODUCT_WORDS = frozenset(["model", "roadster", "iphone", "galaxy"])
 _COMPANY_SUFFIXES = frozenset(["inc", "ltd", "corp", "corporation", "plc", "llc", "co", "nv", "ag", "sa"])
 _SAME_AS = {
@@ -50,7 +54,7 @@ _SAME_AS = {
 """Short forms and official names of the places and bodies news names most (keys as `name_key` gives)."""
 _UPPER_WORD = r"[A-ZÀ-ÖØ-Þ\u0400-\u042f][\w’'-]+"
 _CAPITALISED = re.compile(
-    rf"(?<![\w’']){_UPPER_WORD}(?:\s+(?:(?:de|del|la|von|van|al|bin|of)\s+)?{_UPPER_WORD})*"
+    rf"(?<![\w’']){_UPPER_WORD}(?:\s+(?:(?:de|del|la|da|do|dos|das|di|du|von|van|al|bin|of)\s+)?{_UPPER_WORD})*"
 )
 _OPENERS = set(
     [
@@ -110,7 +114,10 @@ _OPENERS = set(
         "specifically",
         "according",
     ]
-)
+) | wordset(
+    "o os as um uma no na nos nas com para por mas quando se tanto ao isso isto este esta esse essa ele ela "
+    "y pero cuando si con lo al nel nella per ma ce cette mais quand avec pour par sur dans"
+)  # Portuguese, Spanish, Italian and French words that open sentences and clauses
 
 
 @dataclass
@@ -140,17 +147,41 @@ class Entity:
         }
 
 
+_OPENING_MARKS = "\"“«„'‘:—–-.!?"
+"""After these a capital opens a sentence, clause or quote ("“Espero que …", "… jogo.Com 86 pontos"), not
+necessarily a name."""
+
+
+def _opens_clause(sentence: str, start: int) -> bool:
+    before = sentence[:start].rstrip()
+    return not before or before[-1] in _OPENING_MARKS
+
+
+def _common_words(sentences: list[str]) -> frozenset[str]:
+    """Words the article writes in lower case: a capitalised "Company" or "Payload" opening a sentence is
+    one of them, not a name."""
+    return frozenset(w for s in sentences for w in s.split() if w.islower())
+
+
 def fallback_names(sentences: list[str]) -> list[tuple[str, str]]:
-    """Capitalised word runs as (text, "NAME"), for languages without an NER model."""
-    found = []
+    """Capitalised word runs as (text, "NAME"), for languages without an NER model. A lone word that opens
+    a sentence, clause or quote ("Isso", "Espero", "Com") is a name only when the article also capitalises
+    it where nothing opens ("… do Santos"); so is the opening word of "Mãe de Robinho"."""
+    runs = []
     for sentence in sentences:
         for match in _CAPITALISED.finditer(sentence):
             tokens = match.group(0).split()
-            if match.start() == 0 and tokens[0].casefold() in _OPENERS:
+            opening = _opens_clause(sentence, match.start())
+            if opening and tokens[0].casefold() in _OPENERS:
                 tokens = tokens[1:]
-            if tokens and (len(tokens) > 1 or match.start() > 0):
-                found.append((" ".join(tokens).strip("’'-"), "NAME"))
-    return found
+            if tokens:
+                runs.append((tokens, opening))
+    inside = {t for tokens, opening in runs if not opening for t in tokens}
+    for tokens, opening in runs:  # "Mãe de Robinho é libertada": the opening "Mãe de" is no part of a name
+        if opening and len(tokens) > 2 and tokens[1] in _LINKS and tokens[0] not in inside:
+            del tokens[:2]
+    named = {" ".join(tokens) for tokens, opening in runs if not opening or len(tokens) > 1}
+    return [(" ".join(tokens).strip("’'-"), "NAME") for tokens, _ in runs if " ".join(tokens) in named]
 
 
 def _title_case(sentence: str) -> bool:
@@ -171,7 +202,12 @@ def _recognise(sentences: tuple[str, ...], lang: str | None) -> tuple[tuple[str,
     docs = parse(sentences) if is_english(lang) else None
     if docs is None:
         return tuple(fallback_names(sentences))
-    return tuple((e.text, e.label_) for doc in docs for e in doc.ents if e.label_ in KEPT_LABELS)
+    common = _common_words(sentences)
+    return tuple(
+        (e.text, e.label_) for doc in docs for e in doc.ents
+        if e.label_ in KEPT_LABELS and any(c.isalpha() for c in e.text)
+        and not (len(e) == 1 and _opens_clause(doc.text, e.start_char) and e.text.casefold() in common)
+    )  # fmt: skip
 
 
 @lru_cache(maxsize=65_536)
@@ -195,6 +231,14 @@ def clean_name(name: str) -> str:
 def canonical_key(key: str) -> str:
     """The key of the official or usual name for a short form (US → United States, DPRK → North Korea)."""
     return _SAME_AS.get(key, key)
+
+
+def name_canonical_key(name: str) -> str:
+    """`canonical_key` of a name, its first word's short form expanded too: UN Security Council = U.N.
+    Security Council = United Nations Security Council."""
+    first, _, rest = name.partition(" ")
+    expanded = _SAME_AS.get(name_key(first)) if rest else None
+    return canonical_key(expanded + name_key(rest) if expanded else name_key(name))
 
 
 def _initials(name: str) -> str:
@@ -222,11 +266,14 @@ def _relabel(labels: dict[str, Counter], names: dict[str, str]) -> dict[str, str
     rank = {label: -i for i, label in enumerate(_PRIORITY)}
     chosen = {key: max(counts, key=lambda label: (counts[label], rank.get(label, -99)))
               for key, counts in labels.items()}  # fmt: skip
+    votes = {key: sum(counts.values()) for key, counts in labels.items()}
     organisations = {key for key, label in chosen.items() if label in ("ORG", "PRODUCT")}
     for key, label in chosen.items():
         words = names[key].split()
         modelled = any(w.casefold() in _PRODUCT_WORDS for w in words)
-        if len(words) > 1 and (modelled or (label == "PERSON" and name_key(words[0]) in organisations)):
+        opener = name_key(words[0])  # an organisation named at least half as often as the "person"
+        branded = opener in organisations and 2 * votes[opener] >= votes[key]  # "Elon" once ≠ Elon Musk
+        if len(words) > 1 and (modelled or (label == "PERSON" and branded)):
             chosen[key] = "PRODUCT"
         elif label == "PERSON" and any(_brand_like(w) for w in words):
             chosen[key] = "ORG"
@@ -239,14 +286,48 @@ def _best_spelling(spellings: Counter, key: str) -> str:
     return max(spellings.items(), key=lambda kv: (kv[1], name_key(kv[0]) == key, -len(kv[0])))[0]
 
 
+def _merge_shortened(keys: list[str], by_key: dict[str, Entity], parent: dict[str, str]) -> None:
+    """A name of several words that keeps the first and last words of a longer name of its kind and drops
+    some in between is that name shortened (Marina Souza = Marina da Silva Souza); one that is the end of
+    longer names of its kind is the one of them that dominates (Security Council = United Nations Security
+    Council, Workers' Party = North Korean Workers' Party; not when "Foreign Ministry" ends two alike)."""
+    full = [k for k in keys if parent[k] == k and len(by_key[k].name.split()) > 2]
+    total = {k: sum(by_key[k].counts.values()) for k in keys}
+    for key in keys:
+        words = [name_key(w) for w in by_key[key].name.split()]
+        if parent[key] != key or len(words) < 2:
+            continue
+        ending = []
+        for other in full:
+            longer = [name_key(w) for w in by_key[other].name.split()]
+            compatible = _compatible(by_key[key].label, by_key[other].label)
+            if other == key or len(longer) <= len(words) or not compatible:
+                continue
+            rest = iter(longer)
+            if longer[-len(words) :] == words:
+                ending.append(other)
+            elif longer[0] == words[0] and longer[-1] == words[-1] and all(w in rest for w in words):
+                parent[key] = other  # every word in order: a subsequence of the longer name
+                break
+        ranked = sorted(ending, key=lambda k: -total[k])
+        if parent[key] == key and _dominates(ranked, total):
+            parent[key] = ranked[0]
+
+
+def _dominates(ranked: list[str], total: dict[str, int]) -> bool:
+    """Whether the first of the candidate names (most mentioned first) is the one meant: the only one, or
+    mentioned DOMINANT times more than the next."""
+    return bool(ranked) and (len(ranked) == 1 or total[ranked[0]] >= DOMINANT * total[ranked[1]])
+
+
 def merge_mentions(mentions: list[Mention]) -> list[Entity]:
     """Merge mentions into entities (see module docstring), most mentioned first."""
     by_key: dict[str, Entity] = {}
     labels: dict[str, Counter] = {}
     for mention in mentions:
         name = clean_name(mention.text)
-        key = canonical_key(name_key(name))
-        if len(key) < 2:
+        key = name_canonical_key(name)
+        if len(key) < 2 or name == name.lower():  # "west coast", "max": no name is written in lower case
             continue
         entity = by_key.setdefault(key, Entity(name, mention.label))
         entity.spellings[name] += 1
@@ -272,12 +353,14 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
                 parent[key] = other
                 break
         earlier.setdefault(key[0], []).append(key)
+    _merge_shortened(keys, by_key, parent)
     longer = [k for k in keys if parent[k] == k and " " in by_key[k].name]
     acronyms = {_initials(by_key[k].name): k for k in longer if len(by_key[k].name.split()) > 1}
     edges: dict[str, list[str]] = {}  # first or last word's key -> the longer names it starts or ends
     for k in longer:
         parts = by_key[k].name.split()
-        for edge in dict.fromkeys((name_key(parts[0]), name_key(parts[-1]))):
+        linked = parts[-2].casefold() in _LINKS  # "Sea of Japan" is not Japan, "Mãe de Robinho" not Robinho
+        for edge in dict.fromkeys((name_key(parts[0]), *([] if linked else [name_key(parts[-1])]))):
             edges.setdefault(edge, []).append(k)
     for key in keys:
         entity = by_key[key]
@@ -293,8 +376,7 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
         ]  # fmt: skip
         total = {k: sum(by_key[k].counts.values()) for k in containing}
         ranked = sorted(containing, key=lambda k: -total[k])
-        dominant = len(ranked) == 1 or (len(ranked) > 1 and total[ranked[0]] >= DOMINANT * total[ranked[1]])
-        if ranked and dominant and entity.label != "NORP":
+        if _dominates(ranked, total) and entity.label != "NORP":
             parent[key] = ranked[0]  # Kim → Kim Jong Un, Musk → Elon Musk, North → North Korea
     merged: dict[str, Entity] = {}
     for key in keys:

@@ -49,10 +49,11 @@ _MONTHS = (
     "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
 )
 _FIGURE = re.compile(
-    r"(?P<currency>[$€£¥])?\s?(?P<num>\d+(?:[.,]\d+)*|\b(?:" + _WORDS + r")(?:-(?:" + _WORDS + r"))?\b)"
+    r"(?P<currency>[$€£¥])?\s?(?P<num>(?<![\w.])\d+(?:[.,]\d+)*"  # not the 4 of "PS4"
+    r"|\b(?:" + _WORDS + r")(?:-(?:" + _WORDS + r"))?\b)"
     r"(?:\s?(?P<scale>" + "|".join(_SCALE) + r")\b)?"
     r"(?:\s?(?P<pct>%|percent\b|per cent\b|por ciento\b|pour cent\b|prozent\b))?"
-    r"(?:[\s-](?:(?:new|more|additional|other|further)\s+)?(?P<unit>[^\W\d_]{3,}))?",
+    r"(?:[\s-](?:(?P<part>new|more|additional|other|further)\s+)?(?P<unit>[^\W\d_]{3,}))?",
     re.IGNORECASE,
 )
 _DATE = re.compile(
@@ -90,17 +91,51 @@ _MONEY = frozenset("$€£¥")
 _SCALE_WORDS = frozenset(["thousand", "million", "billion", "trillion", "mn", "bn", "percent", "per", "cent"])
 
 
+TIME_UNITS = frozenset(["date", "weekday", "calendar year"])
+"""Time references: a report's "Friday" is relative to its own date, and two dates in one fact row are
+more often two events than a disagreement; they are shown with the fact, never as a conflict."""
+_BOUNDS = {
+    "min": ["more than", "over", "at least", "above", "upwards of", "in excess of", "no fewer than",
+            "no less than"],
+    "max": ["less than", "fewer than", "under", "up to", "at most", "below"],
+    "near": ["nearly", "almost", "close to", "just under"],
+    "about": ["about", "around", "roughly", "approximately", "some", "an estimated", "estimated", "circa",
+              "more or less", "perhaps", "~"],
+}  # fmt: skip
+ABOUT_TOLERANCE = 0.1
+NEAR_TOLERANCE = 0.15
+
+
 @dataclass(frozen=True)
 class Figure:
-    """One figure: `text` as written, numeric `value`, the `unit` key and the `quantity` it measures."""
+    """One figure: `text` as written, numeric `value`, the `unit` key, the `quantity` it measures, the
+    `context` word it hangs on (the verb or adjective: "killed", "tall") and its `bound` as written ("min"
+    for "more than", "at least"; "max" for "up to"; "near" for "nearly"; "about"; "" for an exact figure)."""
 
     text: str
     value: float | str
     unit: str
     quantity: str = ""
+    context: str = ""
+    bound: str = ""
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "value": self.value, "unit": self.unit, "quantity": self.quantity}
+        return {"text": self.text, "value": self.value, "unit": self.unit, "quantity": self.quantity,
+                "context": self.context, "bound": self.bound}  # fmt: skip
+
+    def interval(self) -> tuple[float, float]:
+        """The values the figure allows (numbers only): an exact one within VALUE_TOLERANCE."""
+        value = float(self.value)  # type: ignore[arg-type]
+        low, high = sorted((value * (1 - VALUE_TOLERANCE), value * (1 + VALUE_TOLERANCE)))
+        if self.bound == "min":
+            return low, float("inf")
+        if self.bound == "max":
+            return float("-inf"), high
+        if self.bound == "near":
+            return value * (1 - NEAR_TOLERANCE), high
+        if self.bound == "about":
+            return value * (1 - ABOUT_TOLERANCE), value * (1 + ABOUT_TOLERANCE)
+        return low, high
 
 
 def _value(raw: str) -> float | None:
@@ -139,6 +174,10 @@ def _measured(doc, start: int, end: int, event: bool) -> str:
     share_of = [g for c in head.children if c.lower_ == "of" for g in c.children if g.dep_ == "pobj"]
     if share_of and not event:  # "35 percent of the staff"
         return share_of[0].lemma_.casefold()
+    in_what = [g for c in head.children if c.lower_ == "in" for g in c.children
+               if g.dep_ == "pobj" and g.pos_ == "NOUN"]  # fmt: skip
+    if in_what and not event:  # "$1.9 billion in earnings"
+        return in_what[0].lemma_.casefold()
     node = head.head if head.head is not head else head
     for _ in range(4):
         outside = not (start <= node.idx < end)
@@ -159,6 +198,44 @@ def _measured(doc, start: int, end: int, event: bool) -> str:
     return ""
 
 
+def _counted(doc, start: int, end: int) -> tuple[str, str]:
+    """(noun counted, word it hangs on) for a count at characters [start, end): "21 captive Chibok
+    schoolgirls" → (schoolgirl, free), "nearly 200 captives" → (captive, hold), "200 feet tall" → (foot,
+    tall), "20 of their vessels" → (vessel, …); ("", "") when the parse has no number there."""
+    numbers = [t for t in doc if start <= t.idx < end and (t.like_num or t.pos_ == "NUM")]
+    if not numbers:
+        return "", ""
+    number = numbers[-1]
+    of = [g for c in number.children if c.lower_ == "of" for g in c.children if g.dep_ == "pobj"]
+    counts = number.dep_ == "nummod" and number.head.pos_ in ("NOUN", "PROPN")
+    noun = of[0] if of else (number.head if counts else None)
+    names = ("NOUN", "PROPN")
+    for _ in range(3):  # "a two-run homer": the run is the homer's; "the 29-year-old singer": the singer's
+        if noun is None:
+            break
+        if noun.dep_ in ("compound", "amod") and noun.head.pos_ in names:
+            noun = noun.head
+        elif noun.head.pos_ == "ADJ" and noun.head.dep_ == "amod" and noun.head.head.pos_ in names:
+            noun = noun.head.head
+        else:
+            break
+    node = noun if noun is not None else number
+    for _ in range(5):
+        if node.head is node:
+            break
+        node = node.head
+        if node.pos_ in ("VERB", "AUX", "ADJ"):
+            return (noun.lemma_.casefold() if noun is not None else ""), node.lemma_.casefold()
+    return (noun.lemma_.casefold() if noun is not None else ""), ""
+
+
+def _bound(sentence: str, start: int) -> str:
+    """How the words before a figure bound it ("more than 100", "nearly 200", "about $121 billion")."""
+    before = " ".join(sentence[max(0, start - 24) : start].casefold().split())
+    return next((kind for kind, words in _BOUNDS.items() for w in words
+                 if before == w or before.endswith(" " + w)), "")  # fmt: skip
+
+
 def extract_figures(sentence: str, lang: str | None = None) -> list[Figure]:
     """Numbers with units, percentages, money and dates in `sentence`, in reading order, each with the
     quantity it measures (English; elsewhere a count's unit is its quantity, other figures have none)."""
@@ -173,10 +250,14 @@ def _extract(sentence: str, lang: str | None) -> tuple[Figure, ...]:
     docs = parse([sentence]) if is_english(lang) and len(sentence) <= MAX_PARSE_CHARS else None
     out = []
     for figure, (start, end) in raw:
-        counted = figure.unit not in ("%", "date", "weekday", "year") and figure.unit not in _MONEY
-        event = figure.unit in ("date", "weekday")
-        quantity = figure.unit if counted else (_measured(docs[0], start, end, event) if docs else "")
-        out.append(Figure(figure.text, figure.value, figure.unit, quantity))
+        counted = figure.unit not in TIME_UNITS and figure.unit != "%" and figure.unit not in _MONEY
+        noun, context = _counted(docs[0], start, end) if docs and counted else ("", "")
+        if counted:
+            quantity = " ".join(filter(None, (figure.quantity, noun or figure.unit)))  # "other defendant"
+        else:
+            quantity = _measured(docs[0], start, end, figure.unit in TIME_UNITS) if docs else ""
+        bound = _bound(sentence, start)
+        out.append(Figure(figure.text, figure.value, figure.unit, quantity, context, bound))
     return tuple(out)
 
 
@@ -201,14 +282,15 @@ def _figures(sentence: str) -> list[tuple[Figure, tuple[int, int]]]:
             value *= _SCALE[match["scale"].lower()]
         unit = _unit(match)
         if not unit and value.is_integer() and 1900 <= value <= 2100:
-            unit = "year"
+            unit = "calendar year"  # 1975, never "42 years"
         if not unit:
             continue  # a bare number (an ordinal, a list item) cannot be compared across outlets
         last = "pct" if match["pct"] else ("scale" if match["scale"] else "num")
         text = match.group(0) if match["unit"] and not (match["pct"] or match["currency"]) else (
             sentence[match.start() : match.end(last)]
         )
-        figures.append((Figure(text.strip(), value, unit), match.span()))
+        part = (match["part"] or "").lower() if match["unit"] else ""  # "five other defendants": a part
+        figures.append((Figure(text.strip(), value, unit, part), match.span()))
     for match in _DATE.finditer(sentence):
         if match["day"]:
             figures.append((Figure(match["day"], match["day"].lower(), "weekday"), match.span()))
@@ -218,33 +300,39 @@ def _figures(sentence: str) -> list[tuple[Figure, tuple[int, int]]]:
     return figures
 
 
-def _same(a: float | str, b: float | str) -> bool:
-    if isinstance(a, str) or isinstance(b, str):
-        return a == b
-    return abs(a - b) <= VALUE_TOLERANCE * max(abs(a), abs(b))
+def _agree(a: Figure, b: Figure) -> bool:
+    """Whether two figures can state the same value: their intervals (bounds as written) overlap."""
+    if isinstance(a.value, str) or isinstance(b.value, str):
+        return a.value == b.value
+    (low_a, high_a), (low_b, high_b) = a.interval(), b.interval()
+    return low_a <= high_b and low_b <= high_a
+
+
+def _same_context(a: Figure, b: Figure) -> bool:
+    return not a.context or not b.context or a.context == b.context
 
 
 def find_conflicts(figures_by_outlet: dict[str, list[Figure]]) -> list[dict]:
-    """Same unit and quantity stated by at least two outlets with no value in common (within tolerance).
+    """Same unit and quantity stated by at least two outlets, with no figure of one compatible with a figure
+    of the other ("more than 200 feet" agrees with "229 feet", "at least four" with "at least six", "40
+    months" not with "36 months"), and two of them hanging on the same word (for counts: the verb or
+    adjective, "killed", "tall"; so "one season at Alabama" and "spent six seasons at Temple" do not).
 
     Each conflict reads {unit, quantity, values: {outlet: "as written, …"}}; a figure whose quantity is
-    unknown is never in conflict (it may measure something else)."""
+    unknown is never in conflict (it may measure something else), nor is a time reference (TIME_UNITS)."""
     by_key: dict[tuple[str, str], dict[str, list[Figure]]] = {}
     for outlet, figures in figures_by_outlet.items():
         for figure in figures:
-            if figure.unit and figure.quantity:
+            if figure.unit and figure.quantity and figure.unit not in TIME_UNITS:
                 by_key.setdefault((figure.unit, figure.quantity), {}).setdefault(outlet, []).append(figure)
     conflicts = []
     for (unit, quantity), stated in by_key.items():
         if len(stated) < 2:
             continue
         outlets = sorted(stated)
-        agree = any(
-            _same(x.value, y.value)
-            for i, a in enumerate(outlets) for b in outlets[i + 1 :]
-            for x in stated[a] for y in stated[b]
-        )  # fmt: skip
-        if not agree:
+        pairs = [(x, y) for i, a in enumerate(outlets) for b in outlets[i + 1 :]
+                 for x in stated[a] for y in stated[b]]  # fmt: skip
+        if not any(_agree(x, y) for x, y in pairs) and any(_same_context(x, y) for x, y in pairs):
             values = {o: ", ".join(dict.fromkeys(f.text for f in stated[o])) for o in outlets}
             conflicts.append({"unit": unit, "quantity": quantity, "values": values})
     return conflicts

@@ -25,7 +25,7 @@ from storyweave.analyse.quotes import Quote, extract_quotes
 from storyweave.models import Article
 from storyweave.store.base import Store
 
-FORMAT = 1
+FORMAT = 2
 """Version of the prepared record; bump it when the statement filter, quotes, names or figures change."""
 KEY = "analysis:{}"
 _MAGIC = b"SWA"
@@ -62,7 +62,7 @@ class PreparedArticle:
             "format": FORMAT, "id": self.article_id, "hash": self.hash, "lang": self.lang,
             "statements": self.statements, "body": self.body, "leads": self.leads,
             "names": self.names, "quotes": [[q.text, q.speaker, q.kind, q.sentence] for q in self.quotes],
-            "figures": {s: [[f.text, f.value, f.unit, f.quantity] for f in fs]
+            "figures": {s: [[f.text, f.value, f.unit, f.quantity, f.context, f.bound] for f in fs]
                         for s, fs in self.figures.items()},
             "space": self.space, "dims": list(self.vectors.shape),
         }  # fmt: skip

@@ -9,7 +9,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -19,8 +18,16 @@ from storyweave.analyse.nlp import embed_cached, pipeline
 from storyweave.analyse.numbers import Figure, find_conflicts
 from storyweave.analyse.prepared import PreparedArticle, analysis_embedder, prepare_articles
 from storyweave.analyse.quotes import Quote
+from storyweave.analyse.statements import clean_title
 from storyweave.analyse.summary import ExtractiveSummarizer, SourceText, Summarizer, SummaryError
-from storyweave.analyse.text import is_statement, name_key, split_sentences, words
+from storyweave.analyse.text import (
+    is_statement,
+    name_key,
+    outlet_column,
+    split_sentences,
+    statement_sentences,
+    words,
+)
 from storyweave.models import Article, Outlet
 
 log = logging.getLogger(__name__)
@@ -54,10 +61,10 @@ class StoryReport:
       `shared` = every independent outlet reports it, `several` = at least two, `unique` = one only; wire
       copies count as one voice (the outlet that ran it first). Main facts: reported by two voices or more,
       or in a headline or first sentence.
-    - `outlets`: {outlet: {articles, unique (fact ids only it reports), omitted (main fact ids it lacks),
-      shared}}.
+    - `outlets`: {outlet: {articles, unique (fact ids only it reports), omitted (ids of the main facts it
+      lacks that two outlets or more report; a detail only one outlet gives is nobody's omission), shared}}.
     - `quotes`: [{text, speaker, kind: direct|mixed|reported, outlets, articles}].
-    - `entities`: [{name, label (PERSON/ORG/GPE/LOC/NORP/FAC/EVENT/PRODUCT, NAME from the fallback), aliases,
+    - `entities`: [{name, label (PERSON/ORG/GPE/LOC/FAC/EVENT/PRODUCT, NAME from the fallback), aliases,
       counts (per outlet), total}].
     - `conflicts`: [{fact, text, unit, quantity, values: {outlet: "figures as written"}}] — one fact, one
       quantity (the bid, the sentence in months), different figures per outlet.
@@ -93,12 +100,8 @@ class StoryReport:
 
 
 def outlet_name(article: Article) -> str:
-    """The outlet column an article is counted under: its source, else its URL's host, else its own id, so
-    that articles without a source (pasted texts, seeds) are each their own column, never one "unknown"."""
-    if article.source:
-        return article.source
-    host = urlsplit(article.url).hostname if article.url else None
-    return host or article.id
+    """The outlet column an article is counted under (`text.outlet_column`)."""
+    return outlet_column(article.source, article.url, article.id)
 
 
 def _shingles(text: str) -> set[int]:
@@ -201,7 +204,7 @@ def _outlet_view(voices: list[Voice], facts: list[dict]) -> dict[str, dict]:
                 entry["unique"].append(fact["id"])
             elif carried and fact["kind"] != "unique":
                 entry["shared"].append(fact["id"])
-            elif not carried and fact["main"]:
+            elif not carried and fact["main"] and fact["kind"] != "unique":  # a lone detail: no omission
                 entry["omitted"].append(fact["id"])
     return view
 
@@ -366,13 +369,13 @@ def article_statements(article: Article) -> tuple[str | None, list[str], list[st
     lang = _language(article)
     body: list[str] = []
     seen: list[set[str]] = []
-    for sentence in split_sentences(article.text or "", lang):
+    for sentence in statement_sentences(article.text or "", lang):
         if len(body) >= MAX_SENTENCES_PER_ARTICLE:
             break
-        if is_statement(sentence, lang) and not _repeats(sentence, seen):
+        if not _repeats(sentence, seen):
             body.append(sentence)
             seen.append(content_terms(sentence))
-    headline = [s for s in split_sentences(article.title or "", lang) if is_statement(s, lang)]
+    headline = [s for s in split_sentences(clean_title(article.title or ""), lang) if is_statement(s, lang)]
     lead_terms = seen[:3]
     headline = [s for s in headline if not _repeats(s, lead_terms)]
     return lang, (headline + body)[:MAX_SENTENCES_PER_ARTICLE], body

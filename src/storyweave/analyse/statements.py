@@ -34,7 +34,8 @@ def wordset(text: str) -> frozenset[str]:
 
 
 _AGENCIES = (
-    r"Reuters|REUTERS|AP|AFP|EPA|KCNA|Getty Images|Getty|Shutterstock|Alamy|PA|Rex|Xinhua|Yonhap|"
+    r"Reuters|REUTERS|AP|AFP|EPA|KCNA|Getty Images|GETTY IMAGES|Getty|GETTY|Shutterstock|SHUTTERSTOCK|"
+    r"Alamy|PA|Rex|REX|Xinhua|Yonhap|"
     r"Anadolu|dpa|ANSA|EFE|Bloomberg|AP Photo|PA Images|Reuters Pictures"
 )
 # A caption opens with a picture credit and goes straight on with a capitalised caption ("Reuters North
@@ -49,7 +50,11 @@ _FURNITURE_ANYWHERE = re.compile(
     r"|\bphoto (?:released|taken|provided|distributed) by\b|\bImage (?:copyright|caption)\b"
     r"|\b(?:Photo|Picture|Foto|Image|Bild|Imagen|Immagine) ?(?:credit|:)|\[Photo|\(Photo"
     r"|\bPhotograph(?:er)?: |\bMedia (?:playback|caption)\b|\bA post shared by\b|\bvia Getty Images\b"
-    r"|\b(?:Reuters|REUTERS|AFP|AP|Bloomberg)/[A-Z]|\w/(?:Reuters|REUTERS|AFP|AP|Bloomberg)\b",
+    r"|\b(?:Reuters|REUTERS|AFP|AP|Bloomberg)/[A-Z]|\w/(?:Reuters|REUTERS|AFP|AP|Bloomberg|PA|EPA|Getty)\b"
+    r"|\b(?:toggle|Hide) [Cc]aption\b|\bEnlarge this image\b|\bReplay More Videos\b|\bJUST WATCHED\b"
+    r"|\bMUST WATCH\b|\(@\w|\bmade available by\b|\bvia AP\)|\bis not responsible for the content\b"
+    r"|\bFind out what's happening in the world\b|\bplease refresh your browser\b"
+    r"|\bthe story id may be invalid\b|\bcontinue to encounter difficulties\b",
 )
 _OPENING_PROMPTS = (
     # English
@@ -75,6 +80,15 @@ _OPENING_PROMPTS = (
 )  # fmt: skip
 """Openings of share/comment prompts, credits and time stamps. A short line (≤ PROMPT_MAX_WORDS) opening with
 one is furniture; a long sentence may open the same way and still state something."""
+_CAPTION_OPENINGS = (
+    "photos:", "photo:", "pictures:", "gallery:", "video:", "watch:", "listen:", "fotos:", "foto:", "vídeo:",
+    "galería:", "galeria:", "bilder:", "bildergalerie:", "diaporama:", "chat with us", "external links",
+    "destaques", "highlights", "top stories", "most read", "mais lidas", "más leídas", "comunicar erros",
+)  # fmt: skip
+"""Openings of gallery and video captions and of page prompts ("Photos: North Korea launches rocket The …",
+CNN's "Chat with us in Facebook Messenger."): furniture at any length."""
+_PICTURE_WORDS = wordset("image photo picture photograph screenshot handout still")
+_PICTURE_OPENERS = wordset("a an this the in")
 _BYLINE = re.compile(r"^(?:By|BY|Por|POR|Von|Par|Di|Da|بقلم) [A-Z\u0600-\u06ff]")
 BYLINE_MAX_WORDS = 7
 _CLOSE_BUTTON = re.compile(r"^CLOSE [A-Z]")
@@ -141,6 +155,16 @@ def _section_label(sentence: str, tokens: list[str]) -> bool:
     )
 
 
+def _picture_caption(tokens: list[str]) -> bool:
+    """ "An image from North Korea's official news agency shows …", "This Dec. 28, 2017 photo … shows …": one
+    picture that "shows" something, named in the opening words, is a caption ("The photos released by SpaceX
+    show …" reports on pictures and stays)."""
+    opening = tokens[:16]
+    if "shows" not in opening or opening[0] not in _PICTURE_OPENERS | _PICTURE_WORDS:
+        return False
+    return any(t in _PICTURE_WORDS for t in opening[: opening.index("shows")])
+
+
 @lru_cache(maxsize=65536)
 def is_statement(sentence: str, lang: str | None = None) -> bool:
     """True when `sentence` is something the article states, not page furniture (see module docstring).
@@ -159,10 +183,13 @@ def is_statement(sentence: str, lang: str | None = None) -> bool:
         return False
     if _FURNITURE_ANYWHERE.search(text):
         return False
-    if _CLOSE_BUTTON.match(text) or (len(tokens) <= PROMPT_MAX_WORDS and text.casefold().startswith(
-        _OPENING_PROMPTS
-    )):
+    folded = text.casefold()
+    if _CLOSE_BUTTON.match(text) or folded.startswith(_CAPTION_OPENINGS) or (
+        len(tokens) <= PROMPT_MAX_WORDS and folded.startswith(_OPENING_PROMPTS)
+    ):
         return False
+    if _picture_caption(tokens) or (text.startswith("[") and text.endswith("]")):
+        return False  # a caption, or a bracketed link to another story ("[North Korea announces plan …]")
     if len(tokens) <= BYLINE_MAX_WORDS and _BYLINE.match(text) and _all_names(text.split(" ", 1)[1]):
         return False
     return not (_is_timestamp(tokens, text) or _section_label(text, tokens))
@@ -217,3 +244,79 @@ def dateline_length(text: str) -> int:
         if end >= 0:
             return end
     return 0
+
+
+_CREDIT_WORDS = wordset(
+    "reuters ap afp epa getty associated press xinhua yonhap kcna kns kcns pa bloomberg anadolu dpa ansa efe "
+    "shutterstock alamy rex images photo"
+)
+CREDIT_MAX_WORDS = 10
+CREDIT_MAX_CHARS = 90
+
+
+def caption_paragraph(paragraph: str) -> bool:
+    """A paragraph that ends with a picture credit in brackets is a photo caption, every sentence of it:
+    "… is seen from the Chinese border city of Dandong on Feb. 7. (Reuters)", "… (KCNS via KNS/AFP/Getty
+    Images)", "… (SpaceX via AP) (Associated Press)". A credit names an agency, and is a "via"/"/" credit or
+    follows a full stop or another credit, so "… the Korean Central News Agency (KCNA)" stays. A paragraph
+    under a video player's CLOSE button is its caption too."""
+    text = paragraph.strip()
+    if _CLOSE_BUTTON.match(text):
+        return True  # a video player's caption ("CLOSE CEO of Tesla … Josh King has the story …")
+    open_at = text.rfind("(", max(0, len(text) - CREDIT_MAX_CHARS))
+    if not text.endswith(")") or open_at < 0:
+        return False
+    inside = text[open_at + 1 : -1]
+    tokens = _words(inside)
+    if not 0 < len(tokens) <= CREDIT_MAX_WORDS or not any(t in _CREDIT_WORDS for t in tokens):
+        return False
+    return "via" in tokens or "/" in inside or text[:open_at].rstrip().endswith((".", ")"))
+
+
+_AD_LABELS = wordset("Publicidade Publicidad Advertisement Anzeige Werbung Publicité Pubblicità")
+_DASH_TOKENS = wordset("- -- — – ---")
+GLUE_MAX_WORDS = 8
+"""Words a glued time stamp or heading may take at a sentence's start."""
+
+
+def _stamp(token: str) -> bool:
+    """A dash, or a date or time written with separators ("17/12/2004", "08h29", "10:32")."""
+    if token in _DASH_TOKENS:
+        return True
+    digits = sum(c.isdigit() for c in token)
+    return digits > 0 and ("/" in token or ":" in token or (
+        "h" in token and digits == len(token) - 1 and token[0].isdigit()))  # fmt: skip
+
+
+def clean_statement(sentence: str) -> str:
+    """`sentence` without what the page glued to it: a leading time stamp or dash ("17/12/2004 - 08h29 …",
+    "— SpaceX's hot new rocket …"), a leading all-caps heading ("FALCON HEAVY LAUNCH If all goes …") and a
+    trailing ad label ("… mãe do jogador Robinho Publicidade"). Bounded loops over words, no regex."""
+    tokens = sentence.split()
+    start = 0
+    while start < min(len(tokens), GLUE_MAX_WORDS) and _stamp(tokens[start]):
+        start += 1
+    run = start
+    while run < min(len(tokens), start + GLUE_MAX_WORDS) and len(tokens[run]) >= 3 and (
+        tokens[run].isalpha() and tokens[run].isupper()):  # fmt: skip
+        run += 1
+    if run - start >= 2 and run < len(tokens) and tokens[run][:1].isupper() and not tokens[run].isupper():
+        start = run
+    end = len(tokens)
+    if end - start > 1 and tokens[-1] in _AD_LABELS:
+        end -= 1
+    return sentence if (start, end) == (0, len(tokens)) else " ".join(tokens[start:end])
+
+
+_TITLE_BARS = (" ::: ", " | ", " || ")
+TITLE_MIN_WORDS = 3
+
+
+def clean_title(title: str) -> str:
+    """A page title without the site's bar: "Mãe de Robinho é libertada ::: Esportes ::: www.estadao.com.br"
+    → "Mãe de Robinho é libertada" (the first part of at least TITLE_MIN_WORDS words; unchanged when none)."""
+    for bar in _TITLE_BARS:
+        if bar in title:
+            parts = [p.strip() for p in title.split(bar)]
+            return next((p for p in parts if len(p.split()) >= TITLE_MIN_WORDS), title)
+    return title

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 import pysbd
 from pysbd.languages import LANGUAGE_CODES
@@ -45,6 +46,36 @@ def _split(text: str, lang: str | None) -> tuple[str, ...]:
     return tuple(out)
 
 
+def statement_sentences(text: str, lang: str | None = None) -> list[str]:
+    """The article's own statements in `text`, in order: paragraphs that are photo captions dropped, each
+    sentence cleaned of the furniture glued to it, furniture sentences dropped (rules in `statements`)."""
+    from storyweave.analyse.statements import caption_paragraph, clean_statement
+
+    out = []
+    for paragraph in (text or "").split("\n"):
+        if paragraph.strip() and not caption_paragraph(paragraph):
+            for sentence in _rejoined(split_sentences(paragraph, lang)):
+                cleaned = clean_statement(sentence)
+                if is_statement(sentence, lang) and is_statement(cleaned, lang):
+                    out.append(cleaned)
+    return out
+
+
+_CLOCK_ENDS = ("a.m.", "p.m.", "A.M.", "P.M.")
+
+
+def _rejoined(sentences: list[str]) -> list[str]:
+    """The splitter's cuts after a clock time undone where the sentence goes on with its time zone: "… the
+    rocket, launched at 9 a.m." + "North Korean time from a launch pad …" is one statement."""
+    out: list[str] = []
+    for sentence in sentences:
+        if out and out[-1].endswith(_CLOCK_ENDS) and "time" in words(" ".join(sentence.split()[:3])):
+            out[-1] = f"{out[-1]} {sentence}"
+        else:
+            out.append(sentence)
+    return out
+
+
 def words(text: str) -> list[str]:
     return _WORD.findall(text.casefold())
 
@@ -65,3 +96,9 @@ def name_key(name: str) -> str:
     folded = re.sub(r"^(the|la|le|el|der|die|das)\s+", "", folded)
     folded = re.sub(r"['’`]s$", "", folded)
     return re.sub(r"[\W_]+", "", folded)
+
+
+def outlet_column(source: str | None, url: str | None, ident: str) -> str:
+    """The outlet column an article is counted under: its source, else its URL's host, else its own id, so
+    that articles without a source (pasted texts, seeds) are each their own column, never one "unknown"."""
+    return source or (urlsplit(url).hostname if url else None) or ident

@@ -24,6 +24,7 @@ from storyweave.analyse import (
     analyse_story,
     prepared_for,
 )
+from storyweave.analyse.titles import story_headline
 from storyweave.api import story_outlets
 from storyweave.cli.app import StoreOption, app, console, eval_app, read_store
 from storyweave.cluster.batch import read_jsonl
@@ -134,12 +135,12 @@ def eval_summaries(
     Console().print(table)
 
 
-def _table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> Table:
+def _table(title: str, columns: tuple[str, ...], rows: list[tuple[str | Text, ...]]) -> Table:
     table = Table(title=title, show_lines=len(columns) > 4)
     for column in columns:
         table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*(Text(cell) for cell in row))  # untrusted text: never parsed as Rich markup
+    for row in rows:  # untrusted text: never parsed as Rich markup; styled cells come as Text
+        table.add_row(*(cell if isinstance(cell, Text) else Text(cell) for cell in row))
     return table
 
 
@@ -149,7 +150,7 @@ _KIND_COLOURS = {"shared": "green", "several": "yellow", "unique": "red"}
 def _report_tables(report: dict) -> list[Table]:
     """The report's Rich tables: facts, outlets, conflicts (when any), quotes, entities, timeline."""
     facts = [
-        (f["id"], f"[{_KIND_COLOURS[f['kind']]}]{f['kind']}[/]", ", ".join(f["sources"]), f["text"],
+        (f["id"], Text(f["kind"], style=_KIND_COLOURS[f["kind"]]), ", ".join(f["sources"]), f["text"],
          ", ".join(n["text"] for n in f["numbers"]))
         for f in report["facts"]
     ]  # fmt: skip
@@ -174,8 +175,9 @@ def _report_tables(report: dict) -> list[Table]:
         for e in report["entities"][:20]
     ]
     timeline = [
-        ((r["published"] or "undated") + (" [bold](first)[/]" if r["first"] else ""), r["outlet"],
-         r["article"] + (f" (copy of {r['duplicate_of']})" if r["duplicate_of"] else ""), r["title"])
+        (Text(r["published"] or "undated") + Text(" (first)" if r["first"] else "", style="bold"),
+         r["outlet"], r["article"] + (f" (copy of {r['duplicate_of']})" if r["duplicate_of"] else ""),
+         r["title"])
         for r in report["timeline"]
     ]  # fmt: skip
     tables = [
@@ -258,6 +260,7 @@ def story(
             console.print(f"[red]no story {escape(repr(story_id))} in {escape(opened.url)}[/red]")
             raise typer.Exit(1)
         articles = list(opened.iter_articles(story_id=story_id))
+        title = story_headline(found.title, articles) or story_id
         outlets = story_outlets(opened, articles)
         prepared = prepared_for(opened, articles)  # kept: the next look at the story reads them back
     summarizer = _summarizer(llm_url, llm_model)
@@ -266,14 +269,14 @@ def story(
     if format == "json":
         typer.echo(
             json.dumps(
-                json_safe({"story": story_id, "title": found.title, **data}),
+                json_safe({"story": story_id, "title": title, **data}),
                 ensure_ascii=False, indent=2, allow_nan=False,
             )
         )
     elif format == "markdown":
-        typer.echo(report_markdown(found.title, data))
+        typer.echo(report_markdown(title, data))
     else:
-        _print_tables(found.title, data)
+        _print_tables(title, data)
 
 
 OUTLET_COLUMNS = ("name", "domain", "country", "language", "lean", "tags")

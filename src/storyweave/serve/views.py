@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 from fastapi import HTTPException, Query
 
 from storyweave.analyse.text import is_statement, words
+from storyweave.analyse.text import outlet_column as text_outlet_column
+from storyweave.analyse.titles import story_headline
 from storyweave.api import story_outlets
 from storyweave.budget import ChildDied, Isolated, OverBudget
 from storyweave.models import Article, Outlet, Story
@@ -265,11 +267,17 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def outlet_column(article: Article | dict[str, Any]) -> str:
+    """The outlet an article is listed under, as the analysis report names it: its source, else its URL's
+    host, else its own id (`storyweave.analyse.text.outlet_column`), never "unknown"."""
+    if isinstance(article, dict):
+        return text_outlet_column(article.get("source"), article.get("url"), article.get("id") or "")
+    return text_outlet_column(article.source, article.url, article.id)
+
+
 def story_title(story: Story, articles: list[Article]) -> str:
-    if story.title:
-        return story.title
-    originals = [a for a in articles if not a.duplicate_of] or articles
-    return originals[0].title if originals else story.id
+    """The story's title as a reader sees it (`storyweave.analyse.titles.story_headline`)."""
+    return story_headline(story.title, articles) or story.id
 
 
 _CARDS = LRU(4096)
@@ -286,7 +294,7 @@ def card(store: Store, story: Story, articles: list[Article] | None = None) -> S
     if articles is None:
         articles = list(store.iter_articles(story_id=story.id))
     # the same column names as the analysis report's (storyweave.analyse.report.outlet_name): no "unknown"
-    outlets = Counter(a.source or (urlsplit(a.url).hostname if a.url else None) or a.id for a in articles)
+    outlets = Counter(outlet_column(a) for a in articles)
     langs = Counter(a.lang or "?" for a in articles)
     first = next((a for a in articles if not a.duplicate_of), articles[0] if articles else None)
     made = StoryCard(

@@ -18,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from storyweave.analyse.statements import clean_title
 from storyweave.serve.api import (
     MergeIn,
     SplitIn,
@@ -39,6 +40,7 @@ from storyweave.serve.views import (
     feed_health,
     feed_summary,
     get_article_or_404,
+    outlet_column,
     safe_url,
     story_filter,
 )
@@ -90,6 +92,8 @@ def _environment() -> jinja2.Environment:
         when=_when,
         path=lambda s: quote(str(s), safe=""),
         language=lambda code: LANGUAGE_NAMES.get(code or "", code or "unknown"),
+        outlet=outlet_column,
+        headline=clean_title,
     )
     env.globals.update(urlencode=urlencode, url_for=_url_path)
     return env
@@ -204,7 +208,28 @@ def _render_story(request: Request, detail: dict[str, Any]) -> HTMLResponse:
         writable=bool(request.app.state.api_token),
         time_chart=time_columns(published),
         summary=(report.get("summary") or {}).get("sentences") or [],
+        conflicts=_conflicts_as_written(report),
     )
+
+
+def _conflicts_as_written(report: dict[str, Any]) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """Each conflict with the sentences in which its outlets state their figures, so a reader sees the
+    figures in context, not only against one outlet's wording of the fact."""
+    facts = {f.get("id"): f for f in report.get("facts") or [] if isinstance(f, dict)}
+    out = []
+    for conflict in report.get("conflicts") or []:
+        values = conflict.get("values") if isinstance(conflict, dict) else None
+        if not isinstance(values, dict):
+            out.append((conflict, []))
+            continue
+        statements = (facts.get(conflict.get("fact")) or {}).get("statements") or []
+        said = []
+        for statement in statements:
+            written = str(values.get(statement.get("outlet")) or "").split(", ")[0]
+            if written and written in str(statement.get("text") or ""):
+                said.append(statement)
+        out.append((conflict, said))
+    return out
 
 
 def _check_token(request: Request, token: str) -> None:
