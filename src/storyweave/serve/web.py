@@ -167,8 +167,8 @@ def story_page(request: Request, story_id: str) -> Response:
     # A story page is the same until its articles, report or thread change: render it once per version.
     # (A report is a function of the article ids, so the ids and the report's status identify it.)
     version = (
-        request.app.state.store.url, story_id, detail["title"], tuple(detail["article_ids"]),
-        detail["report_status"], tuple((t["id"], t["size"]) for t in detail["thread"]),
+        request.app.state.store.url, story_id, detail["title"], detail.get("cohesion"),
+        tuple(detail["article_ids"]), detail["report_status"], tuple((t["id"], t["size"]) for t in detail["thread"]),
         request.scope.get("root_path", ""),
     )  # fmt: skip
     body = _PAGES.get(version)
