@@ -22,9 +22,9 @@ Reported (and written into the model's `fit_report`):
   of the pair graph), so no article is on both sides.
 - `in_sample`: the shipped model (fitted on everything) on each set: not a result, shown for the gap.
 - `tfidf`: the TF-IDF single-pass baseline (`eval.clustering.tfidf_single_pass`) on each set.
-The decision thresholds are one shared default, never tuned per set. The logistic join's threshold, 0.35, was
-picked among 0.3 / 0.35 / 0.4 by the LOSO mean (0.771 / 0.773 / 0.764: `try_join_variants.py --thresholds`), so
-the held-out sets did see that one choice; each of the three beats the trees' 0.729.
+The decision thresholds are one shared default, never tuned per set. The logistic join's threshold, 0.35,
+was picked among 0.3 / 0.35 / 0.4 by the LOSO mean (0.771 / 0.773 / 0.764: `try_join_variants.py
+--thresholds`), so the held-out sets did see that one choice; each of the three beats the trees' 0.729.
 """
 
 from __future__ import annotations
@@ -177,7 +177,8 @@ def pair_join_rows(
     """The rated cross-language SemEval pairs as two-report replays: the second report against a story of the
     first, "same story" when rated similar (overall <= 2), "another story" when dissimilar (>= 3), the middle
     left out. The clustering sets have no joins across languages; same-language pairs are left to them (with
-    those too, the pairs' looser notion of "similar" lowered the LOSO mean from 0.771 to 0.754 at threshold 0.3).
+    those too, the pairs' looser notion of "similar" lowered the LOSO mean from 0.771 to 0.754 at threshold
+    0.3).
     """
     rows, labels = [], []
     df = background()

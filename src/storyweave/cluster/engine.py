@@ -51,10 +51,10 @@ predates `Profile.sources` and the 2,000-character embeddings, version 2 the sto
 the shipped background word weights)."""
 FUTURE_TOLERANCE = timedelta(days=1)
 MIN_EVIDENCE = 0.15
-"""No join without some shared content: the best member cosine or the tf-idf cosine must reach this. A learned
-join model extrapolates badly for short texts far from its training data (a flood report joined a chess result);
-this floor blocks such joins and cost under 0.005 B3 on the shared sets when it was set (uci_headlines .921 ->
-.918)."""
+"""No join without some shared content: the best member cosine or the tf-idf cosine must reach this. A
+learned join model extrapolates badly for short texts far from its training data (a flood report joined a
+chess result); this floor blocks such joins and cost under 0.005 B3 on the shared sets when it was set
+(uci_headlines .921 -> .918)."""
 _EVIDENCE_COLUMNS = [FEATURE_NAMES.index("dense_member"), FEATURE_NAMES.index("tfidf")]
 
 

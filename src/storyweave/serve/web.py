@@ -164,11 +164,13 @@ def _entity_total(entity: dict[str, Any]) -> int:
 @router.get("/stories/{story_id}", name="story_page")
 def story_page(request: Request, story_id: str) -> Response:
     detail = story_detail(request, story_id)
-    # A story page is the same until its articles, report or thread change: render it once per version.
+    # A story page is the same until its articles, report, cohesion or thread change: render it once per
+    # version.
     # (A report is a function of the article ids, so the ids and the report's status identify it.)
     version = (
         request.app.state.store.url, story_id, detail["title"], detail.get("cohesion"),
-        tuple(detail["article_ids"]), detail["report_status"], tuple((t["id"], t["size"]) for t in detail["thread"]),
+        tuple(detail["article_ids"]), detail["report_status"],
+        tuple((t["id"], t["size"]) for t in detail["thread"]),
         request.scope.get("root_path", ""),
     )  # fmt: skip
     body = _PAGES.get(version)
