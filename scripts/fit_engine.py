@@ -37,6 +37,7 @@ import logging
 import pickle
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -180,23 +181,20 @@ def pair_join_rows(
     those too, the pairs' looser notion of "similar" lowered the LOSO mean from 0.771 to 0.754 at threshold
     0.3).
     """
-    rows, labels = [], []
+    kept = [
+        (pair, rating)
+        for pair, rating, lang in zip(pairs, overall, langs, strict=True)
+        if not 2.0 < rating < 3.0 and "-" in lang and lang != UNSEEN_LANGUAGE_PAIR
+    ]
+    articles = [a for pair, _ in kept for a in pair]
+    vectors = embedder.embed([embed_text(a) for a in articles])  # one batch, not one call per article
+    profiles = [
+        Profile.of_article(v, text_features(a.title, a.text), a.published or text_date(a.text), a.lang)
+        for a, v in zip(articles, vectors, strict=True)
+    ]
     df = background()
-    for (first, second), rating, lang in zip(pairs, overall, langs, strict=True):
-        if 2.0 < rating < 3.0 or "-" not in lang or lang == UNSEEN_LANGUAGE_PAIR:
-            continue
-        story, query = (
-            Profile.of_article(
-                embedder.embed([embed_text(a)])[0],
-                text_features(a.title, a.text),
-                a.published or text_date(a.text),
-                a.lang,
-            )
-            for a in (first, second)
-        )
-        rows.append(features(query, story, df))
-        labels.append(rating <= 2.0)
-    return np.array(rows), np.array(labels, dtype=int)
+    rows = [features(profiles[i + 1], profiles[i], df) for i in range(0, len(profiles), 2)]
+    return np.array(rows), np.array([rating <= 2.0 for _, rating in kept], dtype=int)
 
 
 MONOTONE = {
@@ -213,16 +211,23 @@ MONOTONE = {
 set's quirks (a dip at some cosine), which did not carry over to the sets left out."""
 
 
-def fit_join(parts: list[tuple[np.ndarray, np.ndarray]], drop: list[int], kind: str = "trees") -> dict:
-    """Boosted trees, each stream weighing the same; exported to plain arrays for `model.Trees`. Columns in
-    `drop` are held constant, so the trees never use them (ablation)."""
+def fit_join(
+    parts: list[tuple[np.ndarray, np.ndarray]],
+    drop: list[int],
+    kind: str = "trees",
+    interact: Sequence[str] = ("short",),
+    c: float = 1.0,
+) -> dict:
+    """The join model of `kind`, each stream weighing the same, exported for `model.scorer`: the logistic one
+    (`interact`, `c`: see `fit_logistic_join`) or boosted trees as plain arrays. Columns in `drop` are held
+    constant, so the model never uses them (ablation)."""
     parts = [p for p in parts if len(p[1])]
     x = np.vstack([p[0] for p in parts])
     x[:, drop] = 0.0
     y = np.concatenate([p[1] for p in parts])
     weights = np.concatenate([np.full(len(p[1]), 1.0 / len(p[1])) for p in parts]) * len(y)
     if kind == "logistic":
-        return fit_logistic_join(x, y, weights)
+        return fit_logistic_join(x, y, weights, interact, c)
     monotone = [MONOTONE.get(f, 0) for f in FEATURE_NAMES] if kind == "monotone" else None
     gbm = HistGradientBoostingClassifier(
         max_iter=TREES,
@@ -235,22 +240,21 @@ def fit_join(parts: list[tuple[np.ndarray, np.ndarray]], drop: list[int], kind: 
     return export_trees(gbm)
 
 
-INTERACT = "short"
-
-
-def fit_logistic_join(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> dict:
-    """Logistic regression over the features and their products with `short`, on standardised columns (so
-    the one regularisation strength treats every feature alike); the scaling is folded into the exported
-    coefficients, so `model.Logistic` needs no scaler."""
-    column = FEATURE_NAMES.index(INTERACT)
-    extended = np.hstack([x, x * x[:, [column]]])
+def fit_logistic_join(
+    x: np.ndarray, y: np.ndarray, weights: np.ndarray, interact: Sequence[str] = ("short",), c: float = 1.0
+) -> dict:
+    """Logistic regression over the features and their products with the `interact` columns, on standardised
+    columns (so the one regularisation strength treats every feature alike); the scaling is folded into the
+    exported coefficients, so `model.Logistic` needs no scaler."""
+    columns = [FEATURE_NAMES.index(name) for name in interact]
+    extended = np.hstack([x] + [x * x[:, [column]] for column in columns])
     scaler = StandardScaler().fit(extended)
-    fitted = LogisticRegression(C=1.0, max_iter=5000).fit(scaler.transform(extended), y, weights)
+    fitted = LogisticRegression(C=c, max_iter=5000).fit(scaler.transform(extended), y, weights)
     coef = fitted.coef_[0] / scaler.scale_
     intercept = float(fitted.intercept_[0] - coef @ scaler.mean_)
     return {
         "kind": "logistic",
-        "interact": INTERACT,
+        "interact": list(interact),
         "coef": [round(float(c), 6) for c in coef],
         "intercept": round(intercept, 6),
     }

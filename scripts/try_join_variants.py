@@ -17,40 +17,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fit_engine  # noqa: E402
 
-from storyweave.cluster.model import EngineModel  # noqa: E402
-from storyweave.cluster.profile import FEATURE_NAMES  # noqa: E402
+from storyweave.cluster.model import EngineModel, scorer  # noqa: E402
 from storyweave.embed import make_embedder  # noqa: E402
 from storyweave.embed.cache import CachedEmbedder  # noqa: E402
 from storyweave.eval.clustering import score_clustering  # noqa: E402
-
-
-class Extended:
-    """A logistic join over the features and their products with the `interact` columns."""
-
-    def __init__(self, columns: list[int], c: float) -> None:
-        self.columns = columns
-        self.model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=5000))
-
-    def extend(self, x: np.ndarray) -> np.ndarray:
-        return np.hstack([x] + [x * x[:, [c]] for c in self.columns])
-
-    def fit(self, parts: list[tuple[np.ndarray, np.ndarray]]) -> Extended:
-        parts = [p for p in parts if len(p[1])]
-        x, y = np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-        weights = np.concatenate([np.full(len(p[1]), 1.0 / len(p[1])) for p in parts]) * len(y)
-        self.model.fit(self.extend(x), y, logisticregression__sample_weight=weights)
-        return self
-
-    def probability(self, x: np.ndarray) -> np.ndarray:
-        p = self.model.predict_proba(self.extend(np.atleast_2d(x)))[:, 1]
-        return p if np.ndim(x) == 2 else p[0]
 
 
 def main() -> None:
@@ -59,7 +33,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "storyweave" / "fit-use.npz")
     parser.add_argument("--rows-cache", type=Path, required=True)
     parser.add_argument("--only", default=",".join(fit_engine.SETS))
-    parser.add_argument("--interact", default=fit_engine.INTERACT, help="comma-separated; '' for none")
+    parser.add_argument("--interact", default="short", help="comma-separated; '' for none")
     parser.add_argument("--C", type=float, default=1.0)
     parser.add_argument("--thresholds", default=str(fit_engine.THRESHOLDS["join_threshold"]))
     parser.add_argument("--merge", type=float, default=fit_engine.THRESHOLDS["merge_threshold"])
@@ -74,12 +48,13 @@ def main() -> None:
         if args.semeval == "all":  # every language pair counts as "cross" for pair_join_rows' filter
             langs = [lang if "-" in lang else f"{lang}-{lang}" for lang in langs]
         rows["semeval"] = ("semeval", fit_engine.pair_join_rows(pairs, overall, langs, embedder))
-    columns = [FEATURE_NAMES.index(c) for c in args.interact.split(",") if c]
+    interact = [name for name in args.interact.split(",") if name]
     thresholds = [float(t) for t in args.thresholds.split(",")]
     scores: dict[float, list[float]] = {t: [] for t in thresholds}
     for held in args.only.split(","):
         articles, gold = fit_engine.load_set(args.data / "clustering" / f"{held}.jsonl")
-        join = Extended(columns, args.C).fit([part for name, part in rows.values() if name != held])
+        parts = [part for name, part in rows.values() if name != held]
+        join = scorer(fit_engine.fit_join(parts, [], "logistic", interact, args.C))
         for threshold in thresholds:
             decisions = {"join_threshold": threshold, "merge_threshold": args.merge}
             model = EngineModel(join=join, pair=join, **{**fit_engine.THRESHOLDS, **decisions})

@@ -32,13 +32,13 @@ log = logging.getLogger("storyweave.cluster")
 class Logistic:
     coef: np.ndarray
     intercept: float
-    interact: int | None = None
-    """When set, the rows are extended with every feature times this column before the dot product."""
+    interact: tuple[int, ...] = ()
+    """Columns whose products with every feature extend the rows before the dot product."""
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         """P(same story) for one feature row (1-D) or many (2-D)."""
-        if self.interact is not None:
-            x = np.concatenate([x, x * x[..., self.interact : self.interact + 1]], axis=-1)
+        if self.interact:
+            x = np.concatenate([x] + [x * x[..., c : c + 1] for c in self.interact], axis=-1)
         return 1.0 / (1.0 + np.exp(-(x @ self.coef + self.intercept)))
 
 
@@ -86,11 +86,11 @@ class Trees:
 def scorer(part: dict) -> Logistic | Trees:
     if part.get("kind") == "trees":
         return Trees.from_dict(part)
-    interact = part.get("interact")
+    interact = part.get("interact") or []
     return Logistic(
         np.asarray(part["coef"], dtype=np.float64),
         float(part["intercept"]),
-        None if interact is None else FEATURE_NAMES.index(interact),
+        tuple(FEATURE_NAMES.index(name) for name in ([interact] if isinstance(interact, str) else interact)),
     )
 
 
