@@ -108,6 +108,8 @@ _ROLES = _TITLES | wordset(
 """Nouns for a person: "the prime minister insisted …" is someone "he" or "she" can refer back to."""
 _UNNAMED = wordset("official source spokesman spokeswoman spokesperson aide insider diplomat officer witness")
 """The nouns of sources left unnamed: "the official" is not the last person named."""
+_NEW_PERSON_NOUNS = _TITLES | _UNNAMED
+"""Roles that may introduce someone not named before ("the mayor"), unlike descriptions that refer back."""
 _PERSON_SUFFIXES = ("fitter", "worker", "keeper", "maker", "seller", "owner", "-old")
 """Person nouns by their ending ("the carpet fitter", "the 21-year-old")."""
 _PHRASE_PREPOSITIONS = frozenset(["of", "in", "at", "for", "with", "from"])
@@ -255,8 +257,9 @@ last one named as a subject ("Broadcom raised its bid … according to a stateme
 
 
 def _entity_of(token):
-    doc = token.doc
-    for ent in doc.ents:
+    if token.ent_type_ not in _NAMED:  # `doc.ents` rebuilds every span: skip it for tokens outside one
+        return None
+    for ent in token.doc.ents:
         if ent.start <= token.i < ent.end and ent.label_ in _NAMED:
             return ent
     return None
@@ -639,7 +642,7 @@ class _Resolver:
             return self.resolve(_Speaker(self.roles[speaker.role], True, speaker.gender))
         recent = list(reversed(self.speakers[-8:]))
         named = next((s for s in recent if s.name.casefold().endswith(speaker.role)), None)
-        if named is None and speaker.role not in _TITLES | _UNNAMED:  # "the mayor" may be someone new
+        if named is None and speaker.role not in _NEW_PERSON_NOUNS:  # "the mayor" may be someone new
             named = next((s for s in recent if s.person and s.role is None), None)
         if named is None and self.quoted:  # … unless the article is about one person who speaks throughout
             name, times = self.quoted.most_common(1)[0]

@@ -89,6 +89,7 @@ _CAPTION_OPENINGS = (
 CNN's "Chat with us in Facebook Messenger."): furniture at any length."""
 _PICTURE_WORDS = wordset("image photo picture photograph screenshot handout still")
 _PICTURE_OPENERS = wordset("a an this the in")
+_PICTURE_OPENINGS = _PICTURE_OPENERS | _PICTURE_WORDS
 _BYLINE = re.compile(r"^(?:By|BY|Por|POR|Von|Par|Di|Da|بقلم) [A-Z\u0600-\u06ff]")
 BYLINE_MAX_WORDS = 7
 _CLOSE_BUTTON = re.compile(r"^CLOSE [A-Z]")
@@ -160,7 +161,7 @@ def _picture_caption(tokens: list[str]) -> bool:
     picture that "shows" something, named in the opening words, is a caption ("The photos released by SpaceX
     show …" reports on pictures and stays)."""
     opening = tokens[:16]
-    if "shows" not in opening or opening[0] not in _PICTURE_OPENERS | _PICTURE_WORDS:
+    if "shows" not in opening or opening[0] not in _PICTURE_OPENINGS:
         return False
     return any(t in _PICTURE_WORDS for t in opening[: opening.index("shows")])
 
