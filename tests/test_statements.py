@@ -185,3 +185,36 @@ def test_a_clock_time_does_not_cut_a_statement_in_two(shared_data: Path) -> None
     kept = statement_sentences(row["text"], "en")
     assert any("launched at 9 a.m. North Korean time from a launch pad" in s for s in kept)
     assert not any(s.startswith("North Korean time") for s in kept)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "dateline"),
+    [
+        ("SEOUL, South Korea — There was one state event Kim Jong-un never missed.", "SEOUL, South Korea — "),
+        ("LOS ANGELES, Calif. (Reuters) - The city reported a record.", "LOS ANGELES, Calif. (Reuters) - "),
+        ("WASHINGTON (AP) — The Senate voted.", "WASHINGTON (AP) — "),
+        ("Obama, Clinton — and others went to the rally.", ""),
+        ("SEOUL, south of the border — trade resumed.", ""),
+    ],
+)
+def test_datelines_with_a_region(sentence: str, dateline: str) -> None:
+    """neus-val-10's summary opened with "SEOUL, South Korea — There was…": a place and its region."""
+    from storyweave.analyse.statements import dateline_length
+
+    assert sentence[: dateline_length(sentence)] == dateline
+
+
+def test_a_quotation_after_a_quoted_sentence_end_is_a_new_sentence() -> None:
+    """pysbd keeps `deliver.” “I’m` in one sentence (neus-val-6); the summary then showed two as one."""
+    text = (
+        "Hickenlooper said he can bring “the progressive change that Washington has failed to deliver.” "
+        "“I’m John Hickenlooper, I am running for president,” Mr. Hickenlooper said. "
+        'He said "Stop." "Go," she said. He said “yes. ” and left.'
+    )
+    assert split_sentences(text, "en") == [
+        "Hickenlooper said he can bring “the progressive change that Washington has failed to deliver.”",
+        "“I’m John Hickenlooper, I am running for president,” Mr. Hickenlooper said.",
+        'He said "Stop."',
+        '"Go," she said.',
+        "He said “yes. ” and left.",
+    ]

@@ -169,6 +169,28 @@ def test_compression_drops_unsupported_clauses_only() -> None:
     )
 
 
+def test_compression_keeps_quotations_and_restrictive_modifiers_whole() -> None:
+    """NeuS val: "would be \"tested like never before.\"" became "would be \"tested.\"" (a misquote) and
+    "stressed a message tailored to their bases" became "stressed a message tailored." (meaning lost)."""
+    from storyweave.analyse.summary import compress
+
+    kinds = frozenset(["prep:end", "acl:end", "prep:start"])
+    quoted = (
+        "Amid new threats, President Trump tweeted Friday that the rogue regime's leader would be "
+        '"tested like never before."'
+    )
+    assert "tested like never before" in compress(quoted, {"trump", "tweeted"}, kinds)
+    message = (
+        "Sen. Ted Cruz and Beto O'Rourke showed flashes of rancor but largely stressed a message tailored "
+        "to their bases."
+    )
+    assert compress(message, {"cruz", "rourke", "debate"}, kinds) == message
+    adverbial = "The Senate confirmed Amy Coney Barrett on Monday night in a narrow vote."
+    assert compress(adverbial, {"senate", "confirmed", "barrett", "monday", "night"}, kinds) == (
+        "The Senate confirmed Amy Coney Barrett on Monday night."
+    )  # a closing adjunct of the main verb still goes when no other outlet states it
+
+
 def test_shipped_tree_model_matches_scikit_learn() -> None:
     from sklearn.ensemble import HistGradientBoostingRegressor
 

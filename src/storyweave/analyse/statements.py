@@ -244,6 +244,24 @@ def dateline_length(text: str) -> int:
         end = _after_dash(text, k)
         if end >= 0:
             return end
+    return _region_dateline(text, start, run)
+
+
+def _region_dateline(text: str, start: int, run: int) -> int:
+    """A capitalised place, a comma and a title-case region before the dash: "SEOUL, South Korea —",
+    "LOS ANGELES, Calif. (Reuters) -". The place needs two capitals, every region word a capital."""
+    comma = text.find(", ", start, run)
+    if comma < start + 2 or not text[start:comma].replace(" ", "").replace(".", "").isupper():
+        return 0
+    region = comma + 2
+    stop = region
+    while stop < len(text) and stop - start < MAX_DATELINE and (text[stop].isalpha() or text[stop] in " ."):
+        stop += 1
+    for k in range(stop, region + 1, -1):
+        if all(word[:1].isupper() for word in text[region:k].split()):
+            end = _after_dash(text, k)
+            if end >= 0:
+                return end
     return 0
 
 

@@ -8,7 +8,8 @@ first/second person, attributions); a loaded word always costs a fixed penalty. 
 sentences are picked within a word budget (a fitted share of the input's length). Each is compressed first:
 datelines, "Why it matters:" labels and short parentheticals go, and so do clauses no other outlet supports
 (relative and adverbial clauses, appositives, trailing phrases, "X said"), found with spaCy's dependency
-parse; what remains is the source sentence's own words in order. The model, the clause kinds to cut and the
+parse, never part of a quotation nor a modifier the rest needs; what remains is the source sentence's own
+words in order. The model, the clause kinds to cut and the
 budget are fitted by scripts/fit_summary_weights.py into summary_weights.json. Every sentence cites its
 article and every other article that states the same content, so the summary stays traceable.
 
@@ -383,11 +384,16 @@ def clause_spans(doc) -> list[tuple[str, int, int]]:
     A span is the subtree of a CLAUSE_DEPS token, or the attribution around a reported statement ("X said" /
     "according to X" is `prep:…`). Its kind is the relation plus its place: `end` (it closes the sentence),
     `start` (it opens it, before a comma) or `inner` (set off by commas or dashes on both sides), so cutting
-    it leaves a well-formed remainder made only of the sentence's own words, in order.
+    it leaves a well-formed remainder made only of the sentence's own words, in order. A closing span must
+    be set off by a comma or dash, or modify the main clause's verb (not a noun or a verb further down,
+    whose complement it may be), and no span takes part of a quotation: both would change what the
+    sentence says.
     """
     end = len(doc)
     while end and doc[end - 1].is_punct:
         end -= 1
+    quotes = _quote_regions(doc)
+    main = {t.i for t in doc if t.dep_ == "ROOT" or (t.dep_ == "conj" and t.head.dep_ == "ROOT")}
     spans = []
     for token in doc:
         if token.dep_ not in CLAUSE_DEPS or token.head.i == token.i:
@@ -396,6 +402,8 @@ def clause_spans(doc) -> list[tuple[str, int, int]]:
         if lo == 0 and hi >= end - 1:
             continue
         if hi >= end - 1:
+            if token.head.i not in main and (lo == 0 or doc[lo - 1].text not in _BREAKS):
+                continue  # restrictive or needed: "a message tailored to their bases" is not "a message"
             spans.append((f"{token.dep_}:end", lo, end - 1))
         elif lo == 0 and doc[hi + 1].text in _BREAKS:
             spans.append((f"{token.dep_}:start", lo, hi))
@@ -410,7 +418,31 @@ def clause_spans(doc) -> list[tuple[str, int, int]]:
             spans.append(("said:start", 0, lo if doc[lo].dep_ == "mark" else lo - 1))
         elif lo == 0 and hi < end - 1:  # "Y, officials said."
             spans.append(("said:end", hi + 1, end - 1))
-    return spans
+    return [span for span in spans if not _splits_quote(span[1], span[2], quotes)]
+
+
+def _quote_regions(doc) -> list[tuple[int, int]]:
+    """Token ranges from an opening to its matching closing quotation mark (an unclosed one runs to the
+    end); a ’ that closes no ‘ is an apostrophe."""
+    regions: list[tuple[int, int]] = []
+    opened, closers = -1, ""
+    for token in doc:
+        if opened < 0 and token.text in _QUOTE_PAIRS:
+            opened, closers = token.i, _QUOTE_PAIRS[token.text]
+        elif opened >= 0 and token.text in closers:
+            regions.append((opened, token.i))
+            opened = -1
+    if opened >= 0:
+        regions.append((opened, len(doc) - 1))
+    return regions
+
+
+def _splits_quote(lo: int, hi: int, quotes: list[tuple[int, int]]) -> bool:
+    """A cut that takes part of a quotation and leaves the rest misquotes the speaker."""
+    return any(lo <= b and hi >= a and not (lo <= a and hi >= b) for a, b in quotes)
+
+
+_QUOTE_PAIRS = {"“": "”", "«": "»", "„": "“”", "‘": "’", '"': '"', "``": "''", "''": "''"}
 
 
 _SEPARATORS = " \t\n,;:—–-"

@@ -13,6 +13,8 @@ from pysbd.languages import LANGUAGE_CODES
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _FALLBACK_SPLIT = re.compile(r"(?<=[.!?。！？])\s+(?=[\"“«„'‘(\[]?[A-Z0-9À-ÖØ-Þ\u0400-\u042f])")
+_QUOTE_AFTER_QUOTE = re.compile(r"(?<=[.!?][”\"»]) (?=[“\"«][A-ZÀ-ÖØ-Þ\u0400-\u042f])")
+"""A quotation that ends a sentence, then one that opens the next: pysbd keeps `deliver.” “I’m` together."""
 
 
 @lru_cache(maxsize=32)
@@ -42,7 +44,7 @@ def _split(text: str, lang: str | None) -> tuple[str, ...]:
             pieces = segmenter.segment(paragraph)
         except Exception:  # pysbd has rare regex failures on odd input; a plain split keeps the text
             pieces = _FALLBACK_SPLIT.split(paragraph)
-        out.extend(p.strip() for p in pieces if p.strip())
+        out.extend(q.strip() for p in pieces for q in _QUOTE_AFTER_QUOTE.split(p) if q.strip())
     return tuple(out)
 
 
