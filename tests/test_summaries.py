@@ -191,6 +191,24 @@ def test_compression_keeps_quotations_and_restrictive_modifiers_whole() -> None:
     )  # a closing adjunct of the main verb still goes when no other outlet states it
 
 
+def test_candidates_are_the_reports_own_statements_said_once() -> None:
+    """The summary draws on the statements the fact matrix shows (one place decides): a caption paragraph
+    is no candidate, and neus-val-0's first report, which repeats its opening quote, offers it once."""
+    from storyweave.analyse.summary import lead_sentences
+
+    repeated = (
+        '"In 30-plus years of politics, I’ve never seen this level of doom," said one prominent centrist '
+        "Democrat. Moderate Democrats watched in horror as Bernie Sanders soared to a landslide victory in "
+        "Nevada. “In 30-plus years of politics, I’ve never seen this level of doom."
+    )
+    assert [s[:20] for s in lead_sentences(repeated, "en")] == ['"In 30-plus years of', "Moderate Democrats w"]
+    captioned = (
+        "North Korean leader Kim Jong Un celebrates the test in this undated photo. (Reuters)\n"
+        "North Korea fired a missile over Japan on Tuesday."
+    )
+    assert lead_sentences(captioned, "en") == ["North Korea fired a missile over Japan on Tuesday."]
+
+
 def test_shipped_tree_model_matches_scikit_learn() -> None:
     from sklearn.ensemble import HistGradientBoostingRegressor
 

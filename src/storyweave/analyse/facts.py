@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from storyweave.analyse.text import words
+from storyweave.analyse.text import statement_sentences, words
 
 LINK_THRESHOLD = 0.48
 """Blended similarity at which two sentences state the same fact (on the seeds: 0.50–0.64 for the
@@ -55,6 +55,31 @@ def content_terms(text: str) -> frozenset[str]:
     sentences and articles many times)."""
     stop = _stop_words()
     return frozenset(w[:5] for w in words(text) if len(w) > 2 and w not in stop)
+
+
+SAME_STATEMENT_SHARE = 0.8
+"""Share of a sentence's content words an earlier sentence of the same report holds for it to be a repeat
+(a caption restating the lead, a headline restating it): one statement, one fact row."""
+
+
+def repeats(sentence: str, earlier: list[set[str]]) -> bool:
+    """Whether an earlier sentence (its content terms in `earlier`) already states `sentence`."""
+    terms = content_terms(sentence)
+    return bool(terms) and any(len(terms & e) >= SAME_STATEMENT_SHARE * len(terms) for e in earlier)
+
+
+def own_statements(text: str, lang: str | None, limit: int) -> list[str]:
+    """The article's first `limit` statements (`text.statement_sentences`) without its repeats: what facts,
+    quotes and the summary's candidates are all drawn from."""
+    out: list[str] = []
+    seen: list[set[str]] = []
+    for sentence in statement_sentences(text, lang):
+        if len(out) >= limit:
+            break
+        if not repeats(sentence, seen):
+            out.append(sentence)
+            seen.append(content_terms(sentence))
+    return out
 
 
 def similarity_matrix(sentences: list[Sentence], vectors: np.ndarray) -> np.ndarray:

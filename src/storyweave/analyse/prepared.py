@@ -25,7 +25,7 @@ from storyweave.analyse.quotes import Quote, extract_quotes
 from storyweave.models import Article
 from storyweave.store.base import Store
 
-FORMAT = 2
+FORMAT = 3
 """Version of the prepared record; bump it when the statement filter, quotes, names or figures change."""
 KEY = "analysis:{}"
 _MAGIC = b"SWA"
@@ -99,12 +99,12 @@ def prepare_articles(articles: Iterable[Article], embedder) -> list[PreparedArti
     the analysis' USE encoder) for every statement and lead sentence."""
     from storyweave.analyse.entities import recognise
     from storyweave.analyse.report import article_statements
-    from storyweave.analyse.summary import lead_sentences
+    from storyweave.analyse.summary import MAX_LEAD_SENTENCES
 
     split = []
     for article in articles:
         lang, statements, body = article_statements(article)
-        split.append((article, lang, statements, body, lead_sentences(article.text or "", lang)))
+        split.append((article, lang, statements, body, body[:MAX_LEAD_SENTENCES]))  # = lead_sentences
     parse([s for _, lang, statements, _, leads in split if is_english(lang) for s in statements + leads])
     texts = list(dict.fromkeys(t for _, _, statements, _, leads in split for t in statements + leads))
     vectors = dict(zip(texts, embed_cached(embedder, texts), strict=True)) if texts else {}

@@ -13,7 +13,14 @@ from datetime import UTC, datetime
 import numpy as np
 
 from storyweave.analyse.entities import Mention, merge_mentions
-from storyweave.analyse.facts import Sentence, content_terms, group_facts, similarity_matrix
+from storyweave.analyse.facts import (
+    Sentence,
+    content_terms,
+    group_facts,
+    own_statements,
+    repeats,
+    similarity_matrix,
+)
 from storyweave.analyse.nlp import embed_cached, pipeline
 from storyweave.analyse.numbers import Figure, find_conflicts
 from storyweave.analyse.prepared import PreparedArticle, analysis_embedder, prepare_articles
@@ -25,7 +32,6 @@ from storyweave.analyse.text import (
     name_key,
     outlet_column,
     split_sentences,
-    statement_sentences,
     words,
 )
 from storyweave.models import Article, Outlet
@@ -337,11 +343,6 @@ def _summary(
 TIME_BUDGET_S = 30.0
 """Seconds one story's analysis may take before the optional steps (quotes, entity recognition, summary
 compression) are skipped; the report's `degraded` list says which were and why."""
-SAME_STATEMENT_SHARE = 0.8
-"""Share of a sentence's content words an earlier sentence of the same report holds for it to be a repeat
-(a caption restating the lead, a headline restating it): one statement, one fact row."""
-
-
 @dataclass
 class _Budget:
     """Time left for a story's analysis; `spent(step)` records the step skipped when none is."""
@@ -358,26 +359,14 @@ class _Budget:
         return True
 
 
-def _repeats(sentence: str, earlier: list[set[str]]) -> bool:
-    terms = content_terms(sentence)
-    return bool(terms) and any(len(terms & e) >= SAME_STATEMENT_SHARE * len(terms) for e in earlier)
-
-
 def article_statements(article: Article) -> tuple[str | None, list[str], list[str]]:
     """The report's language, its statements (headline first unless the body restates it) and its body
     statements alone; repeats within the report are dropped."""
     lang = _language(article)
-    body: list[str] = []
-    seen: list[set[str]] = []
-    for sentence in statement_sentences(article.text or "", lang):
-        if len(body) >= MAX_SENTENCES_PER_ARTICLE:
-            break
-        if not _repeats(sentence, seen):
-            body.append(sentence)
-            seen.append(content_terms(sentence))
+    body = own_statements(article.text or "", lang, MAX_SENTENCES_PER_ARTICLE)
     headline = [s for s in split_sentences(clean_title(article.title or ""), lang) if is_statement(s, lang)]
-    lead_terms = seen[:3]
-    headline = [s for s in headline if not _repeats(s, lead_terms)]
+    lead_terms = [content_terms(s) for s in body[:3]]
+    headline = [s for s in headline if not repeats(s, lead_terms)]
     return lang, (headline + body)[:MAX_SENTENCES_PER_ARTICLE], body
 
 

@@ -33,11 +33,11 @@ from typing import Protocol
 import httpx
 import numpy as np
 
-from storyweave.analyse.facts import Sentence, content_terms, similarity_matrix
+from storyweave.analyse.facts import Sentence, content_terms, own_statements, similarity_matrix
 from storyweave.analyse.nlp import MAX_PARSE_CHARS, embed_cached, is_english, parse
 from storyweave.analyse.numbers import figure_keys
 from storyweave.analyse.statements import dateline_length
-from storyweave.analyse.text import is_statement, split_sentences, words
+from storyweave.analyse.text import is_statement, words
 
 log = logging.getLogger(__name__)
 
@@ -192,8 +192,9 @@ class SummaryError(RuntimeError):
 
 
 def lead_sentences(text: str, lang: str | None) -> list[str]:
-    """An article's candidate sentences: its first MAX_LEAD_SENTENCES statements."""
-    return [s for s in split_sentences(text, lang) if is_statement(s, lang)][:MAX_LEAD_SENTENCES]
+    """An article's candidate sentences: its first MAX_LEAD_SENTENCES statements (captions, furniture and
+    repeats out, as for the story's facts)."""
+    return own_statements(text, lang, MAX_LEAD_SENTENCES)
 
 
 def candidates(docs: list[SourceText]) -> list[Candidate]:
