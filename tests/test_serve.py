@@ -396,6 +396,31 @@ def test_reports_are_computed_behind_the_pages_and_refreshed(sqlite_store, analy
     reports.close()
 
 
+def test_closing_reports_lets_the_running_job_finish_with_the_store(tmp_path, monkeypatch, caplog):
+    """The server closes its reports before its store: the job in flight then ends its store writes first
+    (it once wrote to a closed database: "Cannot operate on a closed database" in the log)."""
+    import storyweave.analyse.prepared as prepared
+    from storyweave.store import open_store
+
+    busy, saved = threading.Event(), []
+
+    def in_worker(self, job, articles, *args, **_):
+        busy.set()
+        time.sleep(0.3)  # the worker is busy when the server stops
+        return ["record"]
+
+    monkeypatch.setattr(Reports, "_in_worker", in_worker)
+    monkeypatch.setattr(prepared, "save_prepared", lambda store, records: saved.append(store.get_state("x")))
+    store = open_store(tmp_path / "s.db")
+    reports = Reports(store)
+    reports.prepare_soon([Article("a1", "One", "Some text.", published=T0)])
+    assert busy.wait(10)
+    reports.close()
+    store.close()
+    assert saved == [None]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
 def test_feed_polling_shares_the_write_path_and_stops_with_the_app(filled, tmp_path, monkeypatch):
     import storyweave.feeds
 
