@@ -647,6 +647,27 @@ def test_split_and_merge_from_the_page_need_the_token(client, filled):
         assert refused.status_code == 403 and "read-only" in refused.text
 
 
+def test_card_titles_split_reports_only_up_to_their_first_statement(seeds_dir, monkeypatch):
+    """A story without a usable headline (the seeds) is titled with a report's first statement: finding it
+    splits each report up to that statement, not whole (a listing of 50 such stories split 50 articles
+    per request); the title is the same."""
+    from storyweave.analyse import text
+    from storyweave.analyse.titles import story_headline
+
+    articles = []
+    for path in sorted(seeds_dir.glob("*.txt")):
+        title, _, body = path.read_text(encoding="utf-8").strip().partition("\n")
+        articles.append(Article(path.stem, title, body.strip()))
+    paragraphs, split = sum(len(a.text.split("\n")) for a in articles), []
+    real = text.split_sentences
+    monkeypatch.setattr(text, "split_sentences", lambda t, lang=None: split.append(t) or real(t, lang))
+    assert story_headline(articles[0].title, articles) == (
+        "North Korean state media KCNA said Kim held a meeting with the Central Military Commission of the "
+        "ruling Workers’ Party on Monday"
+    )
+    assert len(split) == 2 and paragraphs > 30
+
+
 def test_seed_story_title_is_a_whole_sentence_and_sources_are_named(sqlite_store, seeds_dir, shared_data):
     """Ingested as a new user does (`storyweave ingest ../shared/seeds`: no outlet given), the seeds were
     titled with a lead paragraph cut mid-phrase ("… in the face of, as he…") and listed its reports under
