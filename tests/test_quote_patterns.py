@@ -107,6 +107,9 @@ def test_institutions_are_not_persons(shared_data: Path) -> None:
     assert speakers(shared_data, "b9894fe23194", "South Korea's Defense Ministry said") == [
         ("Defense Ministry", "reported")
     ]
+    assert speakers(shared_data, "88167f71dba9", "“North Korea must come to the negotiating") == [
+        ("South Korean Foreign Ministry", "direct")  # not "Korean Foreign Ministry"
+    ]
     abe = [
         "Shinzo Abe said the missile was a grave threat.",
         "“We will never tolerate this,” Abe said.",

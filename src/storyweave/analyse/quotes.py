@@ -329,7 +329,7 @@ def _one_phrase(token) -> _Speaker | None:
             _prefix(t) for t in chain[: entity.start - chain[0].i]
         ):
             chain = list(entity)  # "U.S. President Donald Trump", "SOA commandant Col. Glenn R. Weidner"
-        while len(chain) > 1 and (chain[0].pos_ != "PROPN" or not institution and _bare(chain[0]) in _TITLES):
+        while len(chain) > 1 and _left_out(chain[0], institution):
             chain.pop(0)
         if entity is not None and entity.start == chain[0].i and token.doc[entity.end - 1].whitespace_:
             return _Speaker(_clean_name(entity.text), entity.label_ == "PERSON")
@@ -362,6 +362,15 @@ def _one_phrase(token) -> _Speaker | None:
     definite = any(c.dep_ == "det" and c.lower_ == "the" for c in token.children) and hi == token.i
     role = noun if definite and person else None
     return _Speaker(_clean_name(token.doc[lo : hi + 1].text), person, role=role)
+
+
+def _left_out(token, institution: bool) -> bool:
+    """Whether the word opening a proper-noun chain is no part of the name: a determiner or another word
+    that is no name, or a title before a person's name; an institution's name keeps its title words and
+    adjectives ("the South Korean Foreign Ministry")."""
+    if institution:
+        return token.pos_ not in ("PROPN", "ADJ")
+    return token.pos_ != "PROPN" or _bare(token) in _TITLES
 
 
 def _bare(token) -> str:
