@@ -382,3 +382,15 @@ def test_council_party_and_lower_case_names() -> None:
     assert merged["North Korean Workers’ Party"].counts == {"A": 1, "B": 1}
     assert {"Foreign Ministry", "Chinese Foreign Ministry", "South Korean Foreign Ministry"} <= set(merged)
     assert "west coast" not in merged
+
+
+def test_just_under_is_near_not_at_most() -> None:
+    """"just under 50 grams" (a Verge report in giveme5w1h) is nearly 50, not any weight up to 50: the
+    longest bound phrase decides, so another outlet's 30 grams is a conflict."""
+    verge = ("Seen by The Verge, they have plastic frames and weigh just under 50 grams, a bit more than "
+             "regular eyeglasses but much less than Google Glass, for example.")  # fmt: skip
+    (figure,) = extract_figures(verge, "en")
+    assert (figure.value, figure.bound) == (50.0, "near")
+    assert extract_figures("They weigh under 50 grams.", "en")[0].bound == "max"
+    other = extract_figures("The glasses weigh 30 grams.", "en")
+    assert len(find_conflicts({"A": [figure], "B": other})) == 1

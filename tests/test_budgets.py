@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from storyweave.budget import DEFAULTS, Isolated, OverBudget, budget
+from storyweave.budget import DEFAULTS, ChildDied, Isolated, OverBudget, budget
 from storyweave.cli import app
 from storyweave.ingest import Ingestor, expand
 from storyweave.models import Article, Story
@@ -181,6 +182,31 @@ def test_isolated_calls_reuse_one_child_and_replace_it_after_an_overrun():
         assert isolated.call("extract", int, "7") == 7  # the next call gets its own answer
     finally:
         isolated.close()
+
+
+def test_closing_stops_a_child_that_is_still_starting(tmp_path, monkeypatch):
+    """A server stopping while its worker starts (the imports take seconds) kills it then, rather than
+    waiting for the start-up and running the call."""
+    (tmp_path / "slow_start.py").write_text("import time\ntime.sleep(30)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    isolated, raised = Isolated(preload=("slow_start",)), []
+
+    def call() -> None:
+        try:
+            isolated.call("extract", _pid)
+        except Exception as exc:
+            raised.append(exc)
+
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not isolated._all and time.monotonic() < deadline:
+        time.sleep(0.02)
+    (child,) = isolated._all
+    isolated.close()
+    thread.join(5)
+    assert not thread.is_alive() and isinstance(raised[0], ChildDied)
+    assert child.process.poll() is not None
 
 
 def _pid() -> int:

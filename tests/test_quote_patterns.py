@@ -99,3 +99,30 @@ def test_ranks_and_unnamed_sources(shared_data: Path) -> None:
     assert source == [("source familiar with the matter", "reported")]
     ranked = "A second truck hit a checkpoint, killing two guards, Staff Sgt. John Miller said."
     assert [(q.speaker, q.kind) for q in extract_quotes([ranked], "a")] == [("John Miller", "reported")]
+
+
+def test_institutions_are_not_persons(shared_data: Path) -> None:
+    """A title word used alone or in an institution's name ("the cabinet", "Defense Ministry") names the
+    institution: it is not a person's role resolved to the person quoted most, nor cut to "Ministry"."""
+    assert speakers(shared_data, "b9894fe23194", "South Korea's Defense Ministry said") == [
+        ("Defense Ministry", "reported")
+    ]
+    assert speakers(shared_data, "88167f71dba9", "“North Korea must come to the negotiating") == [
+        ("South Korean Foreign Ministry", "direct")  # not "Korean Foreign Ministry"
+    ]
+    abe = [
+        "Shinzo Abe said the missile was a grave threat.",
+        "“We will never tolerate this,” Abe said.",
+        "Abe told reporters that Japan would protect its people.",
+        "Abe said he had spoken to Donald Trump.",
+    ]
+    for subject, speaker in [
+        ("The cabinet", "cabinet"), ("The staff", "staff"), ("The Home Office", "Home Office"),
+        ("The State Department", "State Department"), ("The prime minister", "Abe"),
+    ]:  # fmt: skip
+        found = extract_quotes([*abe, f"{subject} said it would hold an emergency meeting."], "a", "en")
+        assert [q.speaker for q in found][-1] == speaker
+    found = extract_quotes(
+        [*abe, "The cabinet said it would meet on Thursday.", "“This is a threat,” he said."], "a", "en"
+    )
+    assert [q.speaker for q in found][-2:] == ["cabinet", "Abe"]

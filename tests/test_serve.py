@@ -396,6 +396,31 @@ def test_reports_are_computed_behind_the_pages_and_refreshed(sqlite_store, analy
     reports.close()
 
 
+def test_closing_reports_lets_the_running_job_finish_with_the_store(tmp_path, monkeypatch, caplog):
+    """The server closes its reports before its store: the job in flight then ends its store writes first
+    (it once wrote to a closed database: "Cannot operate on a closed database" in the log)."""
+    import storyweave.analyse.prepared as prepared
+    from storyweave.store import open_store
+
+    busy, saved = threading.Event(), []
+
+    def in_worker(self, job, articles, *args, **_):
+        busy.set()
+        time.sleep(0.3)  # the worker is busy when the server stops
+        return ["record"]
+
+    monkeypatch.setattr(Reports, "_in_worker", in_worker)
+    monkeypatch.setattr(prepared, "save_prepared", lambda store, records: saved.append(store.get_state("x")))
+    store = open_store(tmp_path / "s.db")
+    reports = Reports(store)
+    reports.prepare_soon([Article("a1", "One", "Some text.", published=T0)])
+    assert busy.wait(10)
+    reports.close()
+    store.close()
+    assert saved == [None]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
 def test_feed_polling_shares_the_write_path_and_stops_with_the_app(filled, tmp_path, monkeypatch):
     import storyweave.feeds
 
@@ -620,6 +645,27 @@ def test_split_and_merge_from_the_page_need_the_token(client, filled):
     with TestClient(create_app(filled)) as read_only:
         refused = read_only.post(f"/stories/{story}/merge", data={"other": new, "token": TOKEN})
         assert refused.status_code == 403 and "read-only" in refused.text
+
+
+def test_card_titles_split_reports_only_up_to_their_first_statement(seeds_dir, monkeypatch):
+    """A story without a usable headline (the seeds) is titled with a report's first statement: finding it
+    splits each report up to that statement, not whole (a listing of 50 such stories split 50 articles
+    per request); the title is the same."""
+    from storyweave.analyse import text
+    from storyweave.analyse.titles import story_headline
+
+    articles = []
+    for path in sorted(seeds_dir.glob("*.txt")):
+        title, _, body = path.read_text(encoding="utf-8").strip().partition("\n")
+        articles.append(Article(path.stem, title, body.strip()))
+    paragraphs, split = sum(len(a.text.split("\n")) for a in articles), []
+    real = text.split_sentences
+    monkeypatch.setattr(text, "split_sentences", lambda t, lang=None: split.append(t) or real(t, lang))
+    assert story_headline(articles[0].title, articles) == (
+        "North Korean state media KCNA said Kim held a meeting with the Central Military Commission of the "
+        "ruling Workers’ Party on Monday"
+    )
+    assert len(split) == 2 and paragraphs > 30
 
 
 def test_seed_story_title_is_a_whole_sentence_and_sources_are_named(sqlite_store, seeds_dir, shared_data):

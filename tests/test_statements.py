@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from storyweave.analyse.statements import caption_paragraph, clean_statement, clean_title
+from storyweave.analyse.statements import (
+    AGENCIES,
+    caption_paragraph,
+    clean_statement,
+    clean_title,
+    dateline_length,
+)
 from storyweave.analyse.text import is_statement, split_sentences, statement_sentences
 
 FURNITURE = [  # what the issue saw as fact rows, captions and summary sentences, in several languages
@@ -160,6 +166,8 @@ def test_caption_paragraphs_and_glued_furniture() -> None:
         ("8c22e99fff727e5ca246ac08386e8c703c4940961fa2dcd98ec6ab4a", "FALCON HEAVY LAUNCH"),
         ("106fa91c2f79e76714586200ce1fd5b482f70db17ba173a6b29b7f18", "has the story"),
         ("8f0e2cbd5a8273fe4da4de57535768c81f93ce0c284386d09413cc9c", "HURLEY/PA"),
+        ("f5f5577d9812350a1cf2cce1b35bc24ddef59e2d095ad51a90cc68b9", "Marc Ward/REX"),
+        ("bc57ffddd242800dbbbd6786c51f1d910b77063539b50a966caa025f", "John Locher/Associated Press"),
     ],
 )
 def test_shared_statements_lose_captions_and_glue(shared_data: Path, article_id: str, furniture: str):
@@ -218,3 +226,14 @@ def test_a_quotation_after_a_quoted_sentence_end_is_a_new_sentence() -> None:
         '"Go," she said.',
         "He said “yes. ” and left.",
     ]
+
+
+@pytest.mark.parametrize("agency", AGENCIES)
+def test_every_agency_signs_credits_captions_and_datelines(agency: str) -> None:
+    """One list of agencies feeds every credit rule: a photographer's credit, a caption's credit, a
+    caption opening with the credit and a dateline all know each agency on it."""
+    assert not is_statement(f"The council met on Monday in the capital, officials said. Jane Doe/{agency}")
+    assert not is_statement(f"{agency} The council meets on Monday in the capital city")
+    assert caption_paragraph(f"The council meets on Monday in the capital. ({agency})")
+    opening = f"({agency}) — The council met on Monday."
+    assert opening[dateline_length(opening) :] == "The council met on Monday."

@@ -133,7 +133,13 @@ class _Child:
         self.requests = Connection(ours_out, readable=False)
         self.replies = Connection(ours_in, writable=False)
         self.requests.send((sys.path, preload, initializer))
-        ok, error = self._reply(None)
+
+    def ready(self) -> None:
+        """Wait for the child's start-up (its imports); ChildDied when it was killed meanwhile."""
+        try:
+            ok, error = self._reply(None)
+        except OSError as exc:  # killed, and its pipes closed, before the wait began
+            raise ChildDied("the worker process was stopped while starting") from exc
         if not ok:
             raise error
 
@@ -193,7 +199,10 @@ class Isolated:
             if child is None:
                 child = _Child(self.preload, self.initializer)
                 with self._guard:
-                    self._all.add(child)
+                    self._all.add(child)  # before its start-up: `close` may kill it then
+                child.ready()
+                if self._closed:  # closed while it started
+                    raise ChildDied("shut down")
             try:
                 ok, value = child.call(fn, args, None if limit == float("inf") else limit)
             except TimeoutError:

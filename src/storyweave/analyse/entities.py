@@ -34,7 +34,7 @@ KEPT_LABELS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "EVENT", "PRODUCT"}
 organisation or place: the story's names leave it out."""
 FUZZY_RATIO = 0.8
 TITLE_CASE_SHARE = 0.7
-_PRIORITY = ("PERSON", "GPE", "LOC", "ORG", "NORP", "FAC", "EVENT", "PRODUCT", "NAME")
+_PRIORITY = ("PERSON", "GPE", "LOC", "ORG", "FAC", "EVENT", "PRODUCT", "NAME")
 """Type order on a tied vote (a place's short form is often tagged ORG: DPRK)."""
 DOMINANT = 3
 """A lone word joins the longer name it starts or ends when that name is the only one, or is mentioned
@@ -376,7 +376,7 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
         ]  # fmt: skip
         total = {k: sum(by_key[k].counts.values()) for k in containing}
         ranked = sorted(containing, key=lambda k: -total[k])
-        if _dominates(ranked, total) and entity.label != "NORP":
+        if _dominates(ranked, total):
             parent[key] = ranked[0]  # Kim → Kim Jong Un, Musk → Elon Musk, North → North Korea
     merged: dict[str, Entity] = {}
     for key in keys:

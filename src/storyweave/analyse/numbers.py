@@ -230,10 +230,12 @@ def _counted(doc, start: int, end: int) -> tuple[str, str]:
 
 
 def _bound(sentence: str, start: int) -> str:
-    """How the words before a figure bound it ("more than 100", "nearly 200", "about $121 billion")."""
+    """How the words before a figure bound it ("more than 100", "nearly 200", "about $121 billion"); the
+    longest phrase decides ("just under 200" is near 200, "no fewer than 50" at least 50)."""
     before = " ".join(sentence[max(0, start - 24) : start].casefold().split())
-    return next((kind for kind, words in _BOUNDS.items() for w in words
-                 if before == w or before.endswith(" " + w)), "")  # fmt: skip
+    found = [(len(w), kind) for kind, words in _BOUNDS.items() for w in words
+             if before == w or before.endswith(" " + w)]  # fmt: skip
+    return max(found)[1] if found else ""
 
 
 def extract_figures(sentence: str, lang: str | None = None) -> list[Figure]:

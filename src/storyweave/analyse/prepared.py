@@ -25,7 +25,7 @@ from storyweave.analyse.quotes import Quote, extract_quotes
 from storyweave.models import Article
 from storyweave.store.base import Store
 
-FORMAT = 3
+FORMAT = 4
 """Version of the prepared record; bump it when the statement filter, quotes, names or figures change."""
 KEY = "analysis:{}"
 _MAGIC = b"SWA"

@@ -85,21 +85,32 @@ _NON_SPEAKER_PRONOUNS = frozenset(["this", "that", "which", "who", "what", "i", 
 _RELATIVE_PRONOUNS = frozenset(["who", "that", "which"])
 _WHEN = frozenset(["after", "before", "when", "while", "as", "since", "until"])
 _PRONOUNS = _PERSON_PRONOUNS | _GROUP_PRONOUNS | {"it"}
-_TITLES = wordset(
-    "mr mrs ms dr sir lady lord president minister prime senator sen rep gov governor judge justice chief "
+_PERSON_TITLES = wordset(
+    "mr mrs ms dr sir lady lord president minister senator sen rep gov governor judge justice chief "
     "secretary general gen lt col sgt capt ambassador professor prof king queen pope chancellor mayor "
     "spokesman spokeswoman spokesperson director ceo chairman chairwoman deputy constable commissioner "
-    "foreign defence defense cabinet finance interior home state vice first physicist analyst expert "
-    "economist scientist leader maj major col colonel lt lieutenant adm admiral cpl corporal pvt sergeant "
-    "master staff capt captain cmdr commander commandant brig brigadier officer"
+    "physicist analyst expert economist scientist leader maj major col colonel lt lieutenant adm admiral "
+    "cpl corporal pvt sergeant master capt captain cmdr commander commandant brig brigadier officer"
 )
-"""Title words before a name: left out of the speaker's name, and they make it a person."""
+"""Title words that name a person: before a name they are left out of it and make it a person; alone
+("the minister") they are a person's role."""
+_TITLE_WORDS = wordset("foreign defence defense cabinet finance interior home state vice first prime staff")
+"""Words of a title that name no one by themselves ("Foreign Minister", "Cabinet Secretary", "Staff Sgt."):
+left out of a person's name they stand before, but alone they are an institution ("the cabinet said …" is
+the cabinet, not a minister), and so is a name they head that ends in an institution's noun."""
+_TITLES = _PERSON_TITLES | _TITLE_WORDS
+_INSTITUTIONS = wordset(
+    "ministry department office agency council committee commission government administration bureau board "
+    "service court parliament assembly secretariat directorate"
+)
+"""How an institution's name ends: its title words are part of it ("State Department", "Justice Ministry",
+"Home Office"), and it is no person."""
 _PRESS = (
     "Times", "Post", "Journal", "News", "Herald", "Tribune", "Gazette", "Monde", "Guardian", "Telegraph",
     "Daily", "Zeitung", "Chronicle", "Globe", "Observer", "Independent", "Mail", "Express", "Standard",
 )  # fmt: skip
 """How a newspaper's name ends: "the paper" refers back to the last one named."""
-_ROLES = _TITLES | wordset(
+_ROLES = _PERSON_TITLES | wordset(
     "official spokesman spokeswoman spokesperson aide adviser advisor lawyer attorney source witness "
     "resident victim mother father wife husband son daughter brother sister man woman boy girl parent "
     "teacher student doctor engineer researcher worker driver passenger insider militant fighter activist "
@@ -108,7 +119,7 @@ _ROLES = _TITLES | wordset(
 """Nouns for a person: "the prime minister insisted …" is someone "he" or "she" can refer back to."""
 _UNNAMED = wordset("official source spokesman spokeswoman spokesperson aide insider diplomat officer witness")
 """The nouns of sources left unnamed: "the official" is not the last person named."""
-_NEW_PERSON_NOUNS = _TITLES | _UNNAMED
+_NEW_PERSON_NOUNS = _PERSON_TITLES | _UNNAMED
 """Roles that may introduce someone not named before ("the mayor"), unlike descriptions that refer back."""
 _PERSON_SUFFIXES = ("fitter", "worker", "keeper", "maker", "seller", "owner", "-old")
 """Person nouns by their ending ("the carpet fitter", "the 21-year-old")."""
@@ -297,7 +308,7 @@ def _one_phrase(token) -> _Speaker | None:
     if lower in _PERSON_PRONOUNS or lower in _GROUP_PRONOUNS or lower == "it":
         return _Speaker(lower, lower in _PERSON_PRONOUNS, _GENDER.get(lower))
     entity = _entity_of(token)
-    if token.pos_ == "PROPN" and token.lower_.rstrip(".") in _TITLES:  # a rank heading the name: "Maj. X Y"
+    if token.pos_ == "PROPN" and _bare(token) in _PERSON_TITLES:  # a rank heading the name: "Maj. X Y"
         persons = (e for t in token.subtree if (e := _entity_of(t)) is not None and e.label_ == "PERSON")
         named = next(persons, None)
         if named is not None:
@@ -312,12 +323,13 @@ def _one_phrase(token) -> _Speaker | None:
             chain.insert(0, before)
         if entity is not None and entity.start < chain[0].i:
             chain = list(entity[: entity.end - entity.start])
-        titles = [t.lower_.rstrip(".") for t in chain if t.lower_.rstrip(".") in _TITLES]
+        institution = chain[-1].lower_ in _INSTITUTIONS or chain[-1].lower_ in _TITLE_WORDS
+        titles = [] if institution else [_bare(t) for t in chain if _bare(t) in _TITLES]
         if entity is not None and entity.label_ == "PERSON" and entity.start > chain[0].i and all(
             _prefix(t) for t in chain[: entity.start - chain[0].i]
         ):
             chain = list(entity)  # "U.S. President Donald Trump", "SOA commandant Col. Glenn R. Weidner"
-        while len(chain) > 1 and (chain[0].lower_.rstrip(".") in _TITLES or chain[0].pos_ != "PROPN"):
+        while len(chain) > 1 and _left_out(chain[0], institution):
             chain.pop(0)
         if entity is not None and entity.start == chain[0].i and token.doc[entity.end - 1].whitespace_:
             return _Speaker(_clean_name(entity.text), entity.label_ == "PERSON")
@@ -352,12 +364,26 @@ def _one_phrase(token) -> _Speaker | None:
     return _Speaker(_clean_name(token.doc[lo : hi + 1].text), person, role=role)
 
 
+def _left_out(token, institution: bool) -> bool:
+    """Whether the word opening a proper-noun chain is no part of the name: a determiner or another word
+    that is no name, or a title before a person's name; an institution's name keeps its title words and
+    adjectives ("the South Korean Foreign Ministry")."""
+    if institution:
+        return token.pos_ not in ("PROPN", "ADJ")
+    return token.pos_ != "PROPN" or _bare(token) in _TITLES
+
+
+def _bare(token) -> str:
+    """A word as the title lists spell it: "Sgt." → "sgt"."""
+    return token.lower_.rstrip(".")
+
+
 def _prefix(token) -> bool:
     """A word before a person's name that is not part of it: a title or rank, a place or body ("U.S.
     President"), a stray full stop. "Amy" in "Judge Amy Berman Jackson" is part of it, whatever NER says."""
     entity = _entity_of(token)
     return (
-        token.lower_.rstrip(".") in _TITLES
+        _bare(token) in _TITLES
         or token.text == "."
         or token.pos_ != "PROPN"
         or (entity is not None and entity.label_ in ("GPE", "NORP", "ORG"))

@@ -33,11 +33,14 @@ def wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-_AGENCIES = (
-    r"Reuters|REUTERS|AP|AFP|EPA|KCNA|Getty Images|GETTY IMAGES|Getty|GETTY|Shutterstock|SHUTTERSTOCK|"
-    r"Alamy|PA|Rex|REX|Xinhua|Yonhap|"
-    r"Anadolu|dpa|ANSA|EFE|Bloomberg|AP Photo|PA Images|Reuters Pictures"
-)
+AGENCIES = (
+    "Reuters", "AP", "Associated Press", "AFP", "EPA", "KCNA", "KNS", "KCNS", "Getty", "Shutterstock",
+    "Alamy", "PA", "Rex", "Xinhua", "Yonhap", "Anadolu", "dpa", "ANSA", "EFE", "Bloomberg",
+)  # fmt: skip
+"""News and picture agencies as they sign photo credits ("REUTERS/Issei Kato", "(KCNS via KNS/AFP/Getty
+Images)") and datelines ("(AP) —"): the one list every credit and dateline rule here reads."""
+_SPELLINGS = sorted({spelling for a in AGENCIES for spelling in (a, a.upper())}, key=len, reverse=True)
+_AGENCIES = "|".join(map(re.escape, _SPELLINGS))  # "Reuters" and "REUTERS", longest first
 # A caption opens with a picture credit and goes straight on with a capitalised caption ("Reuters North
 # Korean leader …", "A KCNA / Reuters The North …"); "Reuters reported …" (lower case) is a statement.
 _CREDIT_OPENING = re.compile(
@@ -50,7 +53,7 @@ _FURNITURE_ANYWHERE = re.compile(
     r"|\bphoto (?:released|taken|provided|distributed) by\b|\bImage (?:copyright|caption)\b"
     r"|\b(?:Photo|Picture|Foto|Image|Bild|Imagen|Immagine) ?(?:credit|:)|\[Photo|\(Photo"
     r"|\bPhotograph(?:er)?: |\bMedia (?:playback|caption)\b|\bA post shared by\b|\bvia Getty Images\b"
-    r"|\b(?:Reuters|REUTERS|AFP|AP|Bloomberg)/[A-Z]|\w/(?:Reuters|REUTERS|AFP|AP|Bloomberg|PA|EPA|Getty)\b"
+    rf"|\b(?:{_AGENCIES})/[A-Z]|\w/(?:{_AGENCIES})\b"
     r"|\b(?:toggle|Hide) [Cc]aption\b|\bEnlarge this image\b|\bReplay More Videos\b|\bJUST WATCHED\b"
     r"|\bMUST WATCH\b|\(@\w|\bmade available by\b|\bvia AP\)|\bis not responsible for the content\b"
     r"|\bFind out what's happening in the world\b|\bplease refresh your browser\b"
@@ -197,7 +200,8 @@ def is_statement(sentence: str, lang: str | None = None) -> bool:
 
 
 _DATELINE_CAPS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ .,'-")
-_DATELINE_AGENCIES = ("(AP)", "(CNN)", "(Reuters)", "(AFP)")
+_DATELINE_AGENCIES = tuple(f"({agency})" for agency in (*AGENCIES, "CNN"))
+"""CNN signs datelines like an agency, but no pictures ("CNN/ORC poll" is no credit)."""
 _DASHES = "—–-"
 
 
@@ -265,10 +269,7 @@ def _region_dateline(text: str, start: int, run: int) -> int:
     return 0
 
 
-_CREDIT_WORDS = wordset(
-    "reuters ap afp epa getty associated press xinhua yonhap kcna kns kcns pa bloomberg anadolu dpa ansa efe "
-    "shutterstock alamy rex images photo"
-)
+_CREDIT_WORDS = wordset(" ".join(AGENCIES).casefold()) | wordset("images photo")
 CREDIT_MAX_WORDS = 10
 CREDIT_MAX_CHARS = 90
 

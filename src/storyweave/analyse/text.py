@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -51,16 +52,24 @@ def _split(text: str, lang: str | None) -> tuple[str, ...]:
 def statement_sentences(text: str, lang: str | None = None) -> list[str]:
     """The article's own statements in `text`, in order: paragraphs that are photo captions dropped, each
     sentence cleaned of the furniture glued to it, furniture sentences dropped (rules in `statements`)."""
+    return list(_statements(text, lang))
+
+
+def first_statement(text: str, lang: str | None = None) -> str | None:
+    """The first of `statement_sentences`, splitting only the paragraphs up to it (a story card's title
+    fallback, one per listed report, must not split whole articles)."""
+    return next(_statements(text, lang), None)
+
+
+def _statements(text: str, lang: str | None) -> Iterator[str]:
     from storyweave.analyse.statements import caption_paragraph, clean_statement
 
-    out = []
     for paragraph in (text or "").split("\n"):
         if paragraph.strip() and not caption_paragraph(paragraph):
             for sentence in _rejoined(split_sentences(paragraph, lang)):
                 cleaned = clean_statement(sentence)
                 if is_statement(sentence, lang) and is_statement(cleaned, lang):
-                    out.append(cleaned)
-    return out
+                    yield cleaned
 
 
 _CLOCK_ENDS = ("a.m.", "p.m.", "A.M.", "P.M.")

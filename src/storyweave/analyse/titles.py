@@ -9,7 +9,7 @@ and the CLI show `story_headline` instead.
 from __future__ import annotations
 
 from storyweave.analyse.statements import clean_title, wordset
-from storyweave.analyse.text import outlet_column, statement_sentences, words
+from storyweave.analyse.text import first_statement, outlet_column, words
 from storyweave.models import Article
 
 HEADLINE_MAX_WORDS = 40
@@ -62,8 +62,7 @@ def story_headline(title: str | None, articles: list[Article]) -> str | None:
     for candidate, article in titles:
         if _headline(candidate, article):
             return candidate
-    texts = [(a.text or a.title or "", a.lang) for a in originals]
-    firsts = [found[0] for text, lang in texts if (found := statement_sentences(text, lang))]
+    firsts = [found for a in originals if (found := first_statement(a.text or a.title or "", a.lang))]
     if not firsts:
         return title or originals[0].title
     whole = [s for s in firsts if len(s.split()) <= TITLE_WORDS]

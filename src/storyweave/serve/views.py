@@ -455,6 +455,7 @@ class Reports:
         """The story the worker is on: {story, stage (preparing|comparing), reports, to_prepare, since}."""
         self._seconds = {"prepare": PREPARE_GUESS_S, "compare": COMPARE_GUESS_S}
         """Measured seconds per report of each stage (moving average), for the page's estimate."""
+        self._closed = False
 
     @staticmethod
     def key(story: Story) -> str:
@@ -560,9 +561,13 @@ class Reports:
 
     def close(self) -> None:
         """Stop at once: queued reports are dropped and the worker process is ended even mid-analysis (a
-        shutdown must not wait minutes for one story, nor leave the child behind)."""
+        shutdown must not wait minutes for one story, nor leave the child behind). The job that was running
+        is then cut off from the worker and ends with the store reads and writes it was at, before this
+        returns: the store may be closed next."""
+        self._closed = True
         self._queue.shutdown(wait=False, cancel_futures=True)
         self._worker.close()
+        self._queue.shutdown(wait=True)
 
     def prepare_soon(self, articles: list[Article]) -> None:
         """Prepare newly stored articles in the background worker, PREPARE_BATCH at a time, a story's
@@ -633,9 +638,12 @@ class Reports:
         except OverBudget as exc:
             log.error("story %s: %s; its report stays unavailable until the story changes", story_id, exc)
         except ChildDied:
-            log.error("story %s: the analysis worker died; a new one starts with the next report", story_id)
+            if not self._closed:  # else `close` cut the call off: nothing failed
+                log.error("story %s: the analysis worker died; a new one starts with the next report",
+                          story_id)  # fmt: skip
         except Exception:  # one story's failed analysis must not stop the others
-            log.exception("analysis failed for story %s (%d articles)", story_id, len(articles))
+            if not self._closed:
+                log.exception("analysis failed for story %s (%d articles)", story_id, len(articles))
         return None
 
 
