@@ -9,10 +9,13 @@ scripts/try_summary_selection.py does, and 5-fold cross-validation over all 2,45
 folds), whose larger sample tells a real gain from slice noise. Variants: the sentence label (ROUGE-L F, as
 shipped; ROUGE-2 F or recall; sums), 16 USE features (similarity to the own / other / centroid headlines
 and to the story centroid, how many other reports hold a close paraphrase, second sentence, lengths), no
-clause cuts, and a pair-level model that predicts the ROUGE-2 of every candidate pair directly. Upper bounds:
-the shipped selection over the true sentence labels, and the best pair.
+clause cuts, and a pair-level model that predicts the ROUGE-2 of every candidate pair directly; labels from
+the compressed text, six in-fold copy-rate features (how often a word or word pair of a candidate reached the
+roundup in training stories), a third sentence for long inputs, and the pair that best covers the bigrams
+several outlets share. Upper bounds: the shipped selection over the true sentence labels, and the best pair.
 
     .venv/bin/python scripts/try_summary_scorers.py ../shared/data/summaries/neus_train.jsonl
+    .venv/bin/python scripts/try_summary_scorers.py --cache /tmp/train.pkl --shipped-only  # the shipped code
 
 """
 
@@ -22,11 +25,13 @@ import argparse
 import itertools
 import json
 import pickle
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 from fit_summary_weights import SCORER, rouge
-from try_summary_selection import fit, story
+from rouge_score import tokenize
+from try_summary_selection import STEM, _bigrams, fit, story
 
 from storyweave.analyse.nlp import embed_cached
 from storyweave.analyse.summary import (
@@ -42,6 +47,8 @@ FIT, TUNE, HELD = slice(0, 1800), slice(1800, 2150), slice(2150, 2452)
 LOADED = FEATURE_NAMES.index("loaded")
 METRICS = [(t, m) for t in ("rouge1", "rouge2", "rougeL") for m in ("precision", "recall", "fmeasure")]
 R1F, R2R, R2F, RLF = 2, 4, 5, 8
+R1F_SHORT, R2F_SHORT, RLF_SHORT = 11, 14, 17
+LONG_INPUT = 150
 """Columns of a candidate's label row: its own text's ROUGE P/R/F ×(1, 2, L), then the compressed text's."""
 
 
@@ -103,16 +110,81 @@ def use_features(st: dict) -> np.ndarray:
     ])  # fmt: skip
 
 
-def greedy(st: dict, scores: np.ndarray, cut: bool = True) -> str:
+def greedy(st: dict, scores: np.ndarray, cut: bool = True, size: int = 2) -> str:
     """The shipped selection: the two best-scored self-contained candidates that state different facts."""
     texts = st["short"] if cut else st["text"]
     chosen: list[int] = []
     for k in (int(k) for k in np.argsort(-scores, kind="stable")):
-        if len(chosen) == 2:
+        if len(chosen) == size:
             break
         if _self_contained(st["text"][k]) and not any(st["same"][k, c] for c in chosen):
             chosen.append(k)
     return " ".join(texts[k] for k in sorted(chosen, key=lambda k: (st["pos"][k], -scores[k])))
+
+
+def third_if_long(st: dict, scores: np.ndarray, cut: bool = True) -> str:
+    """Three sentences when the reports' texts hold over LONG_INPUT words (longer roundups), else two."""
+    long_input = sum(len(words(a["text"])) for a in st["row"]["articles"]) > LONG_INPUT
+    return greedy(st, scores, cut, 3 if long_input else 2)
+
+
+def coverage_pair(st: dict, scores: np.ndarray, cut: bool = True) -> str:
+    """The pair maximising 10 × its predicted scores + (outlets beyond the first stating each of its stemmed
+    content bigrams, titles included) / √words, as try_summary_selection's `bigram_pair` on cached texts."""
+    texts = st["short"] if cut else st["text"]
+    per_doc = [_bigrams(t) for t in st["titles"]]
+    for text, d in zip(st["text"], st["doc"], strict=True):
+        per_doc[d] |= _bigrams(text)
+    weight = Counter(b for found in per_doc for b in found)
+    grams = [_bigrams(t) for t in texts]
+    ok = [k for k in range(len(texts)) if _self_contained(st["text"][k])]
+    value = {(i, j): 10 * (scores[i] + scores[j]) + sum(weight[b] - 1 for b in grams[i] | grams[j])
+             / (len(words(texts[i])) + len(words(texts[j]))) ** 0.5
+             for i, j in itertools.combinations(ok, 2) if not st["same"][i, j]}  # fmt: skip
+    if not value:
+        return greedy(st, scores, cut)
+    pick = max(value, key=value.get)
+    return " ".join(texts[k] for k in sorted(pick, key=lambda k: (st["pos"][k], -scores[k])))
+
+
+def copy_rates(stories: list[dict], train: list[int], test: list[int]) -> dict[int, np.ndarray]:
+    """6 columns per candidate: how often its stemmed words and word pairs reached the roundup when they
+    stood in a candidate of a training story (mean, min, share under half the base rate; pair mean and max;
+    mean log). Training stories get rates from the other half of the training set, never their own."""
+
+    def rates(stories_in: list[int]):
+        seen1, hit1, seen2, hit2 = Counter(), Counter(), Counter(), Counter()
+        for i in stories_in:
+            st = stories[i]
+            ref = _stems(st["row"]["reference"])
+            one = {w for text in st["text"] for w in _stems(text)}
+            two = {p for text in st["text"] for p in itertools.pairwise(_stems(text))}
+            seen1.update(one)
+            hit1.update(one & set(ref))
+            seen2.update(two)
+            hit2.update(two & set(itertools.pairwise(ref)))
+        base1, base2 = sum(hit1.values()) / sum(seen1.values()), sum(hit2.values()) / sum(seen2.values())
+        return ({w: (hit1[w] + 5 * base1) / (n + 5) for w, n in seen1.items()}, base1,
+                {w: (hit2[w] + 5 * base2) / (n + 5) for w, n in seen2.items()}, base2)  # fmt: skip
+
+    def columns(i: int, fitted) -> np.ndarray:
+        one, base1, two, base2 = fitted
+        rows = []
+        for text in stories[i]["text"]:
+            stems = _stems(text)
+            a = np.array([one.get(w, base1) for w in stems] or [base1])
+            b = np.array([two.get(p, base2) for p in itertools.pairwise(stems)] or [base2])
+            rows.append([a.mean(), a.min(), (a < base1 / 2).mean(), b.mean(), b.max(), np.log(a).mean()])
+        return np.array(rows).reshape(len(rows), 6)
+
+    halves = train[0::2], train[1::2]
+    fitted = rates(halves[1]), rates(halves[0]), rates(train)
+    out = {i: columns(i, fitted[0]) for i in halves[0]} | {i: columns(i, fitted[1]) for i in halves[1]}
+    return out | {i: columns(i, fitted[2]) for i in test}
+
+
+def _stems(text: str) -> list[str]:
+    return [STEM.stem(w) for w in tokenize.tokenize(text, None)]
 
 
 def splits(count: int):
@@ -135,14 +207,18 @@ def report(name: str, results: dict[str, list[np.ndarray]]) -> None:
     print(f"{name:34s} " + " | ".join(parts), flush=True)
 
 
-def sentence_variant(stories, feats, columns, name, cut=True) -> None:
+def sentence_variant(stories, feats, columns, name, cut=True, select=greedy, extra=None) -> None:
+    """Refit the scorer per split (label: the sum of `columns`; `extra(stories, train, test)` adds in-fold
+    feature columns) and score `select`'s summaries of the test stories."""
     results: dict[str, list[np.ndarray]] = {}
     for proto, train, test in splits(len(stories)):
-        model = fit(np.vstack([feats[i] for i in train]), label(stories, train, columns))
+        added = extra(stories, train, test) if extra else {}
+        rows_of = {i: np.hstack([feats[i], added[i]]) if added else feats[i] for i in (*train, *test)}
+        model = fit(np.vstack([rows_of[i] for i in train]), label(stories, train, columns))
         for i in test:
-            st, rows = stories[i], feats[i]
+            st, rows = stories[i], rows_of[i]
             scores = model.predict(rows) - LOADED_PENALTY * rows[:, LOADED] if len(rows) else None
-            text = greedy(st, scores, cut) if scores is not None else ""
+            text = select(st, scores, cut) if scores is not None else ""
             results.setdefault(proto, []).append(rouge(st["row"]["reference"], text))
     report(name, results)
 
@@ -206,6 +282,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("path", nargs="?", default="../shared/data/summaries/neus_train.jsonl")
     parser.add_argument("--cache", type=Path, default=Path("/work/cache/summary/train.pkl"))
+    parser.add_argument("--shipped-only", action="store_true", help="score the shipped scorer only (fast)")
     args = parser.parse_args()
     if args.cache.exists():
         stories = pickle.loads(args.cache.read_bytes())  # written by this script, below
@@ -215,14 +292,26 @@ def main() -> None:
         args.cache.parent.mkdir(parents=True, exist_ok=True)
         args.cache.write_bytes(pickle.dumps(stories))
     base = [st["features"] if len(st["text"]) else np.zeros((0, len(FEATURE_NAMES))) for st in stories]
+    sentence_variant(stories, base, [RLF], "shipped: ROUGE-L label")
+    sentence_variant(stories, base, [RLF], "no clause cuts", cut=False)
+    if args.shipped_only:
+        return
+    for name, columns, select, extra in (
+        ("compressed text's ROUGE-L label", [RLF_SHORT], greedy, None),
+        ("compressed text's R-1 + R-2 label", [R1F_SHORT, R2F_SHORT], greedy, None),
+        ("+6 copy-rate features", [RLF], greedy, copy_rates),
+        (f"3 sentences over {LONG_INPUT} input words", [RLF], third_if_long, None),
+        ("bigram-coverage pair", [RLF], coverage_pair, None),
+    ):  # fmt: skip
+        sentence_variant(stories, base, columns, name, select=select, extra=extra)
     extended = [np.hstack([b, use_features(st)]) if len(b) else np.zeros((0, b.shape[1] + 16))
                 for b, st in zip(base, stories, strict=True)]  # fmt: skip
     for name, feats, columns, cut in (
-        ("shipped: ROUGE-L label", base, [RLF], True), ("ROUGE-2 F label", base, [R2F], True),
+        ("ROUGE-2 F label", base, [R2F], True),
         ("ROUGE-2 recall label", base, [R2R], True), ("ROUGE-1 + ROUGE-2 label", base, [R1F, R2F], True),
         ("ROUGE-1 + 2 + L label", base, [R1F, R2F, RLF], True), ("+16 USE features", extended, [RLF], True),
         ("+16 USE features, R-1 + R-2 label", extended, [R1F, R2F], True),
-        ("no clause cuts", base, [RLF], False), ("no clause cuts, R-1 + R-2 label", base, [R1F, R2F], False),
+        ("no clause cuts, R-1 + R-2 label", base, [R1F, R2F], False),
     ):  # fmt: skip
         sentence_variant(stories, feats, columns, name, cut)
     found = [pairs(st) for st in stories]
