@@ -201,7 +201,8 @@ def test_candidates_are_the_reports_own_statements_said_once() -> None:
         "Democrat. Moderate Democrats watched in horror as Bernie Sanders soared to a landslide victory in "
         "Nevada. “In 30-plus years of politics, I’ve never seen this level of doom."
     )
-    assert [s[:20] for s in lead_sentences(repeated, "en")] == ['"In 30-plus years of', "Moderate Democrats w"]
+    openings = [s[:20] for s in lead_sentences(repeated, "en")]
+    assert openings == ['"In 30-plus years of', "Moderate Democrats w"]
     captioned = (
         "North Korean leader Kim Jong Un celebrates the test in this undated photo. (Reuters)\n"
         "North Korea fired a missile over Japan on Tuesday."
@@ -251,3 +252,35 @@ def test_support_features_and_word_budget() -> None:
     stale = {**_load_weights(), "features": ["position"]}
     with pytest.raises(ValueError, match="fit_summary_weights"):
         ExtractiveSummarizer(stale)
+
+
+def test_two_long_sentences_on_one_figure_are_one_fact() -> None:
+    """The reader's Broadcom page (giveme5w1h) summarised the $121 billion bid twice, in two long sentences
+    whose word overlap (Dice 0.29) was under the figure rule's 0.3."""
+    import numpy as np
+
+    from storyweave.analyse.summary import Candidate, _same_facts
+
+    texts = [
+        "(Reuters) - Broadcom Ltd made a $121 billion “best and final offer” on Monday to acquire "
+        "Qualcomm Inc, ratcheting up pressure on its U.S. semiconductor peer to engage in talks on what "
+        "would be the biggest ever technology acquisition.",
+        "Broadcom raised its bid for rival computer chipmaker Qualcomm on Monday to $121 billion, offering "
+        "the richest-ever takeover effort in the tech sector in an effort to become the dominant player in "
+        "the fast-growing market for connected devices.",
+        "Intel paid $121 billion in dividends over two decades, its annual report shows.",
+    ]
+    same = _same_facts([Candidate(n, 0, t) for n, t in enumerate(texts)], np.eye(3))
+    assert same[0, 1] and not same[0, 2] and not same[1, 2]
+
+
+def test_labels_go_and_what_follows_them_must_stand_alone() -> None:
+    """Reader's pages: "Payload: Earlier this week…" and "Original Story: Sony's newest…" in summaries."""
+    from storyweave.analyse.summary import _self_contained, compress
+
+    assert compress("Original Story: Sony's newest console arrives in November.") == (
+        "Sony's newest console arrives in November."
+    )
+    assert not _self_contained("Payload: Earlier this week, SpaceX said it would fly a car.")
+    assert not _self_contained("TOKYO (Reuters) - He said the launch failed.")
+    assert _self_contained("Watchdog: the agency said the launch failed.")

@@ -47,9 +47,12 @@ SUPPORT_SIMILARITY = 0.35
 """TF-IDF cosine at which another article's sentence counts as stating the same content (a citation)."""
 REDUNDANCY_SIMILARITY = 0.5
 SAME_FIGURE_DICE = 0.3
+SAME_FIGURE_WORDS = 3
 """Two sentences state one fact when they are TF-IDF redundant, or give the same distinctive figure (money,
-a count of thousands) and their content words overlap this much (Dice): "Broadcom raised its bid to $121
-billion" / "made a $121 billion offer for Qualcomm". The summary keeps one and cites both."""
+a count of thousands) and their content words overlap this much (Dice), or share this many content words
+besides the figure ("Broadcom", "Qualcomm", "Monday" in two long sentences on the $121 billion bid). The
+summary keeps one and cites both."""
+_MAGNITUDES = frozenset(["thousand", "million", "billion", "trillion", "bn", "m", "percent"])
 ONE_FACT_SIMILARITY = 0.55
 """Blended similarity (`facts.similarity_matrix`) at which two candidates state one fact in other words.
 Chosen on NeuS train (first 400 stories; ROUGE-1/2/L without this check 40.01/18.58/27.87, at 0.48 (the fact
@@ -109,7 +112,8 @@ _FIRST_SECOND = re.compile(r"\b(I|we|our|my|me|us|you|your)\b", re.IGNORECASE)
 _QUOTE_MARKS = re.compile(r"[“”\"«»„]")
 _LABELS = (
     "Why it matters|The big picture|Driving the news|The latest|What's new|Details|Catch up quick|"
-    "By the numbers|Between the lines|The bottom line|Go deeper|Context"
+    "By the numbers|Between the lines|The bottom line|Go deeper|Context|Original story|Payload|Update|"
+    "Updated|Editor's note|Related|Read more|Watch|Background|Breaking news|Breaking|Exclusive|Live updates"
 )
 _LABEL = re.compile(rf"^(?:{_LABELS})\s*:\s*", re.IGNORECASE)
 _PAREN = re.compile(r"\s*\([^()]{1,60}\)")
@@ -609,7 +613,8 @@ class ExtractiveSummarizer:
 
 
 def _self_contained(text: str) -> bool:
-    return not text.casefold().startswith(_UNANCHORED)
+    """Whether the sentence, past its dateline and label ("Payload: Earlier this week…"), needs no context."""
+    return not _LABEL.sub("", text[dateline_length(text) :]).casefold().startswith(_UNANCHORED)
 
 
 def _distinctive(keys: set[tuple[str, float | str]]) -> set[tuple[str, float | str]]:
@@ -628,9 +633,10 @@ def _same_facts(cands: list[Candidate], sim: np.ndarray) -> np.ndarray:
     with_figures = [i for i, found in enumerate(figures) if found]  # few: the pairs to check
     for a, i in enumerate(with_figures):
         for j in with_figures[a + 1 :]:
-            union = len(terms[i]) + len(terms[j])
-            dice = 2 * len(terms[i] & terms[j]) / union if union else 0.0
-            if dice >= SAME_FIGURE_DICE and figures[i] & figures[j]:
+            shared = terms[i] & terms[j]
+            dice = 2 * len(shared) / (len(terms[i]) + len(terms[j]) or 1)
+            around = {t for t in shared if t not in _MAGNITUDES and not any(c.isdigit() for c in t)}
+            if figures[i] & figures[j] and (dice >= SAME_FIGURE_DICE or len(around) >= SAME_FIGURE_WORDS):
                 same[i, j] = same[j, i] = True
     return same
 
