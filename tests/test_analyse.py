@@ -50,19 +50,23 @@ def fact_with(report: dict, phrase: str) -> dict:
 
 
 def test_seed_comparison_unique_and_shared_facts(report: dict) -> None:
-    for phrase in ("Camp Humphreys", "underwater drone"):
+    details = (("Camp Humphreys", "Outlet A"), ("underwater drone", "Outlet A"), ("oversold", "Outlet B"))
+    for phrase, outlet in details:
         fact = fact_with(report, phrase)
-        assert fact["kind"] == "unique" and fact["sources"] == ["Outlet A"]
-        assert fact["id"] in report["outlets"]["Outlet A"]["unique"]
-    oversold = fact_with(report, "oversold")
-    assert oversold["kind"] == "unique" and oversold["sources"] == ["Outlet B"]
-    assert oversold["id"] in report["outlets"]["Outlet B"]["unique"]
+        assert fact["kind"] == "unique" and fact["sources"] == [outlet]
+        # its outlet's own detail, unless the other outlet says something close (B's missile record is
+        # close to A's new weapons): then the page shows ≈ there, and claims no exclusive
+        assert (fact["id"] in report["outlets"][outlet]["unique"]) == (not fact["close"])
+    assert not fact_with(report, "Camp Humphreys")["close"]
+    close = fact_with(report, "occupation of Pyongyang")  # B: "threats to occupy Pyongyang" (reader's page)
+    assert close["close"] == ["Outlet B"] and close["id"] not in report["outlets"]["Outlet A"]["unique"]
     deterrence = fact_with(report, "called for strengthening the army’s deterrent")
     assert deterrence["kind"] == "shared" and deterrence["sources"] == ["Outlet A", "Outlet B"]
     assert any("deterrence" in s["text"] and s["article"] == "004" for s in deterrence["statements"])
     assert deterrence["id"] in report["outlets"]["Outlet B"]["shared"]
     assert deterrence["main"]
-    omitted_by_b = {f["id"] for f in report["facts"] if f["main"] and "Outlet B" not in f["sources"]}
+    omitted_by_b = {f["id"] for f in report["facts"]
+                    if f["main"] and "Outlet B" not in f["sources"] + f["close"]}  # fmt: skip
     assert set(report["outlets"]["Outlet B"]["omitted"]) == omitted_by_b
 
 

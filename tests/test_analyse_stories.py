@@ -394,3 +394,24 @@ def test_just_under_is_near_not_at_most() -> None:
     assert extract_figures("They weigh under 50 grams.", "en")[0].bound == "max"
     other = extract_figures("The glasses weigh 30 grams.", "en")
     assert len(find_conflicts({"A": [figure], "B": other})) == 1
+
+
+def test_a_close_statement_is_neither_an_omission_nor_anothers_exclusive(shared_data: Path) -> None:
+    """Reader's Croydon page (giveme5w1h): the BBC's "Seven dead and 50 injured after derailment" was a main
+    fact that the New York Times ("Killing at Least 7") and the Express ("left seven dead") were marked as
+    leaving out. An outlet with a close statement now shows as close, and the fact is not its exclusive."""
+    wanted = {"bbc.com", "nytimes.com", "express.co.uk", "telegraph.co.uk"}
+    articles = []
+    with open(shared_data / "clustering" / "giveme5w1h.jsonl", encoding="utf-8") as handle:
+        for row in map(json.loads, handle):
+            host = next((h for h in wanted if h in row.get("url", "")), None)
+            if host and "Croydon" in row["title"]:
+                articles.append(Article(id=row["id"], title=row["title"], text=row["text"], url=row["url"]))
+    report = analyse_story(articles).to_dict()
+    deaths = next(f for f in report["facts"] if f["text"].startswith("Croydon tram: Seven dead"))
+    others = set(report["outlets"]) - set(deaths["sources"])
+    assert others, deaths  # some outlets state the deaths in other words…
+    for outlet in others:  # …and are not marked as leaving them out
+        assert deaths["id"] not in report["outlets"][outlet]["omitted"]
+        assert outlet in deaths["close"]
+    assert all(deaths["id"] not in e["unique"] for e in report["outlets"].values())

@@ -723,3 +723,19 @@ def test_conflicts_name_their_quantity_and_show_each_outlet_s_sentence(sqlite_st
     listed = page[page.index('<ul class="conflicts">') :]
     assert '<span class="quantity">dead</span>' in listed and "<b>bbc.com</b> Seven dead" in listed
     assert "as each outlet wrote it" in listed and "Five dead after vehicle overturns" in listed
+
+
+def test_matrix_shows_a_close_statement_as_close_and_no_exclusive() -> None:
+    """A fact one outlet states and another comes close to is neither ★ for the first nor ○ for the other."""
+    from storyweave.serve.views import fact_matrix
+
+    facts = [
+        {"id": "f1", "text": "Seven dead.", "sources": ["bbc"], "close": ["nyt"], "kind": "unique"},
+        {"id": "f2", "text": "The tram was late.", "sources": ["bbc"], "close": [], "kind": "unique"},
+    ]
+    matrix = fact_matrix({"facts": facts, "outlets": {"nyt": {"omitted": []}}}, ["bbc", "nyt"])
+    rows = {f["id"]: [c.state for c in cells] for s in matrix.sections for f, cells in s.rows}
+    rows |= {f["id"]: [c.state for c in cells] for f, cells in matrix.rest}
+    assert rows == {"f1": ["shared", "close"], "f2": ["unique", "absent"]}
+    unique = next(s for s in matrix.sections if s.key == "unique")
+    assert [f["id"] for f, _ in unique.rows] == ["f2"]

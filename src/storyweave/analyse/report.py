@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 MAX_SENTENCES_PER_ARTICLE = 60
 NEAR_DUPLICATE_JACCARD = 0.8
 """Word-trigram Jaccard at which two texts are copies of one report (wire copies, light rewrites)."""
+CLOSE_THRESHOLD = 0.35
+"""Blended similarity (`facts.similarity_matrix`; one fact from LINK_THRESHOLD 0.48) at which an outlet's
+statement is close to a fact it is not grouped with ("At least 7 killed" beside "Seven dead and 50
+injured"): that outlet neither leaves the fact out nor leaves it to another outlet alone."""
 QUOTE_MATCH_RATIO = 0.6
 """Word-set Dice at which two quotes of one speaker are the same quote (outlets trim and cut quotes)."""
 _ENGLISH_MARKERS = {"the", "and", "of", "to", "in", "is", "that", "for", "was", "with", "said", "has", "on"}
@@ -62,13 +66,15 @@ class Voice:
 class StoryReport:
     """The analysis of one story. `to_dict()` gives JSON-able data with keys:
 
-    - `facts`: [{id, text, sources (outlet names), articles (ids), kind: shared|several|unique,
-      main (bool), numbers: [{text, value, unit, quantity}], statements: [{article, outlet, text}]}] —
-      `shared` = every independent outlet reports it, `several` = at least two, `unique` = one only; wire
-      copies count as one voice (the outlet that ran it first). Main facts: reported by two voices or more,
-      or in a headline or first sentence.
-    - `outlets`: {outlet: {articles, unique (fact ids only it reports), omitted (ids of the main facts it
-      lacks that two outlets or more report; a detail only one outlet gives is nobody's omission), shared}}.
+    - `facts`: [{id, text, sources (outlet names), close (outlets with a statement close to it, under the
+      same-fact threshold), articles (ids), kind: shared|several|unique, main (bool), numbers: [{text,
+      value, unit, quantity}], statements: [{article, outlet, text}]}] — `shared` = every independent
+      outlet reports it, `several` = at least two, `unique` = one only; wire copies count as one voice (the
+      outlet that ran it first). Main facts: reported by two voices or more, or in a headline or first
+      sentence.
+    - `outlets`: {outlet: {articles, unique (fact ids only it reports, and nobody comes close), omitted (ids
+      of the main facts it lacks that two outlets or more report and that none of its statements comes
+      close to; a detail only one outlet gives is nobody's omission), shared}}.
     - `quotes`: [{text, speaker, kind: direct|mixed|reported, outlets, articles}].
     - `entities`: [{name, label (PERSON/ORG/GPE/LOC/FAC/EVENT/PRODUCT, NAME from the fallback), aliases,
       counts (per outlet), total}].
@@ -171,9 +177,13 @@ def _facts(
         scores = np.zeros((len(sentences), len(sentences)))
         groups = [[i] for i in range(len(sentences))]
     outlet_count = len({v.outlets[0] for v in voices})  # two reports by one outlet are still one outlet
+    voice_of = np.array([s.voice for s in sentences])
     facts = []
     for number, members in enumerate(groups, 1):
         fact_voices = sorted({sentences[m].voice for m in members})
+        closest = scores[members].max(axis=0) if len(voices) > 1 else np.zeros(len(sentences))
+        close_voices = set(voice_of[closest >= CLOSE_THRESHOLD].tolist()) - set(fact_voices)
+        sources = sorted({o for v in fact_voices for o in voices[v].outlets})
         central = max(members, key=lambda m: (scores[m, members].sum(), -sentences[m].voice))
         figures = {}
         for m in members:
@@ -182,7 +192,8 @@ def _facts(
         facts.append({
             "id": f"f{number}",
             "text": sentences[central].text,
-            "sources": sorted({o for v in fact_voices for o in voices[v].outlets}),
+            "sources": sources,
+            "close": sorted({o for v in close_voices for o in voices[v].outlets} - set(sources)),
             "articles": [a.id for v in fact_voices for a in voices[v].articles],
             "kind": _kind(len({voices[v].outlets[0] for v in fact_voices}), outlet_count),
             "main": len(fact_voices) > 1 or any(sentences[m].position < 2 for m in members),
@@ -206,12 +217,12 @@ def _outlet_view(voices: list[Voice], facts: list[dict]) -> dict[str, dict]:
     for outlet, entry in view.items():
         for fact in facts:
             carried = outlet in fact["sources"]
-            if carried and fact["kind"] == "unique" and independent > 1:
+            if carried and fact["kind"] == "unique" and independent > 1 and not fact["close"]:
                 entry["unique"].append(fact["id"])
             elif carried and fact["kind"] != "unique":
                 entry["shared"].append(fact["id"])
-            elif not carried and fact["main"] and fact["kind"] != "unique":  # a lone detail: no omission
-                entry["omitted"].append(fact["id"])
+            elif not carried and fact["main"] and fact["kind"] != "unique" and outlet not in fact["close"]:
+                entry["omitted"].append(fact["id"])  # a lone detail, or one it states in other words: none
     return view
 
 

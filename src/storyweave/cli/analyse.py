@@ -147,10 +147,16 @@ def _table(title: str, columns: tuple[str, ...], rows: list[tuple[str | Text, ..
 _KIND_COLOURS = {"shared": "green", "several": "yellow", "unique": "red"}
 
 
+def _fact_outlets(fact: dict) -> str:
+    """The outlets stating a fact, then those with a close statement: "a, b (close: c)"."""
+    close = f" (close: {', '.join(fact['close'])})" if fact.get("close") else ""
+    return ", ".join(fact["sources"]) + close
+
+
 def _report_tables(report: dict) -> list[Table]:
     """The report's Rich tables: facts, outlets, conflicts (when any), quotes, entities, timeline."""
     facts = [
-        (f["id"], Text(f["kind"], style=_KIND_COLOURS[f["kind"]]), ", ".join(f["sources"]), f["text"],
+        (f["id"], Text(f["kind"], style=_KIND_COLOURS[f["kind"]]), _fact_outlets(f), f["text"],
          ", ".join(n["text"] for n in f["numbers"]))
         for f in report["facts"]
     ]  # fmt: skip
@@ -220,7 +226,7 @@ def report_markdown(title: str, report: dict) -> str:
     lines += [f"- {s['text']} [{', '.join(s['sources'])}]" for s in report["summary"]["sentences"]]
     lines += ["", "## Facts", "", "| id | kind | outlets | fact |", "|---|---|---|---|"]
     lines += [
-        f"| {f['id']} | {f['kind']} | {', '.join(f['sources'])} | {f['text'].replace('|', '/')} |"
+        f"| {f['id']} | {f['kind']} | {_fact_outlets(f)} | {f['text'].replace('|', '/')} |"
         for f in report["facts"]
     ]
     lines += ["", "## Outlets", "", "| outlet | unique | omits |", "|---|---|---|"]

@@ -653,8 +653,9 @@ def analysis_installed() -> bool:
 
 @dataclass
 class Cell:
-    state: Literal["shared", "unique", "omitted", "absent"]
-    """Reported with other outlets, by this outlet only, a main fact it leaves out, or not reported."""
+    state: Literal["shared", "unique", "close", "omitted", "absent"]
+    """Reported with other outlets, by this outlet only, close to a statement of this outlet (not the same
+    fact for certain), a main fact it leaves out, or not reported."""
 
 
 Row = tuple[dict[str, Any], list[Cell]]
@@ -682,6 +683,11 @@ class Matrix:
         return sum(len(s.rows) for s in self.sections) + len(self.rest)
 
 
+def _alone(fact: dict[str, Any]) -> bool:
+    """Only one outlet reports the fact and no other outlet says anything close to it."""
+    return len(fact.get("sources") or []) == 1 and not fact.get("close")
+
+
 def fact_matrix(
     report: dict[str, Any] | None, outlets: list[str], *, per_section: int = 6, max_rest: int = 60
 ) -> Matrix | None:
@@ -693,11 +699,13 @@ def fact_matrix(
     omitted = {name: set(info.get("omitted") or []) for name, info in (report.get("outlets") or {}).items()}
 
     def row(fact: dict[str, Any]) -> Row:
-        sources = set(fact.get("sources") or [])
+        sources, close = set(fact.get("sources") or []), set(fact.get("close") or [])
         cells = []
         for outlet in outlets:
             if outlet in sources:
-                cells.append(Cell("unique" if len(sources) == 1 else "shared"))
+                cells.append(Cell("unique" if _alone(fact) else "shared"))
+            elif outlet in close:
+                cells.append(Cell("close"))
             else:
                 cells.append(Cell("omitted" if fact.get("id") in omitted.get(outlet, ()) else "absent"))
         return fact, cells
@@ -707,7 +715,7 @@ def fact_matrix(
     left_out = Counter(fid for ids in omitted.values() for fid in ids)
     picks = {
         "shared": [f for f in facts if len(f.get("sources") or []) >= most],
-        "unique": [f for f in facts if len(f.get("sources") or []) == 1],
+        "unique": [f for f in facts if _alone(f)],
         "omitted": sorted(
             (f for f in facts if left_out.get(f.get("id"))), key=lambda f: -left_out[f.get("id")]
         ),
