@@ -396,6 +396,22 @@ def test_reports_are_computed_behind_the_pages_and_refreshed(sqlite_store, analy
     reports.close()
 
 
+def test_a_report_by_other_analysis_code_is_recomputed(sqlite_store, analysed, monkeypatch):
+    """After an upgrade the stored reports were still served as current ("ready"): the reader's store kept
+    showing ○ where the new matrix says ≈. A report computed by another analysis version is stale."""
+    import storyweave.serve.views as views
+
+    story = put_story(sqlite_store, "st", [Article("a1", "One", "x", published=T0)])
+    reports = Reports(sqlite_store)
+    assert reports.get(story, wait=True) == ({"articles": 1}, "ready")
+    reports.close()
+    monkeypatch.setattr(views, "REPORT_FORMAT", views.REPORT_FORMAT + 1)
+    upgraded = Reports(sqlite_store)
+    assert upgraded.get(story) == ({"articles": 1}, "stale")
+    assert upgraded.get(story, wait=True) == ({"articles": 1}, "ready") and len(analysed) == 2
+    upgraded.close()
+
+
 def test_closing_reports_lets_the_running_job_finish_with_the_store(tmp_path, monkeypatch, caplog):
     """The server closes its reports before its store: the job in flight then ends its store writes first
     (it once wrote to a closed database: "Cannot operate on a closed database" in the log)."""

@@ -22,11 +22,11 @@ import numpy as np
 from storyweave.analyse.nlp import embed_cached, is_english, parse, remember_vectors
 from storyweave.analyse.numbers import Figure, extract_figures
 from storyweave.analyse.quotes import Quote, extract_quotes
+from storyweave.analyse.version import PREPARED_FORMAT
 from storyweave.models import Article
 from storyweave.store.base import Store
 
-FORMAT = 4
-"""Version of the prepared record; bump it when the statement filter, quotes, names or figures change."""
+FORMAT = PREPARED_FORMAT
 KEY = "analysis:{}"
 _MAGIC = b"SWA"
 

@@ -24,6 +24,7 @@ from fastapi import HTTPException, Query
 from storyweave.analyse.text import is_statement, words
 from storyweave.analyse.text import outlet_column as text_outlet_column
 from storyweave.analyse.titles import story_headline
+from storyweave.analyse.version import PREPARED_FORMAT, REPORT_FORMAT
 from storyweave.api import story_outlets
 from storyweave.budget import ChildDied, Isolated, OverBudget
 from storyweave.models import Article, Outlet, Story
@@ -463,7 +464,10 @@ class Reports:
 
     @staticmethod
     def digest(story: Story) -> str:
-        return hashlib.sha1("\n".join(sorted(story.article_ids)).encode()).hexdigest()[:16]
+        """The story's articles and the analysis version: a report of other articles or by other analysis
+        code (before an upgrade) is stale."""
+        version = f"report {REPORT_FORMAT}, prepared {PREPARED_FORMAT}"
+        return hashlib.sha1("\n".join([version, *sorted(story.article_ids)]).encode()).hexdigest()[:16]
 
     def put(self, story: Story, report: dict[str, Any]) -> None:
         entry = {"digest": self.digest(story), "report": report}
