@@ -64,7 +64,8 @@ development), in place of the lowest-scored pick."""
 _UNANCHORED = (
     "two days ago", "three days ago", "days ago", "a day ago", "yesterday", "the day before", "last week",
     "earlier this week", "earlier this month", "on the same day", "that day", "the next day", "hours later",
-    "he ", "she ", "they ", "it ", "this ", "these ", "those ", "his ", "her ", "their ", "its ",
+    "he ", "she ", "they ", "it ", "this ", "these ", "those ", "his ", "her ", "their ", "its ", "that ",
+    "that's ", "that’s ", "in subsequent ", "subsequently", "later that", "the same ",
 )  # fmt: skip
 """Openings that need the sentence before them (a relative date, a pronoun): such a sentence is not
 self-contained in a summary of several reports."""
