@@ -755,3 +755,17 @@ def test_matrix_shows_a_close_statement_as_close_and_no_exclusive() -> None:
     assert rows == {"f1": ["shared", "close"], "f2": ["unique", "absent"]}
     unique = next(s for s in matrix.sections if s.key == "unique")
     assert [f["id"] for f, _ in unique.rows] == ["f2"]
+
+
+def test_a_single_outlet_story_has_no_matrix_of_stars(sqlite_store) -> None:
+    """Reader's pages st-8c5719c02fa2 / st-08abe9cc55a2: one outlet, so every matrix row was ★ "only this
+    outlet". There is nothing to compare: the page says so instead."""
+    story = put_story(sqlite_store, "st-one", [
+        Article("a", "Zoo kills gorilla", "The zoo shot the gorilla.", source="zoo.com", published=T0),
+    ])  # fmt: skip
+    fact = {"id": "f1", "text": "The zoo shot the gorilla.", "sources": ["zoo.com"], "articles": ["a"],
+            "kind": "unique", "statements": []}  # fmt: skip
+    Reports(sqlite_store).put(story, {"facts": [fact], "outlets": {}})
+    with TestClient(create_app(sqlite_store)) as client:
+        page = client.get("/stories/st-one").text
+    assert 'class="cell unique"' not in page and "nothing to compare its facts with" in page

@@ -697,8 +697,9 @@ def fact_matrix(
 ) -> Matrix | None:
     """A fact's outlets are its `sources`; an outlet's omissions come from the report's per-outlet `omitted`
     fact ids. Sections: facts reported by at least half of the outlets (at least two), most widely reported
-    first; facts only one outlet reports; facts some outlets leave out, most often left out first."""
-    if not report or not report.get("facts"):
+    first; facts only one outlet reports; facts some outlets leave out, most often left out first. One
+    outlet alone has nothing to compare (every row would be ★): no matrix."""
+    if not report or not report.get("facts") or len(outlets) < 2:
         return None
     omitted = {name: set(info.get("omitted") or []) for name, info in (report.get("outlets") or {}).items()}
 

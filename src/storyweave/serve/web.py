@@ -201,6 +201,7 @@ def _render_story(request: Request, detail: dict[str, Any]) -> HTMLResponse:
         status=detail["report_status"],
         cite=_cite_numbers(articles),
         matrix=fact_matrix(report, outlet_names[:12]),
+        single_outlet=len(outlet_names) == 1,
         quotes=_quotes_by_speaker(report.get("quotes") or [])[:12],
         entities=entities,
         entity_total=_entity_total,
