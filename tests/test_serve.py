@@ -769,3 +769,17 @@ def test_a_single_outlet_story_has_no_matrix_of_stars(sqlite_store) -> None:
     with TestClient(create_app(sqlite_store)) as client:
         page = client.get("/stories/st-one").text
     assert 'class="cell unique"' not in page and "nothing to compare its facts with" in page
+
+
+def test_a_headline_tail_does_not_title_a_story(shared_data) -> None:
+    """Reader's page st-18ca6632f589 was titled "and 32 Small Ones": wikinews wns-064-0's page title is the
+    tail of "One Giant Step - and 32 Small Ones". A fragment gives way to another report's headline."""
+    import json
+
+    from storyweave.analyse.titles import story_headline
+
+    with open(shared_data / "clustering" / "wikinews.jsonl", encoding="utf-8") as lines:
+        rows = [r for r in map(json.loads, lines) if r["cluster_id"] == "wns-064"]
+    articles = [Article(r["id"], r["title"], r["text"]) for r in rows]
+    tail = next(a for a in articles if a.title == "and 32 Small Ones")
+    assert story_headline(tail.title, [tail, *[a for a in articles if a is not tail]]) != "and 32 Small Ones"

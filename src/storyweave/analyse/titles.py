@@ -33,9 +33,12 @@ def _site_name(title: str, article: Article) -> bool:
 
 
 def _headline(title: str, article: Article) -> bool:
+    """Whether `title` reads as a headline: not a lead paragraph, not the site's name, and not the tail of a
+    headline cut by the page ("and 32 Small Ones": a headline opens with a capital where case exists)."""
     count = len(title.split())
     lead = count > HEADLINE_MAX_WORDS or (count > LEAD_SENTENCE_WORDS and title.rstrip().endswith((".", "…")))
-    return count > 0 and not lead and not _site_name(title, article)
+    fragment = title[:1].islower()
+    return count > 0 and not lead and not fragment and not _site_name(title, article)
 
 
 def _shortened(sentence: str) -> str:
