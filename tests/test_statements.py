@@ -203,6 +203,18 @@ def test_a_clock_time_does_not_cut_a_statement_in_two(shared_data: Path) -> None
         ("WASHINGTON (AP) — The Senate voted.", "WASHINGTON (AP) — "),
         ("Obama, Clinton — and others went to the rally.", ""),
         ("SEOUL, south of the border — trade resumed.", ""),
+        ("TOKYO/SEOUL - North Korea fired a missile.", "TOKYO/SEOUL - "),
+        ("SEOUL/UNITED NATIONS, Aug 30 (Reuters) - The U.N. met.",
+         "SEOUL/UNITED NATIONS, Aug 30 (Reuters) - "),
+        ("BAGHDAD, Iraq, Dec. 22, 2004 — Soldiers gave aid.", "BAGHDAD, Iraq, Dec. 22, 2004 — "),
+        ("NEW YORK (CNN/Money) - Kmart is buying Sears.", "NEW YORK (CNN/Money) - "),
+        ("São Paulo - Foi libertada a mãe do atacante.", "São Paulo - "),
+        ("Obama — who won — spoke.", ""),
+        ("Obama - the president - spoke.", ""),
+        ("So I'm -- I mean, my feeling is that.", ""),
+        ("STS-101 will be the third U.S. mission.", ""),
+        ("A FIRE - BOMB attack on a bank in Athens left three people dead.", ""),
+        ("The U.N. said it was a banned test.", ""),
     ],
 )
 def test_datelines_with_a_region(sentence: str, dateline: str) -> None:
@@ -210,6 +222,41 @@ def test_datelines_with_a_region(sentence: str, dateline: str) -> None:
     from storyweave.analyse.statements import dateline_length
 
     assert sentence[: dateline_length(sentence)] == dateline
+
+
+@pytest.mark.parametrize(
+    ("name", "article_id", "dateline", "statement"),
+    [
+        ("giveme5w1h.jsonl", "041635172e54fa4335cdca6ac7ac4b8970673c1c10b7828bb3f3a796", "NEW YORK — ",
+         "Actress Uma Thurman, in long-awaited remarks"),
+        ("giveme5w1h.jsonl", "93a37a20d29ccaf544a7eaf0a723902f5e46942946f8ed2fa85ea313", "SAO PAULO (AP) — ",
+         "Williams' veteran driver Felipe Massa failed"),
+        ("giveme5w1h.jsonl", "2989428ad5737c66b7832be5344f2c2fc6086447c32fe93b0b8fd079",
+         "TOKYO/SEOUL (Reuters) - ", "North Korea fired a ballistic missile"),
+        ("wikinews.jsonl", "wns-070-2", "São Paulo - ", "Foi libertada na manhã desta sexta-feira"),
+        ("wikinews.jsonl", "wns-082-1", "BEIJING, Dec. 29 (Xinhuanet) -- ",
+         "The United States is responsible"),
+    ],
+)  # fmt: skip
+def test_datelines_are_no_part_of_a_statement(shared_data: Path, name, article_id, dateline, statement):
+    """Fact rows kept "DALLAS — …", "SAO PAULO (AP) — …" in 31 of 63 stories, and the dateline became the
+    speaker of what the article quoted ("NEW YORK" for Uma Thurman's words)."""
+    row = _article(shared_data, name, article_id)
+    assert f"{dateline}{statement}" in row["text"]
+    kept = statement_sentences(row["text"], row.get("lang"))
+    assert any(s.startswith(statement) for s in kept)
+    assert not any(dateline.strip(" -—") in s for s in kept if statement in s)
+
+
+def test_a_dateline_is_no_speaker(shared_data: Path) -> None:
+    """Uma Thurman's words were filed under "NEW YORK", the dateline before the article's first sentence."""
+    from storyweave.analyse.quotes import extract_quotes
+
+    thurman = "041635172e54fa4335cdca6ac7ac4b8970673c1c10b7828bb3f3a796"
+    row = _article(shared_data, "giveme5w1h.jsonl", thurman)
+    quotes = extract_quotes(statement_sentences(row["text"], "en"), row["id"], "en")
+    assert quotes and not any("NEW YORK" in (q.speaker or "") for q in quotes)
+    assert "Thurman" in (quotes[0].speaker or "")
 
 
 def test_a_quotation_after_a_quoted_sentence_end_is_a_new_sentence() -> None:

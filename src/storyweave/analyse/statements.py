@@ -199,10 +199,17 @@ def is_statement(sentence: str, lang: str | None = None) -> bool:
     return not (_is_timestamp(tokens, text) or _section_label(text, tokens))
 
 
-_DATELINE_CAPS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ .,'-")
+_DATELINE_CAPS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ .,'-/")
+"""Characters of a capitalised place; "/" joins two ("TOKYO/SEOUL -", "SEOUL/WASHINGTON (Reuters) -")."""
 _DATELINE_AGENCIES = tuple(f"({agency})" for agency in (*AGENCIES, "CNN"))
 """CNN signs datelines like an agency, but no pictures ("CNN/ORC poll" is no credit)."""
 _DASHES = "—–-"
+_MONTHS = wordset(
+    "jan feb mar apr may jun jul aug sep sept oct nov dec "
+    "january february march april june july august september october november december"
+)
+"""Months a dated dateline names after its place ("BEIJING, Dec. 29 (Xinhuanet) --")."""
+MAX_TITLED_PLACE_WORDS = 3
 
 
 def _skip(text: str, i: int, chars: str) -> int:
@@ -211,18 +218,45 @@ def _skip(text: str, i: int, chars: str) -> int:
     return i
 
 
+def _word_end(text: str, i: int, accept) -> int:
+    """End of the run of characters from i that `accept` takes (at most MAX_DATELINE of them)."""
+    end = i
+    while end < len(text) and end - i < MAX_DATELINE and accept(text[end]):
+        end += 1
+    return end
+
+
+def _dated(text: str, k: int) -> int:
+    """End of a date after a place at k (", Dec. 29", ", Dec. 22, 2004", ", Oct 19"), else k."""
+    if not text.startswith(", ", k):
+        return k
+    month_end = _word_end(text, k + 2, str.isalpha)
+    if text[k + 2 : month_end].casefold() not in _MONTHS:
+        return k
+    day = _skip(text, month_end, ". ")
+    day_end = _word_end(text, day, str.isdigit)
+    if not 0 < day_end - day <= 2 or day == month_end:
+        return k
+    year_end = _word_end(text, day_end + 2, str.isdigit) if text.startswith(", ", day_end) else day_end
+    return year_end if year_end - day_end == 6 else day_end
+
+
 def _after_dash(text: str, k: int) -> int:
-    """End of "(Agency) — " at k (the agency part optional), or -1 when no dash follows."""
+    """End of "[, date] (Agency) — " at k (date and agency optional), or -1 when no dash follows."""
+    dated = _dated(text, k)
+    k = dated + 1 if dated > k and text.startswith(" (", dated) else dated
     if k < len(text) and text[k] == "(":
         close = k + 1
         while close < len(text) and close - k <= MAX_DATELINE and (text[close].isascii() and (
-            text[close].isalpha() or text[close] in " .")):  # fmt: skip
+            text[close].isalpha() or text[close] in " ./")):  # fmt: skip
             close += 1
         if close < len(text) and text[close] == ")" and close > k + 1:
             k = close + 1
-    k = _skip(text, k, " \t")
-    dashes = _skip(text, k, _DASHES)
-    return _skip(text, dashes, " \t") if dashes > k else -1
+    spaced = _skip(text, k, " \t")
+    dashes = _skip(text, spaced, _DASHES)
+    end = _skip(text, dashes, " \t")
+    hyphen_in_word = text[spaced:dashes] == "-" and spaced == k and end == dashes  # "STS-101"
+    return end if dashes > spaced and not hyphen_in_word else -1
 
 
 MAX_DATELINE = 41
@@ -232,15 +266,19 @@ MAX_DATELINE = 41
 def dateline_length(text: str) -> int:
     """Characters a dateline opening `text` takes ("SEOUL, South Korea —", "(Reuters) -"), 0 when none.
 
-    A capitalised place of 3 to MAX_DATELINE characters (capitals, spaces, . , ' -), an optional
-    "(Agency)", then dashes; or "(AP)", "(Reuters)" … with optional dashes. Bounded loops, no regex."""
+    A capitalised place of 3 to MAX_DATELINE characters (capitals, spaces, . , ' - and / between places),
+    an optional date and "(Agency)", then dashes; or "(AP)", "(Reuters)" … with optional dashes; or a
+    title-case place of 1 to 3 words, a spaced dash and a capital ("São Paulo - Foi libertada …"; not
+    "Obama — who …"). Bounded loops, no regex."""
     start = _skip(text, 0, " \t\n")
     for agency in _DATELINE_AGENCIES:
         if text.startswith(agency, start):
             end = _skip(text, start + len(agency), " \t")
             return _skip(text, _skip(text, end, _DASHES), " \t")
-    if start >= len(text) or not ("A" <= text[start] <= "Z"):
+    if start >= len(text) or not text[start].isupper():
         return 0
+    if not ("A" <= text[start] <= "Z") or text.startswith("A ", start):  # "A FIRE - BOMB attack …"
+        return _titled_place(text, start)
     run = start + 1
     while run < len(text) and run - start < MAX_DATELINE and text[run] in _DATELINE_CAPS:
         run += 1
@@ -248,7 +286,26 @@ def dateline_length(text: str) -> int:
         end = _after_dash(text, k)
         if end >= 0:
             return end
-    return _region_dateline(text, start, run)
+    return _region_dateline(text, start, run) or _titled_place(text, start)
+
+
+def _titled_place(text: str, start: int) -> int:
+    """ "São Paulo - Foi libertada …", "Wien - Nach der Wiederwahl …": 1 to MAX_TITLED_PLACE_WORDS words,
+    each a capital then small letters, a dash between spaces and a capital after it."""
+    i = start
+    for _ in range(MAX_TITLED_PLACE_WORDS):
+        end = _word_end(text, i, str.isalpha)
+        if end - i < 2 or not text[i].isupper() or not text[i + 1 : end].islower():
+            return 0
+        if text.startswith(" ", end) and end + 1 < len(text) and text[end + 1] in _DASHES:
+            dashes = _skip(text, end + 1, _DASHES)
+            after = dashes + 1
+            ok = text.startswith(" ", dashes) and after < len(text) and text[after].isupper()
+            return after if ok else 0
+        if not text.startswith(" ", end):
+            return 0
+        i = end + 1
+    return 0
 
 
 def _region_dateline(text: str, start: int, run: int) -> int:

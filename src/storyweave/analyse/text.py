@@ -62,13 +62,18 @@ def first_statement(text: str, lang: str | None = None) -> str | None:
 
 
 def _statements(text: str, lang: str | None) -> Iterator[str]:
-    from storyweave.analyse.statements import caption_paragraph, clean_statement
+    """A paragraph's opening sentences (up to its first statement) lose their dateline ("DALLAS — …",
+    "SAO PAULO (AP) — …", "TOKYO/SEOUL - …"): a place is no part of what the article states, and no
+    speaker of what it quotes."""
+    from storyweave.analyse.statements import caption_paragraph, clean_statement, dateline_length
 
     for paragraph in (text or "").split("\n"):
         if paragraph.strip() and not caption_paragraph(paragraph):
+            opening = True
             for sentence in _rejoined(split_sentences(paragraph, lang)):
-                cleaned = clean_statement(sentence)
+                cleaned = clean_statement(sentence[dateline_length(sentence) :] if opening else sentence)
                 if is_statement(sentence, lang) and is_statement(cleaned, lang):
+                    opening = False
                     yield cleaned
 
 
