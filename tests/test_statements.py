@@ -41,6 +41,21 @@ FURNITURE = [  # what the issue saw as fact rows, captions and summary sentences
     "اقرأ أيضا: كوريا الشمالية تطلق صاروخا",
     "ALPHA BRAVO CHARLIE DELTA ECHO FOXTROT GOLF HOTEL",
     "Council | Politics | World news",
+    # subscription and error widgets, credits and hand-offs (reader's check of e111f95), in every language
+    "Thank you for subscribing.",
+    "An error has occurred.",
+    "Please try again later.",
+    "You must select a newsletter to subscribe to.",
+    "Get the Mach newsletter.",
+    "(Courtesy of Cincinnati Zoo and Botanical Garden)",
+    "Ed Schultz has more.",
+    "Veuer's Lindsey Granger has more.",
+    "Ocorreu um erro. Tente novamente mais tarde.",
+    "Inscreva-se para receber as notícias do dia no seu e-mail.",
+    "Se ha producido un error, inténtelo de nuevo.",
+    "Ein Fehler ist aufgetreten, bitte versuchen Sie es später.",
+    "Abonnez-vous à notre lettre d'information quotidienne.",
+    "Iscriviti alla newsletter per ricevere le notizie del giorno.",
 ]
 STATEMENTS = [
     "Reuters reported that the missile flew over Japan.",
@@ -56,6 +71,12 @@ STATEMENTS = [
     "US President Donald Trump has attacked Democrats for rejecting his proposals.",  # not a section label
     "World Health Organization officials said cases were rising.",
     "Health Secretary Matt Hancock said the plan would work.",
+    "The net firm estimates that if enough people sign up and download the tool, spammers could pay.",
+    "Phar Kim Beng is a regular contributor to Asia Times Online.",
+    "Ballmer says only about 10 junk e-mails make it into his e-mail inbox each day.",
+    "The company added that players who sign up will get an advance look at the new features.",
+    "An error in the software has occurred twice this year, the company said.",
+    "Rescue teams will try again later on Tuesday, officials said.",
 ]
 
 
@@ -257,6 +278,30 @@ def test_a_dateline_is_no_speaker(shared_data: Path) -> None:
     quotes = extract_quotes(statement_sentences(row["text"], "en"), row["id"], "en")
     assert quotes and not any("NEW YORK" in (q.speaker or "") for q in quotes)
     assert "Thurman" in (quotes[0].speaker or "")
+
+
+@pytest.mark.parametrize(
+    ("article_id", "furniture"),
+    [
+        ("08850d993c9b233780e47157f7139806c2bcc2d32f8890a449d17fab", "not a robot"),
+        ("08850d993c9b233780e47157f7139806c2bcc2d32f8890a449d17fab", "Thank you for subscribing."),
+        ("08850d993c9b233780e47157f7139806c2bcc2d32f8890a449d17fab", "An error has occurred."),
+        ("08850d993c9b233780e47157f7139806c2bcc2d32f8890a449d17fab", "Please try again later."),
+        ("08850d993c9b233780e47157f7139806c2bcc2d32f8890a449d17fab", "You agree to receive"),
+        ("071e141c216547f83e2b50a63a728163fa9527e337032e9eb84882d6", "Enter your email address"),
+        ("e0ff5adbdbd19e4bb271818149bbf8e063bf8a52b8429f8af48599cd", "Get daily updates directly to your inbox"),
+        ("87176868fabe9f788d545b3645454a2ae24bacab24f4ec78b0df926c", "(Courtesy of Cincinnati Zoo"),
+        ("666122ed40cea2b4724b927045d8793610e54c06e111328a56a20ec8", "Ed Schultz has more."),
+        ("af997466c1ced309896da42a06a3c3f90a012b355d7e3db86f9fee07", "Contributor Russia shares"),
+    ],
+)
+def test_widgets_credits_and_hand_offs_are_no_statements(shared_data: Path, article_id: str, furniture: str):
+    """The NYT newsletter widget was a fact row on every page with an NYT article; the Croydon and F1 pages
+    kept their e-mail forms, the zoo its picture credit, the video its hand-off ("Ed Schultz has more.")."""
+    row = _article(shared_data, "giveme5w1h.jsonl", article_id)
+    assert furniture in row["text"]
+    kept = statement_sentences(row["text"], "en")
+    assert len(kept) > 3 and not any(furniture in s for s in kept)
 
 
 def test_a_quotation_after_a_quoted_sentence_end_is_a_new_sentence() -> None:

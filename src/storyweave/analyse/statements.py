@@ -57,7 +57,15 @@ _FURNITURE_ANYWHERE = re.compile(
     r"|\b(?:toggle|Hide) [Cc]aption\b|\bEnlarge this image\b|\bReplay More Videos\b|\bJUST WATCHED\b"
     r"|\bMUST WATCH\b|\(@\w|\bmade available by\b|\bvia AP\)|\bis not responsible for the content\b"
     r"|\bFind out what's happening in the world\b|\bplease refresh your browser\b"
-    r"|\bthe story id may be invalid\b|\bcontinue to encounter difficulties\b",
+    r"|\bthe story id may be invalid\b|\bcontinue to encounter difficulties\b"
+    rf"|\b(?:{_AGENCIES})(?: Images)? - (?:Contributor|{_AGENCIES})\b"  # "Getty - Contributor Russia …"
+    # subscription widgets, in every supported language ("Newsletter Sign Up … verify you're not a robot")
+    r"|(?i:\bnot a robot\b|\bcontinue reading the main story\b"
+    r"|\bthank(?:s| you) for (?:subscribing|signing up)\b"
+    r"|\byour (?:e-?mail )?inbox\b|\benter (?:your|an|a valid) e-?mail\b|\be-?mail address is invalid\b"
+    r"|\binvalid e-?mail\b|\balready subscribed\b|\bcould not subscribe\b|\byou agree to receive\b"
+    r"|\binscreva-se\b|\bcadastre-se\b|\bsuscr[ií]bete\b|\bjetzt abonnieren\b|\bnewsletter abonnieren\b"
+    r"|\binscrivez-vous\b|\babonnez-vous\b|\biscriviti\b|اشترك في النشرة)",
 )
 _OPENING_PROMPTS = (
     # English
@@ -80,16 +88,34 @@ _OPENING_PROMPTS = (
     "leggi anche", "leggi di più", "condividi", "seguici", "pubblicità", "aggiornato:", "pubblicato:",
     # Arabic
     "اقرأ أيضا", "اقرأ أيضاً", "شارك", "تابعونا", "إعلان",
+    # a subscription or error widget's messages and a picture's courtesy credit, in every language
+    "an error has occurred", "an error occurred", "please try again", "try again later", "please enter",
+    "please verify", "you must select", "view all", "courtesy of", "(courtesy of", "get daily updates",
+    "ocorreu um erro", "tente novamente", "cortesia de", "(cortesia de", "se ha producido un error",
+    "ha ocurrido un error", "inténtelo de nuevo", "cortesía de", "(cortesía de", "ein fehler ist aufgetreten",
+    "bitte versuchen sie es", "une erreur s'est produite", "une erreur est survenue", "veuillez réessayer",
+    "si è verificato un errore", "riprova più tardi", "حدث خطأ", "يرجى المحاولة",
 )  # fmt: skip
-"""Openings of share/comment prompts, credits and time stamps. A short line (≤ PROMPT_MAX_WORDS) opening with
-one is furniture; a long sentence may open the same way and still state something."""
+"""Openings of share/comment prompts, credits, time stamps and widget messages. A short line (≤
+PROMPT_MAX_WORDS) opening with one is furniture; a long sentence may open the same way and still state
+something."""
 _CAPTION_OPENINGS = (
     "photos:", "photo:", "pictures:", "gallery:", "video:", "watch:", "listen:", "fotos:", "foto:", "vídeo:",
     "galería:", "galeria:", "bilder:", "bildergalerie:", "diaporama:", "chat with us", "external links",
     "destaques", "highlights", "top stories", "most read", "mais lidas", "más leídas", "comunicar erros",
+    "newsletter sign up", "sign up", "about us /",
 )  # fmt: skip
 """Openings of gallery and video captions and of page prompts ("Photos: North Korea launches rocket The …",
 CNN's "Chat with us in Facebook Messenger."): furniture at any length."""
+_NEWSLETTER_WORDS = wordset("newsletter newsletters boletín boletim informativo")
+_READER_WORDS = wordset(
+    "you your get subscribe sign usted suscríbete você inscreva vous votre abonnez sie ihr ihre voi iscriviti"
+)
+"""A newsletter named to the reader ("The Bits newsletter will keep you updated …", "You must select a
+newsletter to subscribe to.") is the page's advertisement for itself, not the article's statement."""
+_HAND_OFFS = ("has more.", "have more.", "has the story.", "has the details.", "has details.", "reports.")
+HAND_OFF_MAX_WORDS = 6
+"""A video's hand-off to its presenter ("Ed Schultz has more.", "Veuer's Lindsey Granger has more.")."""
 _PICTURE_WORDS = wordset("image photo picture photograph screenshot handout still")
 _PICTURE_OPENERS = wordset("a an this the in")
 _PICTURE_OPENINGS = _PICTURE_OPENERS | _PICTURE_WORDS
@@ -191,6 +217,10 @@ def is_statement(sentence: str, lang: str | None = None) -> bool:
     if _CLOSE_BUTTON.match(text) or folded.startswith(_CAPTION_OPENINGS) or (
         len(tokens) <= PROMPT_MAX_WORDS and folded.startswith(_OPENING_PROMPTS)
     ):
+        return False
+    if _NEWSLETTER_WORDS.intersection(tokens) and _READER_WORDS.intersection(tokens):
+        return False
+    if len(tokens) <= HAND_OFF_MAX_WORDS and folded.endswith(_HAND_OFFS):
         return False
     if _picture_caption(tokens) or (text.startswith("[") and text.endswith("]")):
         return False  # a caption, or a bracketed link to another story ("[North Korea announces plan …]")
