@@ -22,7 +22,9 @@ names; a definite description refers back ("the official", "the carpet fitter", 
 `_Resolver._described`), "the paper" to the newspaper named last. A quote with no attribution of its own
 that follows a quote of a known speaker ("A," X said. "B.") continues it and is joined to it; one after a
 sentence ending in ":" takes that sentence's speaker. Headline-like lines without final punctuation (link
-text) are not reported speech. Measured by `scripts/eval_quotes.py` (see `quote_eval`).
+text) are not reported speech; a short quoted span of capitalised words is a title ("Pulp Fiction"), not a
+quote; an abstract noun ("criticism", "initiative") or a thing a "which/that" clause hangs off ("a rocket that
+promises …") is no speaker. Measured by `scripts/eval_quotes.py` (see `quote_eval`).
 
 Other languages (and English without the model) keep the quote scan and take as speaker the capitalised
 name right before or after a cue word of their language (dijo, sagte, a déclaré, disse, ha detto, قال …).
@@ -123,6 +125,21 @@ _NEW_PERSON_NOUNS = _PERSON_TITLES | _UNNAMED
 """Roles that may introduce someone not named before ("the mayor"), unlike descriptions that refer back."""
 _PERSON_SUFFIXES = ("fitter", "worker", "keeper", "maker", "seller", "owner", "-old")
 """Person nouns by their ending ("the carpet fitter", "the 21-year-old")."""
+_AGENTS = _INSTITUTIONS | wordset(
+    "company firm group government police military army party union team club network station media airline "
+    "bank carrier manufacturer regulator regime state leadership family campaign organisation organization "
+    "coalition federation association opposition embassy consulate court council committee board parliament "
+    "administration commission delegation foundation community authority university majority minority "
+    "charity "
+    "city executive representative relative detective prosecution defence defense intelligence presidency "
+    "legislature management department people public utility celebrity personality operative native captive "
+    "collective alliance audience conference brotherhood nation corporation institution division movement "
+    "witness eyewitness business publication constitution"
+)
+"""Collective nouns that speak ("the company said", "the prosecution argued", "the administration, which
+said …"), though their endings are those of abstract nouns."""
+_ABSTRACT_ENDINGS = ("ism", "ness", "ity", "ment", "tion", "sion", "ance", "ence", "ive", "ship", "hood")
+"""Endings of abstract nouns ("criticism", "initiative", "announcement"), which are no speakers."""
 _PHRASE_PREPOSITIONS = frozenset(["of", "in", "at", "for", "with", "from"])
 _GENDER = {"he": "m", "him": "m", "his": "m", "mr": "m", "sir": "m", "lord": "m",
            "she": "f", "her": "f", "hers": "f", "mrs": "f", "ms": "f", "lady": "f"}  # fmt: skip
@@ -230,9 +247,27 @@ class _Quoted:
 
 
 def _long(quoted: _Quoted, text: str) -> list[_Span]:
-    """Quotes, not scare quotes: MIN_QUOTE_WORDS words, or two when the quote opens the sentence."""
+    """Quotes, not scare quotes nor titles: MIN_QUOTE_WORDS words, or two when the quote opens the
+    sentence, and not a title (`_title`)."""
     least = [MIN_OPENING_QUOTE_WORDS if quoted.opens(s) else MIN_QUOTE_WORDS for s in quoted.spans]
-    return [s for s, n in zip(quoted.spans, least, strict=True) if len(words(text[s.start : s.end])) >= n]
+    return [
+        s for s, n in zip(quoted.spans, least, strict=True)
+        if len(words(text[s.start : s.end])) >= n and not _title(text[s.start : s.end])
+    ]  # fmt: skip
+
+
+TITLE_MAX_WORDS = 8
+_TITLE_JOINERS = wordset("a an the of in on at to for and or with from vs. vs by de la le")
+
+
+def _title(quote: str) -> bool:
+    """ "Pulp Fiction", "Home Alone 2: Lost in New York.", ‘This PS4’: a short quoted span whose every word is
+    capitalised (or a number, or a joiner after the first word) names a work, a slogan or a menu, not speech;
+    speech has small words ("“Thank you,” she said")."""
+    tokens = quote.split()
+    if not 0 < len(tokens) <= TITLE_MAX_WORDS or not tokens[0][:1].isupper():
+        return False
+    return all(t[:1].isupper() or t[:1].isdigit() or t.casefold() in _TITLE_JOINERS for t in tokens[1:])
 
 
 def _quoted(text: str, span: _Span) -> str:
@@ -358,10 +393,21 @@ def _one_phrase(token) -> _Speaker | None:
         if near and (child.dep_ == "amod" or child.dep_ == "prep" and child.lower_ in _PHRASE_PREPOSITIONS):
             hi = child.right_edge.i
     noun = token.lemma_.casefold()
+    if not _may_speak(token):
+        return None  # "Mr. Trump's criticism of China came after …, reported …"
     person = token.tag_ == "NN" and (noun in _ROLES or noun.endswith(_PERSON_SUFFIXES))
     definite = any(c.dep_ == "det" and c.lower_ == "the" for c in token.children) and hi == token.i
     role = noun if definite and person else None
     return _Speaker(_clean_name(token.doc[lo : hi + 1].text), person, role=role)
+
+
+def _may_speak(noun) -> bool:
+    """Whether a common noun names someone who can speak: a person ("the official", "the carpet fitter"), a
+    body ("the company", "the ministry"), or any noun that is not abstract ("experts", "developers") —
+    not "the criticism", "a so-called initiative"."""
+    lemma = noun.lemma_.casefold()
+    person = lemma in _ROLES or lemma.endswith(_PERSON_SUFFIXES)
+    return person or lemma in _AGENTS or not lemma.endswith(_ABSTRACT_ENDINGS)
 
 
 def _left_out(token, institution: bool) -> bool:
@@ -419,7 +465,9 @@ def _subject(verb):
         return None
     if verb.dep_ == "relcl":
         subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
-        return verb.head if subject is not None and subject.lower_ in _RELATIVE_PRONOUNS else subject
+        if subject is None or subject.lower_ not in _RELATIVE_PRONOUNS:
+            return subject
+        return verb.head if subject.lower_ == "who" or _thing_may_speak(verb.head) else None
     node = verb
     for _ in range(4):
         subjects = [c.nbor(-2) if _after_hyphen(c) else c for c in node.children if c.dep_ == "nsubj"]
@@ -430,6 +478,30 @@ def _subject(verb):
         else:
             return None
     return None
+
+
+def _moved_by_thing(verb, subject) -> bool:
+    """ "the revised offer may entice shareholders to demand …": a cue in an infinitive after an object has
+    the object for its speaker, never a thing that moves it to speak; such a sentence names no speaker."""
+    node = verb
+    for _ in range(4):
+        if node is subject.head or node.head is node:
+            return False
+        if node.dep_ == "xcomp" and any(c.dep_ == "dobj" for c in node.head.children):
+            return not (subject.lower_ in _PRONOUNS or _thing_may_speak(subject))
+        node = node.head
+    return False
+
+
+def _thing_may_speak(noun) -> bool:
+    """Whether the noun a "which"/"that" clause of saying hangs off can speak: a name, a person, a body, a
+    document that credits someone — not "a large orbital-class rocket that promises …" nor "a so-called
+    initiative, which calls for …"."""
+    if noun.pos_ == "PROPN" or _entity_of(noun) is not None:
+        return True
+    lemma = noun.lemma_.casefold()
+    known = lemma in _ROLES or lemma in _AGENTS or lemma in INANIMATE_SOURCES
+    return known or lemma.endswith(_PERSON_SUFFIXES)
 
 
 def _content(child) -> bool:
@@ -539,7 +611,8 @@ def _attribute(doc, quoted: _Quoted) -> tuple[_Speaker | None, object, bool, lis
     for verb, clause in _cues(doc, quoted):
         subject = _subject(verb)
         if subject is not None and subject.idx not in quoted:
-            speaker = _antecedent(subject, quoted) or _phrase(subject)
+            moved = _moved_by_thing(verb, subject)
+            speaker = None if moved else _antecedent(subject, quoted) or _phrase(subject)
         else:
             speaker = _named_before(doc, verb, quoted) if subject is None else None
         if speaker is not None:

@@ -395,12 +395,18 @@ def _stamp(token: str) -> bool:
         "h" in token and digits == len(token) - 1 and token[0].isdigit()))  # fmt: skip
 
 
+_SOCIAL = (["Twitter"], ["Instagram"], ["Facebook"], ["YouTube"], ["TikTok"])
+"""Sites a picture is credited to with its poster's handle ("Twitter / @ForIamPJ Zoo directors …")."""
+
+
 def clean_statement(sentence: str) -> str:
-    """`sentence` without what the page glued to it: a leading time stamp or dash ("17/12/2004 - 08h29 …",
+    """`sentence` without what the page glued to it: a social picture credit ("Twitter / @ForIamPJ …"), a
+    leading time stamp or dash ("17/12/2004 - 08h29 …",
     "— SpaceX's hot new rocket …"), a leading all-caps heading ("FALCON HEAVY LAUNCH If all goes …") and a
     trailing ad label ("… mãe do jogador Robinho Publicidade"). Bounded loops over words, no regex."""
     tokens = sentence.split()
-    start = 0
+    credited = tokens[:1] in _SOCIAL and tokens[1:2] == ["/"] and tokens[2:3] and tokens[2][:1] == "@"
+    start = 3 if credited else 0
     while start < min(len(tokens), GLUE_MAX_WORDS) and _stamp(tokens[start]):
         start += 1
     run = start
