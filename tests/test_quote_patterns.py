@@ -168,3 +168,10 @@ def test_a_social_picture_credit_is_no_speaker(shared_data: Path) -> None:
     assert any(s.startswith("Zoo directors insisted the barriers were safe") for s in kept)
     quotes = extract_quotes(kept, row["id"], "en")
     assert not any("Twitter" in (q.speaker or "") for q in quotes)
+
+
+def test_the_issuer_of_a_statement_is_its_source(shared_data: Path) -> None:
+    """Sadiq Khan's statement was filed under "76-year", the speaker before it: "X issued a statement that
+    said …" is X's."""
+    found = speakers(shared_data, "f5f5577d9812", "London Mayor Sadiq Khan issued a statement")
+    assert found == [("London Mayor Sadiq Khan", "reported")]

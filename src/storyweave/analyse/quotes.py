@@ -81,6 +81,8 @@ Reuters said …")."""
 ISSUED = wordset("statement release communique communiqué announcement declaration")
 """What an organisation issues: "a statement said" without a name is the organisation that spoke last."""
 _OWNER_PREPOSITIONS = frozenset(["from", "of", "by"])
+_ISSUING = wordset("issue release publish post send put tweet")
+"""Verbs whose subject is the source of the document they take: "X issued a statement that said …"."""
 _PERSON_PRONOUNS = frozenset(["he", "she", "him", "her"])
 _GROUP_PRONOUNS = frozenset(["they", "them"])
 _NON_SPEAKER_PRONOUNS = frozenset(["this", "that", "which", "who", "what", "i", "we", "you", "one"])
@@ -448,6 +450,10 @@ def _credited(thing) -> _Speaker | None:
             owner = next((c for c in child.children if c.dep_ == "pobj"), None)
             if owner is not None and child.i == thing.i + 1:
                 return _one_phrase(owner)
+    issued = thing.dep_ == "dobj" and thing.head.lemma_ in _ISSUING
+    issuer = next((c for c in thing.head.children if c.dep_ == "nsubj"), None) if issued else None
+    if issuer is not None and issuer.lower_ not in _NON_SPEAKER_PRONOUNS:
+        return _one_phrase(issuer)  # "Sadiq Khan issued a statement that said …" → Sadiq Khan
     if thing.lower_ in ("paper", "newspaper"):
         return PRESS
     return ISSUER if thing.lemma_.casefold() in ISSUED else NOBODY
