@@ -175,3 +175,12 @@ def test_the_issuer_of_a_statement_is_its_source(shared_data: Path) -> None:
     said …" is X's."""
     found = speakers(shared_data, "f5f5577d9812", "London Mayor Sadiq Khan issued a statement")
     assert found == [("London Mayor Sadiq Khan", "reported")]
+
+
+def test_a_person_before_a_place_and_after_a_thing(shared_data: Path) -> None:
+    """ "…, the brother of the gunman, Eric Paddock, from Orlando, said." was filed under Orlando and
+    "Yesterday's plea, said Keith Ashdown, …" under "Yesterday's plea"."""
+    brother = speakers(shared_data, "856d5e49e63d", "The attacker did not affiliate himself")
+    assert brother == [("Eric Paddock", "reported")]
+    plea = speakers(shared_data, "wns-038-5", "Yesterday's plea, said Keith Ashdown")
+    assert [speaker for speaker, _ in plea] == ["Keith Ashdown"]

@@ -477,8 +477,9 @@ def _subject(verb):
     node = verb
     for _ in range(4):
         subjects = [c.nbor(-2) if _after_hyphen(c) else c for c in node.children if c.dep_ == "nsubj"]
-        if subjects:  # the one nearest the verb: "SEOUL (Reuters) - North Korea said" → North Korea
-            return min(subjects, key=lambda c: abs(c.i - node.i))
+        if subjects:  # the nearest ("SEOUL (Reuters) - North Korea said" → North Korea), a name first at
+            # equal distance ("Yesterday's plea, said Keith Ashdown, …" → Keith Ashdown)
+            return min(subjects, key=lambda c: (abs(c.i - node.i), _entity_of(c) is None))
         if node.dep_ in ("advcl", "conj", "xcomp") and node.head is not node:
             node = node.head
         else:
@@ -564,14 +565,20 @@ def _colon_speaker(doc, span: _Span) -> _Speaker | None:
     return None
 
 
+NAMED_BEFORE = 3
+NAMED_BEFORE_PERSON = 6
+"""Tokens between a cue the parse left without a subject and the name before it: a person may stand a
+little further off than a place ("…, the brother of the gunman, Eric Paddock, from Orlando, said")."""
+
+
 def _named_before(doc, verb, quoted: _Quoted) -> _Speaker | None:
     """A cue verb the parse left without a subject ("“…,” Japan's Ambassador …, Koro Bessho, told
-    reporters"): the nearest person named just before it, outside the quotes."""
-    for ent in reversed(doc.ents):
-        near = ent.end <= verb.i and verb.i - ent.end <= 3
-        if near and ent.label_ in _NAMED and ent[0].idx not in quoted:
-            return _Speaker(_clean_name(ent.text), ent.label_ == "PERSON")
-    return None
+    reporters"): the nearest person named just before it, else the nearest name, outside the quotes."""
+    before = [e for e in reversed(doc.ents) if e.end <= verb.i and e.label_ in _NAMED]
+    before = [e for e in before if e[0].idx not in quoted]
+    person = next((e for e in before if e.label_ == "PERSON" and verb.i - e.end <= NAMED_BEFORE_PERSON), None)
+    named = person or next((e for e in before if verb.i - e.end <= NAMED_BEFORE), None)
+    return None if named is None else _Speaker(_clean_name(named.text), named.label_ == "PERSON")
 
 
 def _trailing(doc, verb, subject) -> bool:
