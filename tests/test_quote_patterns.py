@@ -126,3 +126,61 @@ def test_institutions_are_not_persons(shared_data: Path) -> None:
         [*abe, "The cabinet said it would meet on Thursday.", "“This is a threat,” he said."], "a", "en"
     )
     assert [q.speaker for q in found][-2:] == ["cabinet", "Abe"]
+
+
+def test_titles_are_not_quotes(shared_data: Path) -> None:
+    """A film, a game menu: "Pulp Fiction" was the first quote under both Uma Thurman and Quentin Tarantino,
+    "Home Alone 2" one of Brian Kelly's, "This PS4" a quote of its own (reader's check of e111f95)."""
+    for prefix, opening in [
+        ("6500961852ee", "“Pulp Fiction” made Weinstein rich"),
+        ("fffcfd0dd7c2", '"Pulp Fiction" director Quentin Tarantino'),
+        ("38cf0e36c53b", "A flight mix-up figured prominently"),
+        ("f222f5be9bdf", "‘This PS4’"),
+    ]:
+        sentences, quotes = _quotes(shared_data, prefix)
+        sentence = next(s for s in sentences if s.startswith(opening))
+        assert not any(q.kind in ("direct", "mixed") for q in quotes if q.sentence == sentence), opening
+    assert speakers(shared_data, "38cf0e36c53b", "A flight mix-up figured prominently") == []
+
+
+def test_things_and_ideas_are_no_speakers(shared_data: Path) -> None:
+    """ "revised offer", "large orbital-class rocket", "Mr. Trump's criticism of China" and "so-called
+    'double-freeze' initiative" were speakers: a rocket that "promises", an initiative "which calls for"."""
+    found = [
+        *speakers(shared_data, "60fdb760fa23", "But the revised offer"),
+        *speakers(shared_data, "b271739c7559", "COMPETITION: Blue Origin"),
+        *speakers(shared_data, "1a84923a92ec", "Mr. Trump’s criticism of China"),
+        *speakers(shared_data, "6233dadf09fd", "Moscow and Beijing has proposed"),
+    ]
+    named = {speaker for speaker, _ in found}
+    assert not named & {"revised offer", "large orbital-class rocket", "Mr. Trump’s criticism of China"}
+    assert not any("initiative" in (name or "") or "rocket" in (name or "") for name in named)
+    assert speakers(shared_data, "60fdb760fa23", "But the revised offer") == []
+
+
+def test_a_social_picture_credit_is_no_speaker(shared_data: Path) -> None:
+    """ "Twitter / @ForIamPJ Zoo directors" was a speaker: the picture's credit glued to the sentence."""
+    from storyweave.analyse.text import statement_sentences
+
+    with open(shared_data / "clustering" / "giveme5w1h.jsonl", encoding="utf-8") as handle:
+        row = next(r for r in map(json.loads, handle) if r["id"].startswith("a84cfd5b897f"))
+    kept = statement_sentences(row["text"], "en")
+    assert any(s.startswith("Zoo directors insisted the barriers were safe") for s in kept)
+    quotes = extract_quotes(kept, row["id"], "en")
+    assert not any("Twitter" in (q.speaker or "") for q in quotes)
+
+
+def test_the_issuer_of_a_statement_is_its_source(shared_data: Path) -> None:
+    """Sadiq Khan's statement was filed under "76-year", the speaker before it: "X issued a statement that
+    said …" is X's."""
+    found = speakers(shared_data, "f5f5577d9812", "London Mayor Sadiq Khan issued a statement")
+    assert found == [("London Mayor Sadiq Khan", "reported")]
+
+
+def test_a_person_before_a_place_and_after_a_thing(shared_data: Path) -> None:
+    """ "…, the brother of the gunman, Eric Paddock, from Orlando, said." was filed under Orlando and
+    "Yesterday's plea, said Keith Ashdown, …" under "Yesterday's plea"."""
+    brother = speakers(shared_data, "856d5e49e63d", "The attacker did not affiliate himself")
+    assert brother == [("Eric Paddock", "reported")]
+    plea = speakers(shared_data, "wns-038-5", "Yesterday's plea, said Keith Ashdown")
+    assert [speaker for speaker, _ in plea] == ["Keith Ashdown"]

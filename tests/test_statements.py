@@ -41,6 +41,21 @@ FURNITURE = [  # what the issue saw as fact rows, captions and summary sentences
     "اقرأ أيضا: كوريا الشمالية تطلق صاروخا",
     "ALPHA BRAVO CHARLIE DELTA ECHO FOXTROT GOLF HOTEL",
     "Council | Politics | World news",
+    # subscription and error widgets, credits and hand-offs (reader's check of e111f95), in every language
+    "Thank you for subscribing.",
+    "An error has occurred.",
+    "Please try again later.",
+    "You must select a newsletter to subscribe to.",
+    "Get the Mach newsletter.",
+    "(Courtesy of Cincinnati Zoo and Botanical Garden)",
+    "Ed Schultz has more.",
+    "Veuer's Lindsey Granger has more.",
+    "Ocorreu um erro. Tente novamente mais tarde.",
+    "Inscreva-se para receber as notícias do dia no seu e-mail.",
+    "Se ha producido un error, inténtelo de nuevo.",
+    "Ein Fehler ist aufgetreten, bitte versuchen Sie es später.",
+    "Abonnez-vous à notre lettre d'information quotidienne.",
+    "Iscriviti alla newsletter per ricevere le notizie del giorno.",
 ]
 STATEMENTS = [
     "Reuters reported that the missile flew over Japan.",
@@ -56,6 +71,12 @@ STATEMENTS = [
     "US President Donald Trump has attacked Democrats for rejecting his proposals.",  # not a section label
     "World Health Organization officials said cases were rising.",
     "Health Secretary Matt Hancock said the plan would work.",
+    "The net firm estimates that if enough people sign up and download the tool, spammers could pay.",
+    "Phar Kim Beng is a regular contributor to Asia Times Online.",
+    "Ballmer says only about 10 junk e-mails make it into his e-mail inbox each day.",
+    "The company added that players who sign up will get an advance look at the new features.",
+    "An error in the software has occurred twice this year, the company said.",
+    "Rescue teams will try again later on Tuesday, officials said.",
 ]
 
 
@@ -196,6 +217,27 @@ def test_a_clock_time_does_not_cut_a_statement_in_two(shared_data: Path) -> None
 
 
 @pytest.mark.parametrize(
+    ("article_id", "statement"),
+    [
+        ("c6ace074e5d1510809c24c2cb98fedf149ba5c8774c73157335a0421",
+         "After taking off at 11:36 a.m. PST, the plane returned to Los Angeles International Airport"),
+        ("909dade37426d1486d1390f715d97649265512dc4aefe80bd706dfc6",
+         "The flight left Los Angeles International Airport at 11:36 a.m. Tuesday and returned at 7:33 p.m."),
+    ],
+)  # fmt: skip
+def test_a_time_zone_or_day_after_a_clock_time_goes_on(shared_data: Path, article_id: str, statement: str):
+    """ "After taking off at 11:36 a.m." was a ★ fact row, "PST, the plane returned …" another."""
+    row = _article(shared_data, "giveme5w1h.jsonl", article_id)
+    kept = statement_sentences(row["text"], "en")
+    assert any(s.startswith(statement) for s in kept)
+    assert not any(s.startswith(("PST", "Tuesday and")) for s in kept)
+    assert statement_sentences("It launched at 9 a.m. EST. The crowd cheered for an hour.", "en") == [
+        "It launched at 9 a.m. EST.", "The crowd cheered for an hour."]
+    assert statement_sentences("The talks began at 10 a.m. Officials said nothing new.", "en") == [
+        "The talks began at 10 a.m.", "Officials said nothing new."]
+
+
+@pytest.mark.parametrize(
     ("sentence", "dateline"),
     [
         ("SEOUL, South Korea — There was one state event Kim Jong-un never missed.", "SEOUL, South Korea — "),
@@ -203,6 +245,18 @@ def test_a_clock_time_does_not_cut_a_statement_in_two(shared_data: Path) -> None
         ("WASHINGTON (AP) — The Senate voted.", "WASHINGTON (AP) — "),
         ("Obama, Clinton — and others went to the rally.", ""),
         ("SEOUL, south of the border — trade resumed.", ""),
+        ("TOKYO/SEOUL - North Korea fired a missile.", "TOKYO/SEOUL - "),
+        ("SEOUL/UNITED NATIONS, Aug 30 (Reuters) - The U.N. met.",
+         "SEOUL/UNITED NATIONS, Aug 30 (Reuters) - "),
+        ("BAGHDAD, Iraq, Dec. 22, 2004 — Soldiers gave aid.", "BAGHDAD, Iraq, Dec. 22, 2004 — "),
+        ("NEW YORK (CNN/Money) - Kmart is buying Sears.", "NEW YORK (CNN/Money) - "),
+        ("São Paulo - Foi libertada a mãe do atacante.", "São Paulo - "),
+        ("Obama — who won — spoke.", ""),
+        ("Obama - the president - spoke.", ""),
+        ("So I'm -- I mean, my feeling is that.", ""),
+        ("STS-101 will be the third U.S. mission.", ""),
+        ("A FIRE - BOMB attack on a bank in Athens left three people dead.", ""),
+        ("The U.N. said it was a banned test.", ""),
     ],
 )
 def test_datelines_with_a_region(sentence: str, dateline: str) -> None:
@@ -210,6 +264,65 @@ def test_datelines_with_a_region(sentence: str, dateline: str) -> None:
     from storyweave.analyse.statements import dateline_length
 
     assert sentence[: dateline_length(sentence)] == dateline
+
+
+@pytest.mark.parametrize(
+    ("name", "article_id", "dateline", "statement"),
+    [
+        ("giveme5w1h.jsonl", "041635172e54fa4335cdca6ac7ac4b8970673c1c10b7828bb3f3a796", "NEW YORK — ",
+         "Actress Uma Thurman, in long-awaited remarks"),
+        ("giveme5w1h.jsonl", "93a37a20d29ccaf544a7eaf0a723902f5e46942946f8ed2fa85ea313", "SAO PAULO (AP) — ",
+         "Williams' veteran driver Felipe Massa failed"),
+        ("giveme5w1h.jsonl", "2989428ad5737c66b7832be5344f2c2fc6086447c32fe93b0b8fd079",
+         "TOKYO/SEOUL (Reuters) - ", "North Korea fired a ballistic missile"),
+        ("wikinews.jsonl", "wns-070-2", "São Paulo - ", "Foi libertada na manhã desta sexta-feira"),
+        ("wikinews.jsonl", "wns-082-1", "BEIJING, Dec. 29 (Xinhuanet) -- ",
+         "The United States is responsible"),
+    ],
+)  # fmt: skip
+def test_datelines_are_no_part_of_a_statement(shared_data: Path, name, article_id, dateline, statement):
+    """Fact rows kept "DALLAS — …", "SAO PAULO (AP) — …" in 31 of 63 stories, and the dateline became the
+    speaker of what the article quoted ("NEW YORK" for Uma Thurman's words)."""
+    row = _article(shared_data, name, article_id)
+    assert f"{dateline}{statement}" in row["text"]
+    kept = statement_sentences(row["text"], row.get("lang"))
+    assert any(s.startswith(statement) for s in kept)
+    assert not any(dateline.strip(" -—") in s for s in kept if statement in s)
+
+
+def test_a_dateline_is_no_speaker(shared_data: Path) -> None:
+    """Uma Thurman's words were filed under "NEW YORK", the dateline before the article's first sentence."""
+    from storyweave.analyse.quotes import extract_quotes
+
+    thurman = "041635172e54fa4335cdca6ac7ac4b8970673c1c10b7828bb3f3a796"
+    row = _article(shared_data, "giveme5w1h.jsonl", thurman)
+    quotes = extract_quotes(statement_sentences(row["text"], "en"), row["id"], "en")
+    assert quotes and not any("NEW YORK" in (q.speaker or "") for q in quotes)
+    assert "Thurman" in (quotes[0].speaker or "")
+
+
+@pytest.mark.parametrize(
+    ("article_id", "furniture"),
+    [
+        ("08850d993c9b233780e47157f7139806c2bcc2d32f8890a449d17fab", "not a robot"),
+        ("08850d993c9b233780e47157f7139806c2bcc2d32f8890a449d17fab", "Thank you for subscribing."),
+        ("08850d993c9b233780e47157f7139806c2bcc2d32f8890a449d17fab", "An error has occurred."),
+        ("08850d993c9b233780e47157f7139806c2bcc2d32f8890a449d17fab", "Please try again later."),
+        ("08850d993c9b233780e47157f7139806c2bcc2d32f8890a449d17fab", "You agree to receive"),
+        ("071e141c216547f83e2b50a63a728163fa9527e337032e9eb84882d6", "Enter your email address"),
+        ("e0ff5adbdbd19e4bb271818149bbf8e063bf8a52b8429f8af48599cd", "Get daily updates directly to your"),
+        ("87176868fabe9f788d545b3645454a2ae24bacab24f4ec78b0df926c", "(Courtesy of Cincinnati Zoo"),
+        ("666122ed40cea2b4724b927045d8793610e54c06e111328a56a20ec8", "Ed Schultz has more."),
+        ("af997466c1ced309896da42a06a3c3f90a012b355d7e3db86f9fee07", "Contributor Russia shares"),
+    ],
+)
+def test_widgets_credits_and_hand_offs_are_no_statements(shared_data: Path, article_id: str, furniture: str):
+    """The NYT newsletter widget was a fact row on every page with an NYT article; the Croydon and F1 pages
+    kept their e-mail forms, the zoo its picture credit, the video its hand-off ("Ed Schultz has more.")."""
+    row = _article(shared_data, "giveme5w1h.jsonl", article_id)
+    assert furniture in row["text"]
+    kept = statement_sentences(row["text"], "en")
+    assert len(kept) > 3 and not any(furniture in s for s in kept)
 
 
 def test_a_quotation_after_a_quoted_sentence_end_is_a_new_sentence() -> None:

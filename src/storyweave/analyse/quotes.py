@@ -22,7 +22,9 @@ names; a definite description refers back ("the official", "the carpet fitter", 
 `_Resolver._described`), "the paper" to the newspaper named last. A quote with no attribution of its own
 that follows a quote of a known speaker ("A," X said. "B.") continues it and is joined to it; one after a
 sentence ending in ":" takes that sentence's speaker. Headline-like lines without final punctuation (link
-text) are not reported speech. Measured by `scripts/eval_quotes.py` (see `quote_eval`).
+text) are not reported speech; a short quoted span of capitalised words is a title ("Pulp Fiction"), not a
+quote; an abstract noun ("criticism", "initiative") or a thing a "which/that" clause hangs off ("a rocket that
+promises …") is no speaker. Measured by `scripts/eval_quotes.py` (see `quote_eval`).
 
 Other languages (and English without the model) keep the quote scan and take as speaker the capitalised
 name right before or after a cue word of their language (dijo, sagte, a déclaré, disse, ha detto, قال …).
@@ -79,6 +81,8 @@ Reuters said …")."""
 ISSUED = wordset("statement release communique communiqué announcement declaration")
 """What an organisation issues: "a statement said" without a name is the organisation that spoke last."""
 _OWNER_PREPOSITIONS = frozenset(["from", "of", "by"])
+_ISSUING = wordset("issue release publish post send put tweet")
+"""Verbs whose subject is the source of the document they take: "X issued a statement that said …"."""
 _PERSON_PRONOUNS = frozenset(["he", "she", "him", "her"])
 _GROUP_PRONOUNS = frozenset(["they", "them"])
 _NON_SPEAKER_PRONOUNS = frozenset(["this", "that", "which", "who", "what", "i", "we", "you", "one"])
@@ -123,6 +127,21 @@ _NEW_PERSON_NOUNS = _PERSON_TITLES | _UNNAMED
 """Roles that may introduce someone not named before ("the mayor"), unlike descriptions that refer back."""
 _PERSON_SUFFIXES = ("fitter", "worker", "keeper", "maker", "seller", "owner", "-old")
 """Person nouns by their ending ("the carpet fitter", "the 21-year-old")."""
+_AGENTS = _INSTITUTIONS | wordset(
+    "company firm group government police military army party union team club network station media airline "
+    "bank carrier manufacturer regulator regime state leadership family campaign organisation organization "
+    "coalition federation association opposition embassy consulate court council committee board parliament "
+    "administration commission delegation foundation community authority university majority minority "
+    "charity "
+    "city executive representative relative detective prosecution defence defense intelligence presidency "
+    "legislature management department people public utility celebrity personality operative native captive "
+    "collective alliance audience conference brotherhood nation corporation institution division movement "
+    "witness eyewitness business publication constitution"
+)
+"""Collective nouns that speak ("the company said", "the prosecution argued", "the administration, which
+said …"), though their endings are those of abstract nouns."""
+_ABSTRACT_ENDINGS = ("ism", "ness", "ity", "ment", "tion", "sion", "ance", "ence", "ive", "ship", "hood")
+"""Endings of abstract nouns ("criticism", "initiative", "announcement"), which are no speakers."""
 _PHRASE_PREPOSITIONS = frozenset(["of", "in", "at", "for", "with", "from"])
 _GENDER = {"he": "m", "him": "m", "his": "m", "mr": "m", "sir": "m", "lord": "m",
            "she": "f", "her": "f", "hers": "f", "mrs": "f", "ms": "f", "lady": "f"}  # fmt: skip
@@ -230,9 +249,27 @@ class _Quoted:
 
 
 def _long(quoted: _Quoted, text: str) -> list[_Span]:
-    """Quotes, not scare quotes: MIN_QUOTE_WORDS words, or two when the quote opens the sentence."""
+    """Quotes, not scare quotes nor titles: MIN_QUOTE_WORDS words, or two when the quote opens the
+    sentence, and not a title (`_title`)."""
     least = [MIN_OPENING_QUOTE_WORDS if quoted.opens(s) else MIN_QUOTE_WORDS for s in quoted.spans]
-    return [s for s, n in zip(quoted.spans, least, strict=True) if len(words(text[s.start : s.end])) >= n]
+    return [
+        s for s, n in zip(quoted.spans, least, strict=True)
+        if len(words(text[s.start : s.end])) >= n and not _title(text[s.start : s.end])
+    ]  # fmt: skip
+
+
+TITLE_MAX_WORDS = 8
+_TITLE_JOINERS = wordset("a an the of in on at to for and or with from vs. vs by de la le")
+
+
+def _title(quote: str) -> bool:
+    """ "Pulp Fiction", "Home Alone 2: Lost in New York.", ‘This PS4’: a short quoted span whose every word is
+    capitalised (or a number, or a joiner after the first word) names a work, a slogan or a menu, not speech;
+    speech has small words ("“Thank you,” she said")."""
+    tokens = quote.split()
+    if not 0 < len(tokens) <= TITLE_MAX_WORDS or not tokens[0][:1].isupper():
+        return False
+    return all(t[:1].isupper() or t[:1].isdigit() or t.casefold() in _TITLE_JOINERS for t in tokens[1:])
 
 
 def _quoted(text: str, span: _Span) -> str:
@@ -358,10 +395,21 @@ def _one_phrase(token) -> _Speaker | None:
         if near and (child.dep_ == "amod" or child.dep_ == "prep" and child.lower_ in _PHRASE_PREPOSITIONS):
             hi = child.right_edge.i
     noun = token.lemma_.casefold()
+    if not _may_speak(token):
+        return None  # "Mr. Trump's criticism of China came after …, reported …"
     person = token.tag_ == "NN" and (noun in _ROLES or noun.endswith(_PERSON_SUFFIXES))
     definite = any(c.dep_ == "det" and c.lower_ == "the" for c in token.children) and hi == token.i
     role = noun if definite and person else None
     return _Speaker(_clean_name(token.doc[lo : hi + 1].text), person, role=role)
+
+
+def _may_speak(noun) -> bool:
+    """Whether a common noun names someone who can speak: a person ("the official", "the carpet fitter"), a
+    body ("the company", "the ministry"), or any noun that is not abstract ("experts", "developers") —
+    not "the criticism", "a so-called initiative"."""
+    lemma = noun.lemma_.casefold()
+    person = lemma in _ROLES or lemma.endswith(_PERSON_SUFFIXES)
+    return person or lemma in _AGENTS or not lemma.endswith(_ABSTRACT_ENDINGS)
 
 
 def _left_out(token, institution: bool) -> bool:
@@ -402,6 +450,10 @@ def _credited(thing) -> _Speaker | None:
             owner = next((c for c in child.children if c.dep_ == "pobj"), None)
             if owner is not None and child.i == thing.i + 1:
                 return _one_phrase(owner)
+    issued = thing.dep_ == "dobj" and thing.head.lemma_ in _ISSUING
+    issuer = next((c for c in thing.head.children if c.dep_ == "nsubj"), None) if issued else None
+    if issuer is not None and issuer.lower_ not in _NON_SPEAKER_PRONOUNS:
+        return _one_phrase(issuer)  # "Sadiq Khan issued a statement that said …" → Sadiq Khan
     if thing.lower_ in ("paper", "newspaper"):
         return PRESS
     return ISSUER if thing.lemma_.casefold() in ISSUED else NOBODY
@@ -419,17 +471,44 @@ def _subject(verb):
         return None
     if verb.dep_ == "relcl":
         subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
-        return verb.head if subject is not None and subject.lower_ in _RELATIVE_PRONOUNS else subject
+        if subject is None or subject.lower_ not in _RELATIVE_PRONOUNS:
+            return subject
+        return verb.head if subject.lower_ == "who" or _thing_may_speak(verb.head) else None
     node = verb
     for _ in range(4):
         subjects = [c.nbor(-2) if _after_hyphen(c) else c for c in node.children if c.dep_ == "nsubj"]
-        if subjects:  # the one nearest the verb: "SEOUL (Reuters) - North Korea said" → North Korea
-            return min(subjects, key=lambda c: abs(c.i - node.i))
+        if subjects:  # the nearest ("SEOUL (Reuters) - North Korea said" → North Korea), a name first at
+            # equal distance ("Yesterday's plea, said Keith Ashdown, …" → Keith Ashdown)
+            return min(subjects, key=lambda c: (abs(c.i - node.i), _entity_of(c) is None))
         if node.dep_ in ("advcl", "conj", "xcomp") and node.head is not node:
             node = node.head
         else:
             return None
     return None
+
+
+def _moved_by_thing(verb, subject) -> bool:
+    """ "the revised offer may entice shareholders to demand …": a cue in an infinitive after an object has
+    the object for its speaker, never a thing that moves it to speak; such a sentence names no speaker."""
+    node = verb
+    for _ in range(4):
+        if node is subject.head or node.head is node:
+            return False
+        if node.dep_ == "xcomp" and any(c.dep_ == "dobj" for c in node.head.children):
+            return not (subject.lower_ in _PRONOUNS or _thing_may_speak(subject))
+        node = node.head
+    return False
+
+
+def _thing_may_speak(noun) -> bool:
+    """Whether the noun a "which"/"that" clause of saying hangs off can speak: a name, a person, a body, a
+    document that credits someone — not "a large orbital-class rocket that promises …" nor "a so-called
+    initiative, which calls for …"."""
+    if noun.pos_ == "PROPN" or _entity_of(noun) is not None:
+        return True
+    lemma = noun.lemma_.casefold()
+    known = lemma in _ROLES or lemma in _AGENTS or lemma in INANIMATE_SOURCES
+    return known or lemma.endswith(_PERSON_SUFFIXES)
 
 
 def _content(child) -> bool:
@@ -486,14 +565,20 @@ def _colon_speaker(doc, span: _Span) -> _Speaker | None:
     return None
 
 
+NAMED_BEFORE = 3
+NAMED_BEFORE_PERSON = 6
+"""Tokens between a cue the parse left without a subject and the name before it: a person may stand a
+little further off than a place ("…, the brother of the gunman, Eric Paddock, from Orlando, said")."""
+
+
 def _named_before(doc, verb, quoted: _Quoted) -> _Speaker | None:
     """A cue verb the parse left without a subject ("“…,” Japan's Ambassador …, Koro Bessho, told
-    reporters"): the nearest person named just before it, outside the quotes."""
-    for ent in reversed(doc.ents):
-        near = ent.end <= verb.i and verb.i - ent.end <= 3
-        if near and ent.label_ in _NAMED and ent[0].idx not in quoted:
-            return _Speaker(_clean_name(ent.text), ent.label_ == "PERSON")
-    return None
+    reporters"): the nearest person named just before it, else the nearest name, outside the quotes."""
+    before = [e for e in reversed(doc.ents) if e.end <= verb.i and e.label_ in _NAMED]
+    before = [e for e in before if e[0].idx not in quoted]
+    person = next((e for e in before if e.label_ == "PERSON" and verb.i - e.end <= NAMED_BEFORE_PERSON), None)
+    named = person or next((e for e in before if verb.i - e.end <= NAMED_BEFORE), None)
+    return None if named is None else _Speaker(_clean_name(named.text), named.label_ == "PERSON")
 
 
 def _trailing(doc, verb, subject) -> bool:
@@ -539,7 +624,8 @@ def _attribute(doc, quoted: _Quoted) -> tuple[_Speaker | None, object, bool, lis
     for verb, clause in _cues(doc, quoted):
         subject = _subject(verb)
         if subject is not None and subject.idx not in quoted:
-            speaker = _antecedent(subject, quoted) or _phrase(subject)
+            moved = _moved_by_thing(verb, subject)
+            speaker = None if moved else _antecedent(subject, quoted) or _phrase(subject)
         else:
             speaker = _named_before(doc, verb, quoted) if subject is None else None
         if speaker is not None:

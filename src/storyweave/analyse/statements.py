@@ -57,7 +57,15 @@ _FURNITURE_ANYWHERE = re.compile(
     r"|\b(?:toggle|Hide) [Cc]aption\b|\bEnlarge this image\b|\bReplay More Videos\b|\bJUST WATCHED\b"
     r"|\bMUST WATCH\b|\(@\w|\bmade available by\b|\bvia AP\)|\bis not responsible for the content\b"
     r"|\bFind out what's happening in the world\b|\bplease refresh your browser\b"
-    r"|\bthe story id may be invalid\b|\bcontinue to encounter difficulties\b",
+    r"|\bthe story id may be invalid\b|\bcontinue to encounter difficulties\b"
+    rf"|\b(?:{_AGENCIES})(?: Images)? - (?:Contributor|{_AGENCIES})\b"  # "Getty - Contributor Russia …"
+    # subscription widgets, in every supported language ("Newsletter Sign Up … verify you're not a robot")
+    r"|(?i:\bnot a robot\b|\bcontinue reading the main story\b"
+    r"|\bthank(?:s| you) for (?:subscribing|signing up)\b"
+    r"|\byour (?:e-?mail )?inbox\b|\benter (?:your|an|a valid) e-?mail\b|\be-?mail address is invalid\b"
+    r"|\binvalid e-?mail\b|\balready subscribed\b|\bcould not subscribe\b|\byou agree to receive\b"
+    r"|\binscreva-se\b|\bcadastre-se\b|\bsuscr[ií]bete\b|\bjetzt abonnieren\b|\bnewsletter abonnieren\b"
+    r"|\binscrivez-vous\b|\babonnez-vous\b|\biscriviti\b|اشترك في النشرة)",
 )
 _OPENING_PROMPTS = (
     # English
@@ -80,16 +88,34 @@ _OPENING_PROMPTS = (
     "leggi anche", "leggi di più", "condividi", "seguici", "pubblicità", "aggiornato:", "pubblicato:",
     # Arabic
     "اقرأ أيضا", "اقرأ أيضاً", "شارك", "تابعونا", "إعلان",
+    # a subscription or error widget's messages and a picture's courtesy credit, in every language
+    "an error has occurred", "an error occurred", "please try again", "try again later", "please enter",
+    "please verify", "you must select", "view all", "courtesy of", "(courtesy of", "get daily updates",
+    "ocorreu um erro", "tente novamente", "cortesia de", "(cortesia de", "se ha producido un error",
+    "ha ocurrido un error", "inténtelo de nuevo", "cortesía de", "(cortesía de", "ein fehler ist aufgetreten",
+    "bitte versuchen sie es", "une erreur s'est produite", "une erreur est survenue", "veuillez réessayer",
+    "si è verificato un errore", "riprova più tardi", "حدث خطأ", "يرجى المحاولة",
 )  # fmt: skip
-"""Openings of share/comment prompts, credits and time stamps. A short line (≤ PROMPT_MAX_WORDS) opening with
-one is furniture; a long sentence may open the same way and still state something."""
+"""Openings of share/comment prompts, credits, time stamps and widget messages. A short line (≤
+PROMPT_MAX_WORDS) opening with one is furniture; a long sentence may open the same way and still state
+something."""
 _CAPTION_OPENINGS = (
     "photos:", "photo:", "pictures:", "gallery:", "video:", "watch:", "listen:", "fotos:", "foto:", "vídeo:",
     "galería:", "galeria:", "bilder:", "bildergalerie:", "diaporama:", "chat with us", "external links",
     "destaques", "highlights", "top stories", "most read", "mais lidas", "más leídas", "comunicar erros",
+    "newsletter sign up", "sign up", "about us /",
 )  # fmt: skip
 """Openings of gallery and video captions and of page prompts ("Photos: North Korea launches rocket The …",
 CNN's "Chat with us in Facebook Messenger."): furniture at any length."""
+_NEWSLETTER_WORDS = wordset("newsletter newsletters boletín boletim informativo")
+_READER_WORDS = wordset(
+    "you your get subscribe sign usted suscríbete você inscreva vous votre abonnez sie ihr ihre voi iscriviti"
+)
+"""A newsletter named to the reader ("The Bits newsletter will keep you updated …", "You must select a
+newsletter to subscribe to.") is the page's advertisement for itself, not the article's statement."""
+_HAND_OFFS = ("has more.", "have more.", "has the story.", "has the details.", "has details.", "reports.")
+HAND_OFF_MAX_WORDS = 6
+"""A video's hand-off to its presenter ("Ed Schultz has more.", "Veuer's Lindsey Granger has more.")."""
 _PICTURE_WORDS = wordset("image photo picture photograph screenshot handout still")
 _PICTURE_OPENERS = wordset("a an this the in")
 _PICTURE_OPENINGS = _PICTURE_OPENERS | _PICTURE_WORDS
@@ -192,6 +218,10 @@ def is_statement(sentence: str, lang: str | None = None) -> bool:
         len(tokens) <= PROMPT_MAX_WORDS and folded.startswith(_OPENING_PROMPTS)
     ):
         return False
+    if _NEWSLETTER_WORDS.intersection(tokens) and _READER_WORDS.intersection(tokens):
+        return False
+    if len(tokens) <= HAND_OFF_MAX_WORDS and folded.endswith(_HAND_OFFS):
+        return False
     if _picture_caption(tokens) or (text.startswith("[") and text.endswith("]")):
         return False  # a caption, or a bracketed link to another story ("[North Korea announces plan …]")
     if len(tokens) <= BYLINE_MAX_WORDS and _BYLINE.match(text) and _all_names(text.split(" ", 1)[1]):
@@ -199,10 +229,17 @@ def is_statement(sentence: str, lang: str | None = None) -> bool:
     return not (_is_timestamp(tokens, text) or _section_label(text, tokens))
 
 
-_DATELINE_CAPS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ .,'-")
+_DATELINE_CAPS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ .,'-/")
+"""Characters of a capitalised place; "/" joins two ("TOKYO/SEOUL -", "SEOUL/WASHINGTON (Reuters) -")."""
 _DATELINE_AGENCIES = tuple(f"({agency})" for agency in (*AGENCIES, "CNN"))
 """CNN signs datelines like an agency, but no pictures ("CNN/ORC poll" is no credit)."""
 _DASHES = "—–-"
+_MONTHS = wordset(
+    "jan feb mar apr may jun jul aug sep sept oct nov dec "
+    "january february march april june july august september october november december"
+)
+"""Months a dated dateline names after its place ("BEIJING, Dec. 29 (Xinhuanet) --")."""
+MAX_TITLED_PLACE_WORDS = 3
 
 
 def _skip(text: str, i: int, chars: str) -> int:
@@ -211,18 +248,45 @@ def _skip(text: str, i: int, chars: str) -> int:
     return i
 
 
+def _word_end(text: str, i: int, accept) -> int:
+    """End of the run of characters from i that `accept` takes (at most MAX_DATELINE of them)."""
+    end = i
+    while end < len(text) and end - i < MAX_DATELINE and accept(text[end]):
+        end += 1
+    return end
+
+
+def _dated(text: str, k: int) -> int:
+    """End of a date after a place at k (", Dec. 29", ", Dec. 22, 2004", ", Oct 19"), else k."""
+    if not text.startswith(", ", k):
+        return k
+    month_end = _word_end(text, k + 2, str.isalpha)
+    if text[k + 2 : month_end].casefold() not in _MONTHS:
+        return k
+    day = _skip(text, month_end, ". ")
+    day_end = _word_end(text, day, str.isdigit)
+    if not 0 < day_end - day <= 2 or day == month_end:
+        return k
+    year_end = _word_end(text, day_end + 2, str.isdigit) if text.startswith(", ", day_end) else day_end
+    return year_end if year_end - day_end == 6 else day_end
+
+
 def _after_dash(text: str, k: int) -> int:
-    """End of "(Agency) — " at k (the agency part optional), or -1 when no dash follows."""
+    """End of "[, date] (Agency) — " at k (date and agency optional), or -1 when no dash follows."""
+    dated = _dated(text, k)
+    k = dated + 1 if dated > k and text.startswith(" (", dated) else dated
     if k < len(text) and text[k] == "(":
         close = k + 1
         while close < len(text) and close - k <= MAX_DATELINE and (text[close].isascii() and (
-            text[close].isalpha() or text[close] in " .")):  # fmt: skip
+            text[close].isalpha() or text[close] in " ./")):  # fmt: skip
             close += 1
         if close < len(text) and text[close] == ")" and close > k + 1:
             k = close + 1
-    k = _skip(text, k, " \t")
-    dashes = _skip(text, k, _DASHES)
-    return _skip(text, dashes, " \t") if dashes > k else -1
+    spaced = _skip(text, k, " \t")
+    dashes = _skip(text, spaced, _DASHES)
+    end = _skip(text, dashes, " \t")
+    hyphen_in_word = text[spaced:dashes] == "-" and spaced == k and end == dashes  # "STS-101"
+    return end if dashes > spaced and not hyphen_in_word else -1
 
 
 MAX_DATELINE = 41
@@ -232,15 +296,19 @@ MAX_DATELINE = 41
 def dateline_length(text: str) -> int:
     """Characters a dateline opening `text` takes ("SEOUL, South Korea —", "(Reuters) -"), 0 when none.
 
-    A capitalised place of 3 to MAX_DATELINE characters (capitals, spaces, . , ' -), an optional
-    "(Agency)", then dashes; or "(AP)", "(Reuters)" … with optional dashes. Bounded loops, no regex."""
+    A capitalised place of 3 to MAX_DATELINE characters (capitals, spaces, . , ' - and / between places),
+    an optional date and "(Agency)", then dashes; or "(AP)", "(Reuters)" … with optional dashes; or a
+    title-case place of 1 to 3 words, a spaced dash and a capital ("São Paulo - Foi libertada …"; not
+    "Obama — who …"). Bounded loops, no regex."""
     start = _skip(text, 0, " \t\n")
     for agency in _DATELINE_AGENCIES:
         if text.startswith(agency, start):
             end = _skip(text, start + len(agency), " \t")
             return _skip(text, _skip(text, end, _DASHES), " \t")
-    if start >= len(text) or not ("A" <= text[start] <= "Z"):
+    if start >= len(text) or not text[start].isupper():
         return 0
+    if not ("A" <= text[start] <= "Z") or text.startswith("A ", start):  # "A FIRE - BOMB attack …"
+        return _titled_place(text, start)
     run = start + 1
     while run < len(text) and run - start < MAX_DATELINE and text[run] in _DATELINE_CAPS:
         run += 1
@@ -248,7 +316,26 @@ def dateline_length(text: str) -> int:
         end = _after_dash(text, k)
         if end >= 0:
             return end
-    return _region_dateline(text, start, run)
+    return _region_dateline(text, start, run) or _titled_place(text, start)
+
+
+def _titled_place(text: str, start: int) -> int:
+    """ "São Paulo - Foi libertada …", "Wien - Nach der Wiederwahl …": 1 to MAX_TITLED_PLACE_WORDS words,
+    each a capital then small letters, a dash between spaces and a capital after it."""
+    i = start
+    for _ in range(MAX_TITLED_PLACE_WORDS):
+        end = _word_end(text, i, str.isalpha)
+        if end - i < 2 or not text[i].isupper() or not text[i + 1 : end].islower():
+            return 0
+        if text.startswith(" ", end) and end + 1 < len(text) and text[end + 1] in _DASHES:
+            dashes = _skip(text, end + 1, _DASHES)
+            after = dashes + 1
+            ok = text.startswith(" ", dashes) and after < len(text) and text[after].isupper()
+            return after if ok else 0
+        if not text.startswith(" ", end):
+            return 0
+        i = end + 1
+    return 0
 
 
 def _region_dateline(text: str, start: int, run: int) -> int:
@@ -308,12 +395,18 @@ def _stamp(token: str) -> bool:
         "h" in token and digits == len(token) - 1 and token[0].isdigit()))  # fmt: skip
 
 
+_SOCIAL = (["Twitter"], ["Instagram"], ["Facebook"], ["YouTube"], ["TikTok"])
+"""Sites a picture is credited to with its poster's handle ("Twitter / @ForIamPJ Zoo directors …")."""
+
+
 def clean_statement(sentence: str) -> str:
-    """`sentence` without what the page glued to it: a leading time stamp or dash ("17/12/2004 - 08h29 …",
+    """`sentence` without what the page glued to it: a social picture credit ("Twitter / @ForIamPJ …"), a
+    leading time stamp or dash ("17/12/2004 - 08h29 …",
     "— SpaceX's hot new rocket …"), a leading all-caps heading ("FALCON HEAVY LAUNCH If all goes …") and a
     trailing ad label ("… mãe do jogador Robinho Publicidade"). Bounded loops over words, no regex."""
     tokens = sentence.split()
-    start = 0
+    credited = tokens[:1] in _SOCIAL and tokens[1:2] == ["/"] and tokens[2:3] and tokens[2][:1] == "@"
+    start = 3 if credited else 0
     while start < min(len(tokens), GLUE_MAX_WORDS) and _stamp(tokens[start]):
         start += 1
     run = start

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 import pysbd
 from pysbd.languages import LANGUAGE_CODES
 
+from storyweave.analyse.statements import wordset
+
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _FALLBACK_SPLIT = re.compile(r"(?<=[.!?。！？])\s+(?=[\"“«„'‘(\[]?[A-Z0-9À-ÖØ-Þ\u0400-\u042f])")
@@ -62,25 +64,49 @@ def first_statement(text: str, lang: str | None = None) -> str | None:
 
 
 def _statements(text: str, lang: str | None) -> Iterator[str]:
-    from storyweave.analyse.statements import caption_paragraph, clean_statement
+    """A paragraph's opening sentences (up to its first statement) lose their dateline ("DALLAS — …",
+    "SAO PAULO (AP) — …", "TOKYO/SEOUL - …"): a place is no part of what the article states, and no
+    speaker of what it quotes."""
+    from storyweave.analyse.statements import caption_paragraph, clean_statement, dateline_length
 
     for paragraph in (text or "").split("\n"):
         if paragraph.strip() and not caption_paragraph(paragraph):
+            opening = True
             for sentence in _rejoined(split_sentences(paragraph, lang)):
-                cleaned = clean_statement(sentence)
+                cleaned = clean_statement(sentence[dateline_length(sentence) :] if opening else sentence)
                 if is_statement(sentence, lang) and is_statement(cleaned, lang):
+                    opening = False
                     yield cleaned
 
 
 _CLOCK_ENDS = ("a.m.", "p.m.", "A.M.", "P.M.")
+_TIME_ZONES = wordset(
+    "PST PDT EST EDT CST CDT MST MDT AKST AKDT HST ET PT CT MT GMT UTC BST IST CET CEST EET EEST WET WEST "
+    "MSK KST JST HKT SGT AEST AEDT AWST NZST NZDT WIB BRT ART"
+)
+"""Zones written after a clock time ("11:36 a.m. PST, the plane …"): the splitter takes "a.m." for an end."""
+_WEEKDAYS = wordset("Monday Tuesday Wednesday Thursday Friday Saturday Sunday")
+_GOING_ON = wordset("and or but at in on to from before after when local morning afternoon evening night")
+"""Words after a weekday that show the clause goes on ("at 11:36 a.m." + "Tuesday and returned at …")."""
+
+
+def _goes_on(sentence: str) -> bool:
+    """Whether `sentence` continues a clock time the sentence before it ended with: it opens with a time zone,
+    with "… time" ("North Korean time", "local time") or with a weekday the clause goes on after."""
+    head = sentence.split(maxsplit=3)
+    first = head[0].strip(",.;:()") if head else ""
+    if first in _TIME_ZONES or "time" in words(" ".join(head[:3])):
+        return True
+    return first in _WEEKDAYS and (head[0].endswith(",") or (len(head) > 1 and head[1] in _GOING_ON))
 
 
 def _rejoined(sentences: list[str]) -> list[str]:
-    """The splitter's cuts after a clock time undone where the sentence goes on with its time zone: "… the
-    rocket, launched at 9 a.m." + "North Korean time from a launch pad …" is one statement."""
+    """The splitter's cuts after a clock time undone where the sentence goes on with its time zone or day:
+    "… the rocket, launched at 9 a.m." + "North Korean time from a launch pad …", "After taking off at 11:36
+    a.m." + "PST, the plane returned …" are one statement each."""
     out: list[str] = []
     for sentence in sentences:
-        if out and out[-1].endswith(_CLOCK_ENDS) and "time" in words(" ".join(sentence.split()[:3])):
+        if out and out[-1].endswith(_CLOCK_ENDS) and _goes_on(sentence):
             out[-1] = f"{out[-1]} {sentence}"
         else:
             out.append(sentence)
