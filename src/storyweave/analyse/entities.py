@@ -390,9 +390,9 @@ def _merge_shortened(keys: list[str], by_key: dict[str, Entity], parent: dict[st
             elif (
                 longer[: len(words)] == words
                 and by_key[other].label == "PERSON"
-                and total[other] >= total[key]
+                and (total[other] >= total[key] or by_key[other].name.startswith(by_key[key].name + "-"))
             ):
-                starting.append(other)  # a person's last name left out; "San Francisco" is no university
+                starting.append(other)  # a person's last name left out (spaCy cuts Moon Jae-in to Moon Jae)
             elif longer[0] == words[0] and longer[-1] == words[-1] and all(w in rest for w in words):
                 parent[key] = other  # every word in order: a subsequence of the longer name
                 break
