@@ -103,8 +103,8 @@ def _inside_other_kind(alias: str, alias_label: str, name: str, label: str) -> b
     """A place inside a facility's or organisation's name (Tokyo in Tokyo Narita Airport): a different
     entity."""
     a, b = {name_key(w) for w in alias.split()}, {name_key(w) for w in name.split()}
-    other = "NAME" not in (alias_label, label) and _FAMILY.get(alias_label, "") != _FAMILY.get(label, "")
-    return other and a < b
+    kind = _FAMILY.get(alias_label)
+    return kind is not None and kind != _FAMILY.get(label) and label != "NAME" and a < b
 
 
 def check(articles: list[Article]) -> tuple[list, dict[str, list[str]]]:
@@ -145,11 +145,11 @@ def check(articles: list[Article]) -> tuple[list, dict[str, list[str]]]:
             table = canonical_key(name_key(alias)) == canonical_key(name_key(entity.name))
             if not shared and not table and name_key(alias) != initials and alias != entity.name:
                 found["merge_without_shared_word"].append(f"{alias} -> {entity.name}")
-            label = labels[alias]
+            label = labels.get(alias, entity.label)  # a name cut from its mention ("Mr Zhu") has none
             if _different_full_names(alias, entity.name) or _inside_other_kind(
                 alias, label, entity.name, entity.label
             ):
-                found["merge_changing_meaning"].append(f"{alias} ({labels[alias]}) -> {entity.name}")
+                found["merge_changing_meaning"].append(f"{alias} ({label}) -> {entity.name}")
     return entities, found
 
 

@@ -269,6 +269,11 @@ def clean_name(name: str) -> str:
         name = name[:-1]
     name = re.sub(r"['’]s$", "", name)
     name = re.sub(r"^(?:the|The)\s", "", name).strip(_EDGE_PUNCTUATION)
+    half = len(name) // 2
+    if (
+        name[half : half + 1] == " " and name[:half] == name[half + 1 :]
+    ):  # "Justin Timberlake Justin Timberlake"
+        name = name[:half]
     return "" if _DATE.fullmatch(name) else name
 
 
@@ -432,6 +437,15 @@ def _evidence(mentions: list[Mention]) -> list[tuple[Mention, str, str | None]]:
     return out
 
 
+def _surname_of(word: Entity, votes: Counter, person: Entity) -> bool:
+    """Whether a lone word is the surname of the one person of the story whose full name ends with it,
+    whatever spaCy took it for (Whiting, tagged ORG, is Charlie Whiting), but no company that a one-off span
+    ends ("Disgraced Samsung") and no place."""
+    return word.label in ("PERSON", "NAME") or (
+        word.label == "ORG" and (votes["PERSON"] > 0 or sum(person.counts.values()) > 1)
+    )
+
+
 def _root(parent: dict[str, str], key: str) -> str:
     while parent[key] != key:
         key = parent[key]
@@ -494,10 +508,9 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
         if entity.name.isupper() and key in acronyms and acronyms[key] != key:  # RAIB, KCNA
             parent[key] = acronyms[key]
             continue
-        if entity.label in ("PERSON", "ORG", "NAME") and len(surnamed.get(key, ())) == 1:
-            parent[key] = next(
-                iter(surnamed[key])
-            )  # a surname, whatever spaCy took it for: Whiting → Charlie Whiting
+        person = next(iter(surnamed[key])) if len(surnamed.get(key, ())) == 1 else None
+        if person and _surname_of(entity, labels[key], by_key[person]):
+            parent[key] = person
             continue
         containing = [
             k for k in edges.get(key, ())
