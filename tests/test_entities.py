@@ -111,8 +111,10 @@ def test_merge_rules_on_mentions() -> None:
     assert frozenset({"Energia", "Energiya"}) in merged(("Energiya", "ORG"), ("Energia", "ORG"))
     assert frozenset({"Europe", "European"}) not in merged(("Europe", "LOC"), ("European", "LOC"))
     # a surname alone joins the one full name that ends with it, whatever spaCy took it for
-    assert frozenset({"Whiting", "Charlie Whiting"}) in merged(
-        ("Charlie Whiting", "PERSON"), ("Whiting", "ORG")
-    )
+    whiting = ("Charlie Whiting", "PERSON")
+    assert frozenset({"Whiting", "Charlie Whiting"}) in merged(whiting, whiting, ("Whiting", "ORG"))
+    assert frozenset({"Samsung"}) in merged(
+        ("Disgraced Samsung", "PERSON"), ("Samsung", "ORG")
+    )  # a one-off span
     two = merged(("Charlie Whiting", "PERSON"), ("Anna Whiting", "PERSON"), ("Whiting", "ORG"))
     assert frozenset({"Whiting"}) in two  # two people end with it: which one is unknown
