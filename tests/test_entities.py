@@ -74,7 +74,11 @@ def test_types_follow_the_evidence_of_the_mentions(story) -> None:
     broadcom = story("g5w-62")
     assert broadcom["Qualcomm"].label == "ORG"  # "Qualcomm Inc"; tagged PERSON 49 times
     assert holder(story("g5w-10"), "Teigen").label == "PERSON"  # "Ms Teigen"; tagged ORG 12 times
-    assert holder(story("g5w-75"), "Whiting").label == "PERSON"
+    f1 = story("g5w-75")
+    assert holder(f1, "Whiting").label == "PERSON"
+    assert f1["Williams"].label == "ORG"  # "Williams driver …": a team, though tagged PERSON every time
+    assert holder(story("g5w-74"), "Trafalgar Square").label == "GPE"  # "in Trafalgar Square"
+    assert "Stupid" not in f1  # an adjective is no name
 
 
 def test_names_are_clean(story) -> None:
@@ -113,8 +117,5 @@ def test_merge_rules_on_mentions() -> None:
     # a surname alone joins the one full name that ends with it, whatever spaCy took it for
     whiting = ("Charlie Whiting", "PERSON")
     assert frozenset({"Whiting", "Charlie Whiting"}) in merged(whiting, whiting, ("Whiting", "ORG"))
-    assert frozenset({"Samsung"}) in merged(
-        ("Disgraced Samsung", "PERSON"), ("Samsung", "ORG")
-    )  # a one-off span
     two = merged(("Charlie Whiting", "PERSON"), ("Anna Whiting", "PERSON"), ("Whiting", "ORG"))
     assert frozenset({"Whiting"}) in two  # two people end with it: which one is unknown

@@ -235,10 +235,56 @@ def _recognise(sentences: tuple[str, ...], lang: str | None) -> tuple[tuple[str,
         return tuple(fallback_names(sentences))
     common = _common_words(sentences)
     return tuple(
-        (e.text, e.label_) for doc in docs for e in doc.ents
+        (e.text, _in_context(e)) for doc in docs for e in doc.ents
         if e.label_ in KEPT_LABELS and any(c.isalpha() for c in e.text)
         and not (len(e) == 1 and _opens_clause(doc.text, e.start_char) and e.text.casefold() in common)
+        and not (len(e) == 1 and (e[0].pos_ == "ADJ" or _exclaimed(e)))  # "Stupid": no name
     )  # fmt: skip
+
+
+def _exclaimed(entity) -> bool:
+    """Whether a word makes a sentence of its own ("'Stupid. What this race needs…'")."""
+    doc = entity.doc
+    return _opens_clause(doc.text, entity.start_char) and doc[entity.end : entity.end + 1].text in (
+        ".",
+        "!",
+        "?",
+    )
+
+
+_ROLES = wordset(
+    "executive founder investor president spokesman spokeswoman minister secretary leader coach driver "
+    "actor actress singer model star professor analyst director chairman chairwoman senator governor officer "
+    "author rapper comedian host player quarterback manager boss ceo mr mrs ms dr"
+)
+"""Words that stand right before a person's name ("former Facebook executive Chamath Palihapitiya")."""
+_CORPORATE_BEFORE = wordset(
+    "chipmaker company firm carmaker automaker startup retailer rival maker giant bank insurer newspaper "
+    "publisher conglomerate"
+)
+_CORPORATE_AFTER = wordset(
+    "shares stock inc corp ltd plc llc shareholders driver drivers newspaper daily data executives employees"
+)
+"""Words right after a company's or team's name ("Qualcomm shares", "Sauber driver", "Dealogic data")."""
+_PLACE_BEFORE = wordset("in near outside")
+
+
+def _in_context(entity) -> str:
+    """The entity's label, corrected where the words around it say otherwise: a person's role right before
+    it makes it a PERSON; company words around a "person" (before: "chipmaker X", after: "X shares", "X's
+    shares", "X driver") make it an ORG, and "in X" a place."""
+    doc, label = entity.doc, entity.label_
+    before = doc[entity.start - 1].lower_.rstrip(".") if entity.start > 0 else ""
+    after = [t.lower_ for t in doc[entity.end : entity.end + 2]]
+    if after[:1] in (["'s"], ["’s"], ["'"]):
+        after = after[1:]
+    if label != "PERSON" and before in _ROLES:
+        return "PERSON"
+    if label == "PERSON" and (before in _CORPORATE_BEFORE or after[:1] and after[0] in _CORPORATE_AFTER):
+        return "ORG"
+    if label == "PERSON" and before in _PLACE_BEFORE and doc[entity.end - 1].tag_ != "POS":
+        return "GPE"
+    return label
 
 
 @lru_cache(maxsize=65_536)
@@ -437,15 +483,6 @@ def _evidence(mentions: list[Mention]) -> list[tuple[Mention, str, str | None]]:
     return out
 
 
-def _surname_of(word: Entity, votes: Counter, person: Entity) -> bool:
-    """Whether a lone word is the surname of the one person of the story whose full name ends with it,
-    whatever spaCy took it for (Whiting, tagged ORG, is Charlie Whiting), but no company that a one-off span
-    ends ("Disgraced Samsung") and no place."""
-    return word.label in ("PERSON", "NAME") or (
-        word.label == "ORG" and (votes["PERSON"] > 0 or sum(person.counts.values()) > 1)
-    )
-
-
 def _root(parent: dict[str, str], key: str) -> str:
     while parent[key] != key:
         key = parent[key]
@@ -508,9 +545,8 @@ def merge_mentions(mentions: list[Mention]) -> list[Entity]:
         if entity.name.isupper() and key in acronyms and acronyms[key] != key:  # RAIB, KCNA
             parent[key] = acronyms[key]
             continue
-        person = next(iter(surnamed[key])) if len(surnamed.get(key, ())) == 1 else None
-        if person and _surname_of(entity, labels[key], by_key[person]):
-            parent[key] = person
+        if entity.label in ("PERSON", "ORG", "NAME") and len(surnamed.get(key, ())) == 1:
+            parent[key] = next(iter(surnamed[key]))  # a surname, whatever spaCy took it for (Whiting: ORG)
             continue
         containing = [
             k for k in edges.get(key, ())
