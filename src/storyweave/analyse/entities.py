@@ -1,20 +1,22 @@
 """People, organisations and places per story, merged across spellings.
 
 English text goes through spaCy's small English pipeline (`nlp.parse`, parses shared with quotes and
-summaries). Other languages, and English when the model is missing, use a fallback that
-still finds names: runs of capitalised words that do not start a sentence (or do, when the first word is not
-a common sentence opener), labelled `NAME` since no type is known. Names merge when their spelling-
-insensitive keys match (case, accents, hyphens and spaces: Kim Jong-un = Kim Jong Un), when the keys are
-near-identical (similarity ratio ≥ 0.8 over ≥ 6 characters, same type: Pyongyang = Pionyang), when one is
-the usual short form of the other (US = United States, DPRK = North Korea, UN = United Nations) or its
-initials (RAIB = Rail Accident Investigation Branch), and a lone word joins the longer name of its kind
-that starts or ends with it, when that name is the only one or dominates (see DOMINANT; Kim → Kim Jong
-Un, Musk → Elon Musk, North → North Korea).
+summaries); the words around each mention correct its label (`_in_context`). Other languages, and English
+when the model is missing, use a fallback that still finds names: runs of capitalised words that do not start
+a sentence (or do, when the first word is not a common sentence opener), labelled `NAME` since no type is
+known. Merges need evidence (`merge_mentions`): spelling-insensitive keys that match (case, accents, hyphens
+and spaces: Kim Jong-un = Kim Jong Un), a respelling (`_respelling`: Falcon Heavt = Falcon Heavy, but not
+Falcon 9 or Pyeongchang), the explicit table of short forms and official names (US = United States, DPRK =
+North Korea), initials (RAIB = Rail Accident Investigation Branch), a name shortened (`_merge_shortened`), a
+surname alone into the one full name that ends with it, and a lone word into the longer name of its kind
+that starts or ends with it when that name is the only one or dominates (see DOMINANT; Kim → Kim Jong Un,
+North → North Korea). A facility is not the place it is named after.
 
-Types are the majority over the mentions; a "person" that opens with one of the story's organisations or
-holds a model word ("Tesla Model S") is a PRODUCT, which no lone word joins (so "Tesla" stays the
-company). Names are cleaned for display: one line, no photo credit, handle sign, possessive or edge
-punctuation, and title-cased headlines are not read for names at all.
+Types are the majority over the mentions unless a mention proves one (a title, a company suffix); a one-word
+"person" no full name of the story holds takes its other label; a "person" that opens with one of the
+story's organisations or holds a model word ("Tesla Model S") is a PRODUCT, which no lone word joins (so
+"Tesla" stays the company). Names are cleaned for display (`clean_name`), and title-cased headlines are not
+read for names at all.
 """
 
 from __future__ import annotations
