@@ -381,8 +381,9 @@ def _brand_like(word: str) -> bool:
 def _relabel(labels: dict[str, Counter], names: dict[str, str], proven: dict[str, Counter]) -> dict[str, str]:
     """Each key's label by majority, where no mention proves one (a title, a company suffix: `_evidence`); a
     name with a model word after its first ("Tesla Model S", "Tesla Roadster"; not "Model Chrissy Teigen")
-    or a PERSON that opens with an organisation of the story is a product. A one-word PERSON that no
-    person's name of the story starts or ends with, and that no title marks, takes its best other label:
+    or a PERSON that opens with an organisation of the story, or is its plural ("Teslas"), is a product. A
+    one-word PERSON that no person's name of the story starts or ends with, and that no title marks, takes
+    its best other label:
     news names a person in full at least once, so "Qualcomm" alone, tagged ORG 27 times and PERSON 49, is
     the company."""
     rank = {label: -i for i, label in enumerate(_PRIORITY)}
@@ -404,6 +405,8 @@ def _relabel(labels: dict[str, Counter], names: dict[str, str], proven: dict[str
             chosen[key] = "PRODUCT"
         elif label == "PERSON" and any(_brand_like(w) for w in words):
             chosen[key] = "ORG"
+        elif label == "PERSON" and len(words) == 1 and key.endswith("s") and key[:-1] in organisations:
+            chosen[key] = "PRODUCT"  # a brand's plural: "batteries that run Teslas"
         elif label == "PERSON" and len(words) == 1 and others and key not in edges:
             chosen[key] = max(others, key=lambda other: (labels[key][other], rank.get(other, -99)))
     return chosen
