@@ -327,18 +327,12 @@ def test_widgets_credits_and_hand_offs_are_no_statements(shared_data: Path, arti
 
 def test_a_quotation_after_a_quoted_sentence_end_is_a_new_sentence() -> None:
     """pysbd keeps `deliver.” “I’m` in one sentence (neus-val-6); the summary then showed two as one."""
-    text = (
-        "Hickenlooper said he can bring “the progressive change that Washington has failed to deliver.” "
-        "“I’m John Hickenlooper, I am running for president,” Mr. Hickenlooper said. "
-        'He said "Stop." "Go," she said. He said “yes. ” and left.'
-    )
-    assert split_sentences(text, "en") == [
+    sentences = [
         "Hickenlooper said he can bring “the progressive change that Washington has failed to deliver.”",
         "“I’m John Hickenlooper, I am running for president,” Mr. Hickenlooper said.",
-        'He said "Stop."',
-        '"Go," she said.',
-        "He said “yes. ” and left.",
-    ]
+        'He said "Stop."', '"Go," she said.', "He said “yes. ” and left.",
+    ]  # fmt: skip
+    assert split_sentences(" ".join(sentences), "en") == sentences
 
 
 @pytest.mark.parametrize("agency", AGENCIES)
