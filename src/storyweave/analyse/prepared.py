@@ -5,9 +5,9 @@ vectors depend on one article alone, and they are almost all of an analysis' cos
 article). `prepare_articles` computes them for a batch (one parse batch, one embedding batch), the store keeps
 them as `analysis:<article id>` state records (`save_prepared` / `load_prepared`), and `analyse_story` then
 only compares: a 30-report story takes well under 2 s, and a story that grows by one report prepares only
-that report. The record is compact JSON plus float16 vectors (cosines move by < 1e-3); `FORMAT` changes
-whenever what is prepared changes, and a record of another format, article text or vector space is ignored
-(prepared again).
+that report. The record is compact JSON plus float16 vectors (cosines move by < 1e-3);
+`version.PREPARED_FORMAT` changes whenever what is prepared changes, and a record of another format, article
+text or vector space is ignored (prepared again).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from storyweave.analyse.version import PREPARED_FORMAT
 from storyweave.models import Article
 from storyweave.store.base import Store
 
-FORMAT = PREPARED_FORMAT
 KEY = "analysis:{}"
 _MAGIC = b"SWA"
 
@@ -59,7 +58,7 @@ class PreparedArticle:
 
     def to_bytes(self) -> bytes:
         head = {
-            "format": FORMAT, "id": self.article_id, "hash": self.hash, "lang": self.lang,
+            "format": PREPARED_FORMAT, "id": self.article_id, "hash": self.hash, "lang": self.lang,
             "statements": self.statements, "body": self.body, "leads": self.leads,
             "names": self.names, "quotes": [[q.text, q.speaker, q.kind, q.sentence] for q in self.quotes],
             "figures": {s: [[f.text, f.value, f.unit, f.quantity, f.context, f.bound] for f in fs]
@@ -68,12 +67,12 @@ class PreparedArticle:
         }  # fmt: skip
         encoded = json.dumps(head, ensure_ascii=False).encode()
         vectors = np.ascontiguousarray(self.vectors, dtype="<f2").tobytes()
-        return _MAGIC + struct.pack("<BI", FORMAT, len(encoded)) + encoded + vectors
+        return _MAGIC + struct.pack("<BI", PREPARED_FORMAT, len(encoded)) + encoded + vectors
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> PreparedArticle | None:
         """The record, or None when it is of another format (or not one at all)."""
-        if raw[:3] != _MAGIC or len(raw) < 8 or raw[3] != FORMAT:
+        if raw[:3] != _MAGIC or len(raw) < 8 or raw[3] != PREPARED_FORMAT:
             return None
         (size,) = struct.unpack("<I", raw[4:8])
         head = json.loads(raw[8 : 8 + size])

@@ -181,7 +181,7 @@ def _facts(
     facts = []
     for number, members in enumerate(groups, 1):
         fact_voices = sorted({sentences[m].voice for m in members})
-        closest = scores[members].max(axis=0) if len(voices) > 1 else np.zeros(len(sentences))
+        closest = scores[members].max(axis=0)  # all zero for one voice: nothing is close
         close_voices = set(voice_of[closest >= CLOSE_THRESHOLD].tolist()) - set(fact_voices)
         sources = sorted({o for v in fact_voices for o in voices[v].outlets})
         central = max(members, key=lambda m: (scores[m, members].sum(), -sentences[m].voice))

@@ -52,7 +52,7 @@ SAME_FIGURE_WORDS = 3
 a count of thousands) and their content words overlap this much (Dice), or share this many content words
 besides the figure ("Broadcom", "Qualcomm", "Monday" in two long sentences on the $121 billion bid). The
 summary keeps one and cites both."""
-_MAGNITUDES = frozenset(["thousand", "million", "billion", "trillion", "bn", "m", "percent"])
+_MAGNITUDES = content_terms("thousand million billion trillion percent")  # in content_terms' own form
 ONE_FACT_SIMILARITY = 0.55
 """Blended similarity (`facts.similarity_matrix`) at which two candidates state one fact in other words.
 Chosen on NeuS train (first 400 stories; ROUGE-1/2/L without this check 40.01/18.58/27.87, at 0.48 (the fact
