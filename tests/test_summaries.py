@@ -286,3 +286,16 @@ def test_labels_go_and_what_follows_them_must_stand_alone() -> None:
     assert _self_contained("Watchdog: the agency said the launch failed.")
     needs_context = ("That's the same starting point as Apollo 11.", "In subsequent statements, Musk said.")
     assert not any(map(_self_contained, needs_context))  # the reader's SpaceX pages
+
+
+def test_lead_baseline_takes_each_report_s_first_statement() -> None:
+    from storyweave.analyse.summary import LeadSummarizer, SourceText
+
+    docs = [
+        SourceText("A", "Photo: Getty Images\nThe Senate passed the bill. It now goes to the House."),
+        SourceText("B", "The House will vote on Friday. Leaders agreed."),
+        SourceText("C", "Nothing new here."),
+    ]
+    summary = LeadSummarizer().summarize(docs)
+    assert [(s.text, s.sources) for s in summary.sentences] == [
+        ("The Senate passed the bill.", [0]), ("The House will vote on Friday.", [1])]

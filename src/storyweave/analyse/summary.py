@@ -613,6 +613,18 @@ class ExtractiveSummarizer:
         return similarity_matrix(sentences, vectors) >= ONE_FACT_SIMILARITY
 
 
+class LeadSummarizer:
+    """The baseline a summariser must beat: the first statement of each of the first `reports` reports (two
+    sentences, as the extractive summary's), each citing its own report."""
+
+    def __init__(self, reports: int = 2) -> None:
+        self.reports = reports
+
+    def summarize(self, docs: list[SourceText]) -> Summary:
+        firsts = [c for c in candidates(docs) if c.position == 0][: self.reports]
+        return Summary([SummarySentence(c.text, [c.doc], (c.doc, 0)) for c in firsts], "lead")
+
+
 def _self_contained(text: str) -> bool:
     """Whether the sentence, past its dateline and label ("Payload: Earlier this week…"), needs no context."""
     return not _LABEL.sub("", text[dateline_length(text) :]).casefold().startswith(_UNANCHORED)

@@ -24,6 +24,7 @@ from storyweave.analyse import (
     analyse_story,
     prepared_for,
 )
+from storyweave.analyse.summary import LeadSummarizer
 from storyweave.analyse.titles import story_headline
 from storyweave.api import story_outlets
 from storyweave.cli.app import StoreOption, app, console, eval_app, read_store
@@ -112,6 +113,9 @@ def eval_summaries(
     ] = None,
     llm_url: LLMUrlOption = None,
     llm_model: LLMModelOption = "default",
+    lead: Annotated[
+        bool, typer.Option(help="Score the lead baseline instead: the first two reports' first statements.")
+    ] = False,
 ) -> None:
     """ROUGE-1/2/L F-measure (rouge-score, stemmed) of summaries against each record's `reference`."""
     predicted = None
@@ -126,7 +130,8 @@ def eval_summaries(
                 yield item
                 progress.advance(task)
 
-        result = evaluate_summaries(tracked(), _summarizer(llm_url, llm_model), _warn, predicted)
+        summarizer = LeadSummarizer() if lead else _summarizer(llm_url, llm_model)
+        result = evaluate_summaries(tracked(), summarizer, _warn, predicted)
     table = Table(title=f"ROUGE F-measure on {file.name} ({result.count} records, {result.skipped} skipped)")
     for column in ("ROUGE-1", "ROUGE-2", "ROUGE-L", "stories/s"):
         table.add_column(column, justify="right")
