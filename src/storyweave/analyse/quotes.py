@@ -297,11 +297,11 @@ NOBODY = _Speaker("", False)
 """The "speaker" of a sentence credited to a thing (a document, a report, a video) that names no one: the
 sentence quotes no one, and its quotes are not carried over to the speaker before."""
 ISSUER = _Speaker("", False)
+"""The speaker of an unnamed statement or release: the nearest organisation that spoke before, else the
+last one named as a subject ("Broadcom raised its bid … according to a statement"), else NOBODY."""
 PRESS = _Speaker("", False)
 """The speaker of "the paper said": the newspaper named last ("… told the Science and Technology Daily
 newspaper …"), else NOBODY."""
-"""The speaker of an unnamed statement or release: the nearest organisation that spoke before, else the
-last one named as a subject ("Broadcom raised its bid … according to a statement"), else NOBODY."""
 
 
 def _entity_of(token):
@@ -342,7 +342,7 @@ def _one_phrase(token) -> _Speaker | None:
     lower = token.lower_
     if lower in _NON_SPEAKER_PRONOUNS:
         return None
-    if lower in _PERSON_PRONOUNS or lower in _GROUP_PRONOUNS or lower == "it":
+    if lower in _PRONOUNS:
         return _Speaker(lower, lower in _PERSON_PRONOUNS, _GENDER.get(lower))
     entity = _entity_of(token)
     if token.pos_ == "PROPN" and _bare(token) in _PERSON_TITLES:  # a rank heading the name: "Maj. X Y"
@@ -586,7 +586,7 @@ def _trailing(doc, verb, subject) -> bool:
     reporters." / "“…,” he said."): the source of everything before it, however the parse nests it."""
     start = verb.i if subject is None else min(verb.i, subject.left_edge.i)
     for _ in range(4):  # "…, Staff Sgt. John Miller said.": the parse may end the sentence at "Sgt."
-        if start > 0 and (doc[start - 1].text == "." or doc[start - 1].lower_ in _TITLES):
+        if start > 0 and (doc[start - 1].text == "." or _bare(doc[start - 1]) in _TITLES):
             start -= 1
     return start > 0 and doc[start - 1].text in (",", "”", '"', "''", "’")
 
@@ -811,9 +811,9 @@ def _extract(sentences: tuple[str, ...], article_id: str, lang: str | None) -> t
         carried = carried + 1 if spans and not spans[-1].closed else 0
         quoted = _Quoted(text, spans)
         doc = docs[i] if docs is not None else None
+        direct = _long(quoted, text)
         if doc is not None:
             found, cue, clause, others = _attribute(doc, quoted)
-            direct = _long(quoted, text)
             if found is None and direct:
                 found = _colon_speaker(doc, direct[0]) or None
                 found = found if found in (NOBODY, ISSUER) else None
@@ -826,7 +826,6 @@ def _extract(sentences: tuple[str, ...], article_id: str, lang: str | None) -> t
         else:
             speaker, cue, others = _fallback_speaker(text, quoted), None, []
             clause = speaker is not None
-        direct = _long(quoted, text)
         if direct and speaker is None and doc is not None:
             colon_speaker = _colon_speaker(doc, direct[0])
             speaker = resolver.resolve(colon_speaker) if colon_speaker else None

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 import pysbd
 from pysbd.languages import LANGUAGE_CODES
 
-from storyweave.analyse.statements import wordset
+from storyweave.analyse.statements import caption_paragraph, clean_statement, dateline_length, wordset
+from storyweave.analyse.statements import is_statement as decide
 
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -67,8 +68,6 @@ def _statements(text: str, lang: str | None) -> Iterator[str]:
     """A paragraph's opening sentences (up to its first statement) lose their dateline ("DALLAS — …",
     "SAO PAULO (AP) — …", "TOKYO/SEOUL - …"): a place is no part of what the article states, and no
     speaker of what it quotes."""
-    from storyweave.analyse.statements import caption_paragraph, clean_statement, dateline_length
-
     for paragraph in (text or "").split("\n"):
         if paragraph.strip() and not caption_paragraph(paragraph):
             opening = True
@@ -120,8 +119,6 @@ def words(text: str) -> list[str]:
 def is_statement(sentence: str, lang: str | None = None) -> bool:
     """Whether `sentence` is the article's own statement, not page furniture: the one entry point facts,
     quotes, summaries and story-card leads use (rules in `storyweave.analyse.statements`)."""
-    from storyweave.analyse.statements import is_statement as decide  # statements imports nothing from here
-
     return decide(sentence, lang)
 
 
