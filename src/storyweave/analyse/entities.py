@@ -437,8 +437,9 @@ def _merge_shortened(keys: list[str], by_key: dict[str, Entity], parent: dict[st
         ending, starting = [], []
         for other in keys:
             longer = split[other]
-            compatible = _compatible(by_key[key].label, by_key[other].label)
-            if other == key or parent[other] != other or len(longer) <= len(words) or not compatible:
+            if other == key or parent[other] != other or len(longer) <= len(words):
+                continue
+            if not _compatible(by_key[key].label, by_key[other].label):
                 continue
             rest = iter(longer)
             if longer[-len(words) :] == words:

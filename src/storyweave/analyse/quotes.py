@@ -397,7 +397,7 @@ def _one_phrase(token) -> _Speaker | None:
     noun = token.lemma_.casefold()
     if not _may_speak(token):
         return None  # "Mr. Trump's criticism of China came after …, reported …"
-    person = token.tag_ == "NN" and (noun in _ROLES or noun.endswith(_PERSON_SUFFIXES))
+    person = token.tag_ == "NN" and _person_noun(noun)
     definite = any(c.dep_ == "det" and c.lower_ == "the" for c in token.children) and hi == token.i
     role = noun if definite and person else None
     return _Speaker(_clean_name(token.doc[lo : hi + 1].text), person, role=role)
@@ -408,8 +408,12 @@ def _may_speak(noun) -> bool:
     body ("the company", "the ministry"), or any noun that is not abstract ("experts", "developers") —
     not "the criticism", "a so-called initiative"."""
     lemma = noun.lemma_.casefold()
-    person = lemma in _ROLES or lemma.endswith(_PERSON_SUFFIXES)
-    return person or lemma in _AGENTS or not lemma.endswith(_ABSTRACT_ENDINGS)
+    return _person_noun(lemma) or lemma in _AGENTS or not lemma.endswith(_ABSTRACT_ENDINGS)
+
+
+def _person_noun(lemma: str) -> bool:
+    """A common noun for a person: a role ("the official") or by its ending ("the carpet fitter")."""
+    return lemma in _ROLES or lemma.endswith(_PERSON_SUFFIXES)
 
 
 def _left_out(token, institution: bool) -> bool:
@@ -507,8 +511,7 @@ def _thing_may_speak(noun) -> bool:
     if noun.pos_ == "PROPN" or _entity_of(noun) is not None:
         return True
     lemma = noun.lemma_.casefold()
-    known = lemma in _ROLES or lemma in _AGENTS or lemma in INANIMATE_SOURCES
-    return known or lemma.endswith(_PERSON_SUFFIXES)
+    return _person_noun(lemma) or lemma in _AGENTS or lemma in INANIMATE_SOURCES
 
 
 def _content(child) -> bool:
