@@ -17,6 +17,7 @@ from storyweave.analyse.statements import (
 from storyweave.analyse.text import is_statement, split_sentences, statement_sentences
 
 FURNITURE = [  # what the issue saw as fact rows, captions and summary sentences, in several languages
+    "Try another or register with your social account",  # the Evening Standard's login box (Croydon page)
     "Esportes Dom, 14 Nov - 14h08",
     "Mãe de Robinho é libertada ::: Esportes ::: www.estadao.com.br",
     "Reuters North Korean leader Kim Jong Un celebrates the launch of a Hwasong-12 missile in this undated "

@@ -64,6 +64,7 @@ _FURNITURE_ANYWHERE = re.compile(
     r"|\bthank(?:s| you) for (?:subscribing|signing up)\b"
     r"|\byour (?:e-?mail )?inbox\b|\benter (?:your|an|a valid) e-?mail\b|\be-?mail address is invalid\b"
     r"|\binvalid e-?mail\b|\balready subscribed\b|\bcould not subscribe\b|\byou agree to receive\b"
+    r"|\bwith your social account\b|\bforgot your password\b"
     r"|\binscreva-se\b|\bcadastre-se\b|\bsuscr[ií]bete\b|\bjetzt abonnieren\b|\bnewsletter abonnieren\b"
     r"|\binscrivez-vous\b|\babonnez-vous\b|\biscriviti\b|اشترك في النشرة)",
 )

@@ -1,7 +1,7 @@
 """Versions of what the analysis keeps in a store. A prepared record or a story report of another version
 was computed by other analysis code: it is computed anew, so an upgrade never serves old judgements."""
 
-PREPARED_FORMAT = 5
+PREPARED_FORMAT = 6
 """The prepared record (`prepared.PreparedArticle`): bump it when the statement filter, quotes, names or
 figures change."""
 REPORT_FORMAT = 3
